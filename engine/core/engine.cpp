@@ -1,0 +1,64 @@
+// brisk::Engine: the public handle; every call forwards to EngineCore.
+#include "brisk/engine.hpp"
+
+#include "core/engine_core.hpp"
+
+namespace brisk {
+
+std::string_view to_string(SubmitStatus status) noexcept {
+  switch (status) {
+    case SubmitStatus::accepted: return "accepted";
+    case SubmitStatus::rejected_full: return "rejected_full";
+    case SubmitStatus::rejected_backpressure: return "rejected_backpressure";
+    case SubmitStatus::rejected_shutdown: return "rejected_shutdown";
+    case SubmitStatus::invalid: return "invalid";
+    case SubmitStatus::duplicate: return "duplicate";
+    case SubmitStatus::durability_failed: return "durability_failed";
+  }
+  return "unknown";
+}
+
+Engine::Engine(EngineConfig config) : core_(std::make_unique<detail::EngineCore>(std::move(config))) {}
+Engine::~Engine() = default;
+
+TaskType Engine::register_handler(std::string name, Handler handler, const TaskTypeOptions& options) {
+  return TaskType(core_->register_handler(std::move(name), std::move(handler), options));
+}
+
+void Engine::start() { core_->start(); }
+
+SubmitStatus Engine::post_job(detail::Job&& job, Priority priority) {
+  return core_->post_job(std::move(job), priority);
+}
+
+BulkResult Engine::post_jobs(detail::Job* jobs, std::size_t count, Priority priority) {
+  return core_->post_jobs(jobs, count, priority);
+}
+
+SubmitResult Engine::submit(std::string_view task_name, std::string payload, TaskOptions options) {
+  if (task_name.empty()) {
+    SubmitResult r;
+    r.status = SubmitStatus::invalid;
+    r.reason = "empty task name";
+    return r;
+  }
+  return core_->submit(core_->find_type(task_name), std::move(payload), options);
+}
+
+SubmitResult Engine::submit(TaskType type, std::string payload, TaskOptions options) {
+  return core_->submit(type.valid() ? static_cast<std::int64_t>(type.index()) : -1, std::move(payload),
+                       options);
+}
+
+bool Engine::cancel(TaskId id) { return core_->cancel(id); }
+void Engine::drain() { core_->drain(); }
+void Engine::shutdown() { core_->shutdown(); }
+EngineStats Engine::stats() const { return core_->stats(); }
+const EngineConfig& Engine::config() const noexcept { return core_->config(); }
+
+std::vector<DeadLetter> Engine::dead_letters() const { return core_->dead_letters(); }
+std::size_t Engine::dead_letter_count() const { return core_->dead_letter_count(); }
+SubmitResult Engine::replay_dead_letter(TaskId id) { return core_->replay_dead_letter(id); }
+std::size_t Engine::purge_dead_letters() { return core_->purge_dead_letters(); }
+
+}  // namespace brisk

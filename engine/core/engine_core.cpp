@@ -1,0 +1,435 @@
+#include "core/engine_core.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "core/running_task.hpp"
+#include "platform/cpu_affinity.hpp"
+
+namespace brisk::detail {
+
+namespace {
+
+// Spreads producer threads over shards: each thread gets the next hint once.
+std::atomic<unsigned> next_thread_hint{0};
+thread_local unsigned tls_thread_hint =
+    // relaxed: only distinctness matters, not ordering.
+    next_thread_hint.fetch_add(1, std::memory_order_relaxed);
+
+bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+EngineConfig validated(EngineConfig c) {
+  if (c.workers == 0) throw ConfigError("workers must be >= 1 (got 0)");
+  if (c.workers > 1024) throw ConfigError("workers must be <= 1024 (got " + std::to_string(c.workers) + ")");
+  if (!is_power_of_two(c.ring_capacity) || c.ring_capacity < 2) {
+    throw ConfigError("ring_capacity must be a power of two >= 2 (got " + std::to_string(c.ring_capacity) + ")");
+  }
+  if (c.ring_capacity > JobRing::kMaxCapacity) {
+    throw ConfigError("ring_capacity must be <= 2^24 (got " + std::to_string(c.ring_capacity) + ")");
+  }
+  if (c.priority_lanes < 3 || c.priority_lanes > 16) {
+    // At least high, normal and low, so the default priority is always valid.
+    throw ConfigError("priority_lanes must be in 3..16 (got " + std::to_string(c.priority_lanes) + ")");
+  }
+  if (c.lane_weights.size() != c.priority_lanes) {
+    throw ConfigError("lane_weights must have one weight per priority lane (" +
+                      std::to_string(c.priority_lanes) + " lanes, " +
+                      std::to_string(c.lane_weights.size()) + " weights)");
+  }
+  for (unsigned w : c.lane_weights) {
+    if (w == 0 || w > 1000) throw ConfigError("lane_weights must be in 1..1000 (got " + std::to_string(w) + ")");
+  }
+  if (c.steal_batch == 0 || c.steal_batch > 256) {
+    throw ConfigError("steal_batch must be in 1..256 (got " + std::to_string(c.steal_batch) + ")");
+  }
+  if (c.max_named_tasks == 0 || c.max_named_tasks > (1u << 31)) {
+    throw ConfigError("max_named_tasks must be in 1..2^31");
+  }
+  if (c.max_payload_bytes == 0) throw ConfigError("max_payload_bytes must be >= 1");
+  if (c.dead_letter_capacity == 0) throw ConfigError("dead_letter_capacity must be >= 1");
+  if (c.pin_workers) {
+    const std::vector<int> allowed = allowed_cpus();
+    if (allowed.empty()) throw ConfigError("pin_workers: cannot read this process's CPU affinity");
+    if (c.cpus.empty()) c.cpus = allowed;
+    for (int cpu : c.cpus) {
+      if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+        throw ConfigError("cpus: CPU " + std::to_string(cpu) + " is not available to this process (allowed: " +
+                          std::to_string(allowed.size()) + " CPUs, from " + std::to_string(allowed.front()) +
+                          " to " + std::to_string(allowed.back()) + ")");
+      }
+    }
+  }
+  return c;
+}
+
+// Named tasks travel through the rings as this 16-byte, trivially copyable job.
+struct NamedTaskJob {
+  EngineCore* core;
+  TaskRecord* record;
+  void operator()() const { core->run_named(*record); }
+};
+
+void wait_a_little(unsigned& rounds) {
+  if (++rounds < 64) {
+    std::this_thread::yield();
+  } else {
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+}  // namespace
+
+EngineCore::EngineCore(EngineConfig config)
+    : config_(validated(std::move(config))),
+      clock_(config_.clock != nullptr ? config_.clock : &SteadyClock::instance()),
+      lane_schedule_(config_.lane_weights),
+      tasks_(config_.max_named_tasks),
+      dead_letters_(config_.dead_letter_capacity) {
+  shards_.reserve(config_.workers);
+  workers_.reserve(config_.workers);
+  for (unsigned i = 0; i < config_.workers; ++i) {
+    shards_.push_back(std::make_unique<Shard>(config_.priority_lanes, config_.ring_capacity));
+    const int cpu = config_.pin_workers ? config_.cpus[i % config_.cpus.size()] : -1;
+    workers_.push_back(std::make_unique<Worker>(*this, i, cpu));
+  }
+}
+
+EngineCore::~EngineCore() {
+  shutdown();
+  // A post() that raced with shutdown() may have landed after it; it was
+  // accepted, so it runs, here.
+  run_leftovers();
+}
+
+std::uint32_t EngineCore::register_handler(std::string name, Handler handler,
+                                           const TaskTypeOptions& options) {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (phase_ != Phase::created) {
+    throw ConfigError("register_task('" + name + "'): task types must be registered before start()");
+  }
+  return registry_.add(std::move(name), std::move(handler), options);
+}
+
+void EngineCore::start() {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (phase_ == Phase::running) return;
+  if (phase_ == Phase::stopped) throw std::logic_error("brisk::Engine::start() after shutdown()");
+  for (auto& worker : workers_) worker->start();
+  phase_ = Phase::running;
+}
+
+std::size_t EngineCore::home_shard() const noexcept {
+  if (Worker* w = Worker::current(); w != nullptr && w->index() < shards_.size()) return w->index();
+  return tls_thread_hint % shards_.size();
+}
+
+bool EngineCore::push_job(Job& job, Priority priority) {
+  const std::size_t home = home_shard();
+  const std::size_t n = shards_.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t s = home + k;
+    if (s >= n) s -= n;
+    if (shards_[s]->lane(priority).try_push(job)) {
+      idle_.notify_work();
+      return true;
+    }
+  }
+  return false;
+}
+
+SubmitStatus EngineCore::post_job(Job&& job, Priority priority) {
+  if (priority >= config_.priority_lanes) {
+    rejected_invalid_.fetch_add(1, std::memory_order_relaxed);
+    return SubmitStatus::invalid;
+  }
+  if (!accepting_.load(std::memory_order_relaxed)) {
+    rejected_shutdown_.fetch_add(1, std::memory_order_relaxed);
+    return SubmitStatus::rejected_shutdown;
+  }
+  job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
+  if (push_job(job, priority)) return SubmitStatus::accepted;
+  rejected_full_.fetch_add(1, std::memory_order_relaxed);
+  return SubmitStatus::rejected_full;
+}
+
+BulkResult EngineCore::post_jobs(Job* jobs, std::size_t count, Priority priority) {
+  BulkResult result;
+  if (priority >= config_.priority_lanes) {
+    rejected_invalid_.fetch_add(count, std::memory_order_relaxed);
+    result.first_refusal = SubmitStatus::invalid;
+    return result;
+  }
+  if (!accepting_.load(std::memory_order_relaxed)) {
+    rejected_shutdown_.fetch_add(count, std::memory_order_relaxed);
+    result.first_refusal = SubmitStatus::rejected_shutdown;
+    return result;
+  }
+  const auto now = static_cast<std::uint64_t>(now_ns());
+  for (std::size_t i = 0; i < count; ++i) jobs[i].enqueue_ns = now;
+  const std::size_t home = home_shard();
+  const std::size_t n = shards_.size();
+  for (std::size_t k = 0; k < n && result.accepted < count; ++k) {
+    std::size_t s = home + k;
+    if (s >= n) s -= n;
+    JobRing& ring = shards_[s]->lane(priority);
+    // A shard may take the batch in several claims when it is nearly full.
+    while (result.accepted < count) {
+      const std::size_t took = ring.try_push_bulk(jobs + result.accepted, count - result.accepted);
+      if (took == 0) break;
+      result.accepted += took;
+    }
+  }
+  if (result.accepted != 0) idle_.notify_work();
+  if (result.accepted != count) {
+    rejected_full_.fetch_add(count - result.accepted, std::memory_order_relaxed);
+    result.first_refusal = SubmitStatus::rejected_full;
+  }
+  return result;
+}
+
+SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const TaskOptions& options) {
+  auto refuse = [this](SubmitStatus status, std::string_view reason) {
+    auto& counter = status == SubmitStatus::invalid ? rejected_invalid_
+                    : status == SubmitStatus::rejected_shutdown ? rejected_shutdown_
+                                                                : rejected_full_;
+    counter.fetch_add(1, std::memory_order_relaxed);
+    SubmitResult r;
+    r.status = status;
+    r.reason = reason;
+    return r;
+  };
+  if (type < 0 || !registry_.contains(static_cast<std::uint32_t>(type))) {
+    return refuse(SubmitStatus::invalid, "unknown task name");
+  }
+  if (options.priority >= config_.priority_lanes) {
+    return refuse(SubmitStatus::invalid, "priority out of range (see EngineConfig::priority_lanes)");
+  }
+  if (payload.size() > config_.max_payload_bytes) {
+    return refuse(SubmitStatus::invalid, "payload larger than EngineConfig::max_payload_bytes");
+  }
+  if (options.delay.count() < 0) return refuse(SubmitStatus::invalid, "negative delay");
+  if (options.delay.count() > 0 || options.run_at_ns.has_value()) {
+    return refuse(SubmitStatus::invalid, "delayed tasks are not supported yet");
+  }
+  if (!options.idempotency_key.empty()) {
+    return refuse(SubmitStatus::invalid, "idempotency keys are not supported yet");
+  }
+  if (!accepting_.load(std::memory_order_relaxed)) {
+    return refuse(SubmitStatus::rejected_shutdown, "engine is shutting down");
+  }
+  TaskRecord* record = tasks_.acquire();
+  if (record == nullptr) return refuse(SubmitStatus::rejected_full, "max_named_tasks tasks in flight");
+  record->type = static_cast<std::uint32_t>(type);
+  record->priority = options.priority;
+  record->submit_ns = now_ns();
+  record->payload = std::move(payload);
+  const TaskId id = task_id_of(*record);
+  if (enqueue_named(*record) != SubmitStatus::accepted) {
+    tasks_.release(record);
+    return refuse(SubmitStatus::rejected_full, "rings full");
+  }
+  registry_.at(record->type).counters.accepted.fetch_add(1, std::memory_order_relaxed);
+  SubmitResult r;
+  r.status = SubmitStatus::accepted;
+  r.id = id;
+  return r;
+}
+
+SubmitStatus EngineCore::enqueue_named(TaskRecord& record) {
+  // release: the record's fields are visible to whoever acquires the state.
+  record.state_word.store(state_word(generation_of(record), TaskState::queued), std::memory_order_release);
+  Job job(NamedTaskJob{this, &record});
+  job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
+  return push_job(job, record.priority) ? SubmitStatus::accepted : SubmitStatus::rejected_full;
+}
+
+void EngineCore::run_named(TaskRecord& record) {
+  const std::uint32_t generation = generation_of(record);
+  TaskTypeEntry& type = registry_.at(record.type);
+  if (!transition(record, generation, TaskState::queued, TaskState::running)) {
+    // cancel() won the race while the task sat in a ring.
+    type.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
+    tasks_.release(&record);
+    return;
+  }
+  ++record.attempt;
+  RunningTask context(record, type, *clock_);
+  Outcome outcome = Outcome::success();
+  try {
+    outcome = type.handler(context);
+  } catch (const std::exception& e) {
+    outcome = type.options.exceptions_are_permanent ? Outcome::fail(e.what()) : Outcome::retry(e.what());
+  } catch (...) {
+    outcome = type.options.exceptions_are_permanent ? Outcome::fail("unknown exception")
+                                                    : Outcome::retry("unknown exception");
+  }
+  if (outcome.kind() == Outcome::Kind::success) {
+    type.counters.succeeded.fetch_add(1, std::memory_order_relaxed);
+    tasks_.release(&record);
+    return;
+  }
+  record_failure(record, type, outcome);
+  if (outcome.kind() == Outcome::Kind::retry && record.attempt < type.options.retry.max_attempts) {
+    // Retried at once for now; backoff arrives with the timer wheel.
+    while (enqueue_named(record) != SubmitStatus::accepted) std::this_thread::yield();
+    return;
+  }
+  dead_letter(record, type);
+}
+
+void EngineCore::record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome) {
+  type.counters.failed_attempts.fetch_add(1, std::memory_order_relaxed);
+  record.failures.push_back(FailureEntry{now_ns(), record.attempt, outcome.message()});
+}
+
+void EngineCore::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
+  DeadLetter letter;
+  letter.id = task_id_of(record);
+  letter.name = type.name;
+  letter.payload = std::move(record.payload);
+  letter.attempts = record.attempt;
+  for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
+  dead_letters_.add(std::move(letter));
+  type.counters.dead_lettered.fetch_add(1, std::memory_order_relaxed);
+  tasks_.release(&record);
+}
+
+SubmitResult EngineCore::replay_dead_letter(TaskId id) {
+  std::optional<DeadLetter> letter = dead_letters_.take(id);
+  if (!letter) {
+    SubmitResult r;
+    r.status = SubmitStatus::invalid;
+    r.reason = "no dead letter with that id";
+    return r;
+  }
+  const std::int64_t type = registry_.find(letter->name);
+  SubmitResult r = submit(type, letter->payload, TaskOptions{});
+  if (!r.accepted()) dead_letters_.add(std::move(*letter));  // keep it: nothing lost
+  return r;
+}
+
+bool EngineCore::cancel(TaskId id) {
+  TaskRecord* record = tasks_.find(id);
+  if (record == nullptr) return false;
+  const auto generation = static_cast<std::uint32_t>(id >> 32);
+  return transition(*record, generation, TaskState::queued, TaskState::cancelled);
+}
+
+std::uint64_t EngineCore::total_tail() const noexcept {
+  std::uint64_t sum = 0;
+  for (const auto& shard : shards_) {
+    for (std::size_t lane = 0; lane < shard->lanes(); ++lane) sum += shard->lane(lane).tail();
+  }
+  return sum;
+}
+
+void EngineCore::drain() {
+  {
+    std::lock_guard lock(lifecycle_mutex_);
+    if (phase_ != Phase::running) {
+      // No workers: run what was accepted on this thread.
+      run_leftovers();
+      return;
+    }
+  }
+  if (Worker::current() != nullptr) throw std::logic_error("brisk::Engine::drain() called from a task");
+  // Repeat until a round sees no new work: tasks that spawn tasks are
+  // drained too. Under a producer that never stops this does not return.
+  std::vector<std::uint64_t> targets;
+  for (;;) {
+    targets.clear();
+    for (const auto& shard : shards_) {
+      for (std::size_t lane = 0; lane < shard->lanes(); ++lane) targets.push_back(shard->lane(lane).tail());
+    }
+    std::size_t t = 0;
+    unsigned rounds = 0;
+    for (const auto& shard : shards_) {
+      for (std::size_t lane = 0; lane < shard->lanes(); ++lane, ++t) {
+        while (shard->lane(lane).head() < targets[t]) wait_a_little(rounds);
+      }
+    }
+    for (const auto& worker : workers_) {
+      const std::uint64_t cycle = worker->cycle();
+      if (cycle & 1) {
+        while (worker->cycle() == cycle) wait_a_little(rounds);
+      }
+    }
+    std::uint64_t before = 0;
+    for (std::uint64_t v : targets) before += v;
+    if (total_tail() == before) return;
+  }
+}
+
+void EngineCore::run_leftovers() {
+  // Runs on the calling thread whatever sits in the rings: used when there
+  // are no workers (never started, or already joined).
+  Job job;
+  bool ran = true;
+  while (ran) {
+    ran = false;
+    for (auto& shard : shards_) {
+      for (std::size_t lane = 0; lane < shard->lanes(); ++lane) {
+        while (shard->lane(lane).try_pop(job)) {
+          ran = true;
+          try {
+            job.run();
+          } catch (...) {
+          }
+        }
+      }
+    }
+  }
+}
+
+void EngineCore::shutdown() {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (phase_ == Phase::stopped) return;
+  // A submit that read accepting_ == true just before this store may still
+  // push after the drain below; run_leftovers() (here and in the destructor)
+  // runs such late arrivals, so nothing accepted is dropped.
+  accepting_.store(false, std::memory_order_relaxed);
+  if (phase_ == Phase::running) {
+    lifecycle_mutex_.unlock();
+    drain();
+    lifecycle_mutex_.lock();
+    // release: workers that see stopping_ also see everything before it.
+    stopping_.store(true, std::memory_order_release);
+    idle_.wake_all();
+    for (auto& worker : workers_) worker->join();
+  }
+  phase_ = Phase::stopped;
+  run_leftovers();
+}
+
+EngineStats EngineCore::stats() const {
+  EngineStats s;
+  for (const auto& shard : shards_) {
+    for (std::size_t lane = 0; lane < shard->lanes(); ++lane) {
+      s.accepted += shard->lane(lane).tail();
+      s.queued += shard->lane(lane).size_approx();
+    }
+  }
+  for (const auto& worker : workers_) {
+    const auto& c = worker->counters();
+    WorkerStats w;
+    w.executed = c.executed.load(std::memory_order_relaxed);
+    w.failed = c.failed.load(std::memory_order_relaxed);
+    w.stolen = c.stolen.load(std::memory_order_relaxed);
+    w.steal_batches = c.steal_batches.load(std::memory_order_relaxed);
+    w.parks = c.parks.load(std::memory_order_relaxed);
+    w.cpu = worker->cpu();
+    s.executed += w.executed;
+    s.failed += w.failed;
+    s.stolen += w.stolen;
+    s.parks += w.parks;
+    s.workers.push_back(w);
+  }
+  s.rejected_full = rejected_full_.load(std::memory_order_relaxed);
+  s.rejected_shutdown = rejected_shutdown_.load(std::memory_order_relaxed);
+  s.rejected_invalid = rejected_invalid_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace brisk::detail

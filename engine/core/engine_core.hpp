@@ -1,0 +1,98 @@
+// EngineCore: the engine's state and the submit paths; brisk::Engine is a
+// thin handle on it (engine.cpp).
+//
+// Data flow: post()/submit() -> the producer's affine Shard (ring of the
+// task's priority lane; other shards when full) -> IdleWorkers::notify_work()
+// -> a Worker takes it (own shard first, else steals) -> runs it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "brisk/clock.hpp"
+#include "brisk/config.hpp"
+#include "brisk/dead_letter.hpp"
+#include "brisk/detail/job.hpp"
+#include "brisk/stats.hpp"
+#include "brisk/submit.hpp"
+#include "brisk/task.hpp"
+#include "dlq/dead_letter_queue.hpp"
+#include "park/idle_workers.hpp"
+#include "platform/cache_line.hpp"
+#include "registry/task_registry.hpp"
+#include "shard/lane_schedule.hpp"
+#include "shard/shard.hpp"
+#include "task/task_table.hpp"
+#include "worker/worker.hpp"
+
+namespace brisk::detail {
+
+class EngineCore {
+ public:
+  explicit EngineCore(EngineConfig config);  // throws ConfigError
+  ~EngineCore();
+
+  std::uint32_t register_handler(std::string name, Handler handler, const TaskTypeOptions& options);
+  void start();
+  SubmitStatus post_job(Job&& job, Priority priority);
+  BulkResult post_jobs(Job* jobs, std::size_t count, Priority priority);
+  SubmitResult submit(std::int64_t type, std::string payload, const TaskOptions& options);
+  std::int64_t find_type(std::string_view name) const noexcept { return registry_.find(name); }
+  bool cancel(TaskId id);
+  void drain();
+  void shutdown();
+  EngineStats stats() const;
+  std::vector<DeadLetter> dead_letters() const { return dead_letters_.list(); }
+  std::size_t dead_letter_count() const { return dead_letters_.size(); }
+  SubmitResult replay_dead_letter(TaskId id);
+  std::size_t purge_dead_letters() { return dead_letters_.purge(); }
+  const EngineConfig& config() const noexcept { return config_; }
+
+  // ---- for workers ----
+  Shard& shard(std::size_t i) noexcept { return *shards_[i]; }
+  std::size_t shard_count() const noexcept { return shards_.size(); }
+  const LaneSchedule& lane_schedule() const noexcept { return lane_schedule_; }
+  IdleWorkers& idle() noexcept { return idle_; }
+  // Workers exit once this is set and no work is visible.
+  bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+  void run_named(TaskRecord& record);
+
+ private:
+  enum class Phase : std::uint8_t { created, running, stopped };
+
+  std::int64_t now_ns() const noexcept { return clock_->now_ns(); }
+  std::size_t home_shard() const noexcept;
+  bool push_job(Job& job, Priority priority);
+  SubmitStatus enqueue_named(TaskRecord& record);
+  void finish_named(TaskRecord& record);
+  void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
+  void dead_letter(TaskRecord& record, TaskTypeEntry& type);
+  void run_leftovers();
+  std::uint64_t total_tail() const noexcept;
+
+  const EngineConfig config_;
+  Clock* const clock_;
+  const LaneSchedule lane_schedule_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  IdleWorkers idle_;
+  TaskRegistry registry_;
+  TaskTable tasks_;
+  DeadLetterQueue dead_letters_;
+
+  std::mutex lifecycle_mutex_;  // start/shutdown/register only
+  Phase phase_ = Phase::created;
+  // Read on every submit: relaxed is enough, see shutdown() for why a
+  // submission that races with shutdown still either is refused or runs.
+  alignas(kCacheLine) std::atomic<bool> accepting_{true};
+  std::atomic<bool> stopping_{false};
+  // Cold counters (refusals), shared: relaxed increments.
+  alignas(kCacheLine) std::atomic<std::uint64_t> rejected_full_{0};
+  std::atomic<std::uint64_t> rejected_shutdown_{0};
+  std::atomic<std::uint64_t> rejected_invalid_{0};
+};
+
+}  // namespace brisk::detail

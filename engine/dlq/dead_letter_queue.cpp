@@ -1,0 +1,48 @@
+#include "dlq/dead_letter_queue.hpp"
+
+#include <algorithm>
+
+namespace brisk::detail {
+
+void DeadLetterQueue::add(DeadLetter letter) {
+  std::lock_guard lock(mutex_);
+  if (letters_.size() == capacity_) {
+    letters_.pop_front();
+    ++dropped_;
+  }
+  letters_.push_back(std::move(letter));
+}
+
+std::vector<DeadLetter> DeadLetterQueue::list() const {
+  std::lock_guard lock(mutex_);
+  return {letters_.begin(), letters_.end()};
+}
+
+std::size_t DeadLetterQueue::size() const {
+  std::lock_guard lock(mutex_);
+  return letters_.size();
+}
+
+std::optional<DeadLetter> DeadLetterQueue::take(TaskId id) {
+  std::lock_guard lock(mutex_);
+  const auto it = std::find_if(letters_.begin(), letters_.end(),
+                               [id](const DeadLetter& l) { return l.id == id; });
+  if (it == letters_.end()) return std::nullopt;
+  DeadLetter letter = std::move(*it);
+  letters_.erase(it);
+  return letter;
+}
+
+std::size_t DeadLetterQueue::purge() {
+  std::lock_guard lock(mutex_);
+  const std::size_t n = letters_.size();
+  letters_.clear();
+  return n;
+}
+
+std::uint64_t DeadLetterQueue::dropped() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+}  // namespace brisk::detail

@@ -1,0 +1,48 @@
+#include "registry/task_registry.hpp"
+
+#include <cmath>
+
+#include "brisk/config.hpp"
+
+namespace brisk::detail {
+
+namespace {
+
+void validate(const std::string& name, const Handler& handler, const TaskTypeOptions& o) {
+  auto fail = [&](const std::string& why) {
+    throw ConfigError("task type '" + name + "': " + why);
+  };
+  if (name.empty()) throw ConfigError("task type name must not be empty");
+  if (name.size() > 255) fail("name longer than 255 bytes");
+  if (!handler) fail("handler is empty");
+  if (!(o.rate_per_second >= 0) || !std::isfinite(o.rate_per_second)) {
+    fail("rate_per_second must be >= 0 and finite");
+  }
+  if (!(o.burst >= 0) || !std::isfinite(o.burst)) fail("burst must be >= 0 and finite");
+  if (o.retry.max_attempts == 0) fail("retry.max_attempts must be >= 1");
+  if (o.retry.base.count() < 0 || o.retry.cap.count() < 0) fail("retry delays must be >= 0");
+  if (o.retry.cap < o.retry.base) fail("retry.cap must be >= retry.base");
+  if (o.soft_timeout.count() < 0 || o.hard_timeout.count() < 0) fail("timeouts must be >= 0");
+}
+
+}  // namespace
+
+std::uint32_t TaskRegistry::add(std::string name, Handler handler, const TaskTypeOptions& options) {
+  validate(name, handler, options);
+  if (by_name_.count(name) != 0) throw ConfigError("task type '" + name + "' is already registered");
+  auto entry = std::make_unique<TaskTypeEntry>();
+  entry->name = name;
+  entry->handler = std::move(handler);
+  entry->options = options;
+  const auto index = static_cast<std::uint32_t>(entries_.size());
+  entries_.push_back(std::move(entry));
+  by_name_.emplace(std::move(name), index);
+  return index;
+}
+
+std::int64_t TaskRegistry::find(std::string_view name) const noexcept {
+  const auto it = by_name_.find(name);
+  return it == by_name_.end() ? -1 : static_cast<std::int64_t>(it->second);
+}
+
+}  // namespace brisk::detail

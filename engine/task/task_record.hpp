@@ -1,0 +1,75 @@
+// TaskRecord: the engine's state for one named task, from accept to its final
+// outcome. Records live in the TaskTable (never freed one by one), so a
+// TaskId can be resolved to its record without a lock for cancel().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "brisk/task.hpp"
+
+namespace brisk::detail {
+
+enum class TaskState : std::uint32_t {
+  free,       // in the table's free list
+  queued,     // in a ring, waiting for a worker
+  running,    // a worker is running its handler
+  cancelled,  // cancel() won; whoever holds it next releases it
+};
+
+struct FailureEntry {
+  std::int64_t time_ns;
+  std::uint32_t attempt;
+  std::string message;
+};
+
+struct TaskRecord {
+  // generation << 32 | TaskState: the state machine's single source of
+  // truth. The generation is bumped on every reuse, so a CAS that names a
+  // stale TaskId's generation fails instead of touching a newer task; CAS
+  // transitions decide races such as queued -> running vs queued -> cancelled.
+  std::atomic<std::uint64_t> state_word{0};
+  std::uint32_t index = 0;             // position in the TaskTable (fixed)
+  std::atomic<std::uint32_t> next_free{0};  // free-list link (index + 1, 0 = none)
+
+  std::uint32_t type = 0;              // TaskRegistry index
+  std::uint32_t attempt = 0;           // attempts started so far
+  Priority priority = priority::normal;
+  std::int64_t submit_ns = 0;
+  std::string payload;
+  std::vector<FailureEntry> failures;  // empty unless an attempt failed
+};
+
+inline std::uint64_t state_word(std::uint32_t generation, TaskState state) noexcept {
+  return static_cast<std::uint64_t>(generation) << 32 | static_cast<std::uint32_t>(state);
+}
+inline std::uint32_t generation_of(std::uint64_t word) noexcept {
+  return static_cast<std::uint32_t>(word >> 32);
+}
+inline TaskState state_of(std::uint64_t word) noexcept {
+  return static_cast<TaskState>(static_cast<std::uint32_t>(word));
+}
+
+// Atomically moves a record of generation `generation` from `from` to `to`.
+// acq_rel: the winner of a transition sees everything the previous owner
+// wrote to the record (payload, attempt) and publishes its own writes.
+inline bool transition(TaskRecord& r, std::uint32_t generation, TaskState from, TaskState to) noexcept {
+  std::uint64_t expected = state_word(generation, from);
+  return r.state_word.compare_exchange_strong(expected, state_word(generation, to),
+                                              std::memory_order_acq_rel, std::memory_order_relaxed);
+}
+
+inline std::uint32_t generation_of(const TaskRecord& r) noexcept {
+  // relaxed: the generation only changes while the record is free, i.e.
+  // while no thread that legitimately holds it is reading.
+  return generation_of(r.state_word.load(std::memory_order_relaxed));
+}
+
+inline TaskId task_id_of(const TaskRecord& r) noexcept {
+  return (static_cast<TaskId>(generation_of(r)) << 32) | r.index;
+}
+
+}  // namespace brisk::detail

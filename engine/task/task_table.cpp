@@ -1,0 +1,95 @@
+#include "task/task_table.hpp"
+
+namespace brisk::detail {
+
+TaskTable::TaskTable(std::uint32_t capacity)
+    : capacity_(capacity),
+      chunks_(new std::atomic<TaskRecord*>[(capacity + kChunkSize - 1) / kChunkSize]) {
+  for (std::uint32_t c = 0; c < (capacity + kChunkSize - 1) / kChunkSize; ++c) {
+    chunks_[c].store(nullptr, std::memory_order_relaxed);
+  }
+}
+
+TaskTable::~TaskTable() {
+  for (std::uint32_t c = 0; c < (capacity_ + kChunkSize - 1) / kChunkSize; ++c) {
+    delete[] chunks_[c].load(std::memory_order_relaxed);
+  }
+}
+
+TaskRecord* TaskTable::chunk_for(std::uint32_t index) {
+  std::atomic<TaskRecord*>& slot = chunks_[index >> kChunkBits];
+  if (TaskRecord* chunk = slot.load(std::memory_order_acquire)) return chunk;
+  std::lock_guard lock(grow_mutex_);
+  TaskRecord* chunk = slot.load(std::memory_order_relaxed);
+  if (chunk == nullptr) {
+    chunk = new TaskRecord[kChunkSize];
+    const std::uint32_t base = index & ~(kChunkSize - 1);
+    for (std::uint32_t i = 0; i < kChunkSize; ++i) chunk[i].index = base + i;
+    // release: publishes the constructed records to at()'s acquire.
+    slot.store(chunk, std::memory_order_release);
+  }
+  return chunk;
+}
+
+TaskRecord* TaskTable::acquire() {
+  TaskRecord* record = nullptr;
+  // acquire: the popped record's next_free and contents were written before
+  // the release CAS that pushed it.
+  std::uint64_t head = free_head_.load(std::memory_order_acquire);
+  while (static_cast<std::uint32_t>(head) != 0) {
+    TaskRecord* top = at(static_cast<std::uint32_t>(head) - 1);
+    // relaxed: if top was popped and re-pushed meanwhile, the tag changed
+    // and the CAS below fails; the value read is then discarded.
+    const std::uint64_t next = top->next_free.load(std::memory_order_relaxed);
+    const std::uint64_t tagged = ((head >> 32) + 1) << 32 | next;
+    if (free_head_.compare_exchange_weak(head, tagged, std::memory_order_acquire,
+                                         std::memory_order_acquire)) {
+      record = top;
+      break;
+    }
+  }
+  if (record == nullptr) {
+    // relaxed: only uniqueness of the index matters; chunk_for publishes.
+    const std::uint32_t index = never_used_.fetch_add(1, std::memory_order_relaxed);
+    if (index >= capacity_) {
+      never_used_.fetch_sub(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    record = &chunk_for(index)[index & (kChunkSize - 1)];
+  }
+  std::uint32_t generation = generation_of(*record) + 1;
+  if (generation == 0) generation = 1;  // ids are never 0
+  // relaxed: the record is ours alone until a later release publishes it.
+  record->state_word.store(state_word(generation, TaskState::free), std::memory_order_relaxed);
+  in_use_.fetch_add(1, std::memory_order_relaxed);  // a gauge: no ordering needed
+  return record;
+}
+
+void TaskTable::release(TaskRecord* record) noexcept {
+  record->payload.clear();
+  record->failures.clear();
+  record->attempt = 0;
+  record->state_word.store(state_word(generation_of(*record), TaskState::free),
+                          std::memory_order_relaxed);
+  in_use_.fetch_sub(1, std::memory_order_relaxed);
+  std::uint64_t head = free_head_.load(std::memory_order_relaxed);
+  for (;;) {
+    record->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
+    const std::uint64_t tagged = ((head >> 32) + 1) << 32 | (record->index + 1);
+    // release: the record's reset fields and next_free are visible to the
+    // thread that pops it (acquire in acquire()).
+    if (free_head_.compare_exchange_weak(head, tagged, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+      return;
+    }
+  }
+}
+
+TaskRecord* TaskTable::find(TaskId id) const noexcept {
+  const auto index = static_cast<std::uint32_t>(id);
+  if (index >= capacity_) return nullptr;
+  TaskRecord* chunk = chunks_[index >> kChunkBits].load(std::memory_order_acquire);
+  return chunk == nullptr ? nullptr : &chunk[index & (kChunkSize - 1)];
+}
+
+}  // namespace brisk::detail

@@ -1,0 +1,62 @@
+// TaskTable: a bounded pool of TaskRecords addressed by TaskId.
+//
+// Records are allocated in chunks on first use and recycled through a
+// lock-free Treiber stack (tagged head against ABA), so steady-state submit
+// and completion allocate nothing and take no lock. A TaskId is
+// generation << 32 | index: find() rejects ids of records since reused.
+// The bound (EngineConfig::max_named_tasks) caps memory for named tasks that
+// are queued, running, delayed or waiting for a retry.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "platform/cache_line.hpp"
+#include "task/task_record.hpp"
+
+namespace brisk::detail {
+
+class TaskTable {
+ public:
+  explicit TaskTable(std::uint32_t capacity);
+  ~TaskTable();
+  TaskTable(const TaskTable&) = delete;
+  TaskTable& operator=(const TaskTable&) = delete;
+
+  // A record in state TaskState::free with a fresh generation (never 0), or
+  // nullptr when capacity records are in use. The caller sets its state.
+  TaskRecord* acquire();
+  // Returns a record to the pool; clears payload and history.
+  void release(TaskRecord* record) noexcept;
+  // The record id names, or nullptr if it was never handed out. The record
+  // may belong to a newer task: callers CAS with id's generation (transition()).
+  TaskRecord* find(TaskId id) const noexcept;
+
+  std::uint32_t capacity() const noexcept { return capacity_; }
+  std::uint32_t in_use() const noexcept {
+    return in_use_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr std::uint32_t kChunkBits = 12;
+  static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
+
+  TaskRecord* at(std::uint32_t index) const noexcept {
+    // acquire: pairs with the release store in chunk_for(), so the chunk's
+    // records are constructed before we touch them.
+    return &chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
+  }
+  TaskRecord* chunk_for(std::uint32_t index);
+
+  const std::uint32_t capacity_;
+  std::unique_ptr<std::atomic<TaskRecord*>[]> chunks_;
+  std::mutex grow_mutex_;  // only taken to allocate a new chunk (cold)
+  // Free-list head: tag << 32 | (index + 1); 0 in the low half = empty.
+  alignas(kCacheLine) std::atomic<std::uint64_t> free_head_{0};
+  alignas(kCacheLine) std::atomic<std::uint32_t> never_used_{0};  // first index never handed out
+  alignas(kCacheLine) std::atomic<std::uint32_t> in_use_{0};
+};
+
+}  // namespace brisk::detail

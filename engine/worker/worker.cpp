@@ -1,0 +1,149 @@
+#include "worker/worker.hpp"
+
+#include "core/engine_core.hpp"
+#include "platform/cpu_affinity.hpp"
+#include "platform/cpu_relax.hpp"
+
+namespace brisk::detail {
+
+namespace {
+thread_local Worker* tls_current_worker = nullptr;
+}  // namespace
+
+Worker::Worker(EngineCore& core, unsigned index, int cpu)
+    : core_(core), index_(index), cpu_(cpu), rng_(index * 2654435761u + 1) {
+  batch_.resize(core.config().steal_batch);
+}
+
+Worker* Worker::current() noexcept { return tls_current_worker; }
+
+void Worker::start() { thread_ = std::thread([this] { run(); }); }
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  tls_current_worker = this;
+  if (cpu_ >= 0) pin_current_thread(cpu_);
+  IdleWorkers& idle = core_.idle();
+  const unsigned spin_polls = core_.config().spin_polls;
+
+  for (;;) {
+    std::size_t n = find_work();
+    if (n != 0) {
+      run_batch(n);
+      continue;
+    }
+
+    // Search: poll every shard for a while before paying for a futex sleep.
+    idle.begin_search();
+    for (unsigned poll = 0; poll < spin_polls && n == 0; ++poll) {
+      cpu_relax();
+      n = find_work();
+    }
+    if (n != 0) {
+      // The last searcher to find work hands the baton on: if more work is
+      // waiting, a sleeper must take it (producers skipped waking while we
+      // searched).
+      if (idle.end_search() && work_visible()) idle.notify_work();
+      run_batch(n);
+      continue;
+    }
+
+    // Park. The order below is the worker half of the handshake documented in
+    // park/idle_workers.hpp: read the epoch, announce sleep, re-check, sleep.
+    const std::uint32_t epoch = idle.epoch();
+    idle.searcher_to_sleeper();
+    if (work_visible()) {
+      idle.sleeper_to_searcher();
+      idle.end_search();
+      continue;
+    }
+    if (core_.stopping()) {
+      idle.leave_sleep();
+      return;
+    }
+    bump(counters_.parks);
+    idle.sleep(epoch);
+    idle.leave_sleep();
+  }
+}
+
+std::size_t Worker::find_work() {
+  const std::uint64_t cycle = cycle_.load(std::memory_order_relaxed);
+  // relaxed: the pop's CAS on the ring head (acq_rel) orders this store
+  // before the claim, for drain()'s acquire of the head.
+  cycle_.store(cycle + 1, std::memory_order_relaxed);
+  if (take_own(batch_[0])) return 1;
+  const std::size_t n = steal(batch_.data(), batch_.size());
+  if (n == 0) {
+    // release: nothing taken; drain() may stop waiting for us.
+    cycle_.store(cycle + 2, std::memory_order_release);
+  }
+  return n;
+}
+
+bool Worker::take_own(Job& out) {
+  Shard& own = core_.shard(index_);
+  const LaneSchedule& schedule = core_.lane_schedule();
+  const std::size_t preferred = schedule.lane_at(lane_cursor_);
+  if (++lane_cursor_ == schedule.length()) lane_cursor_ = 0;
+  if (own.lane(preferred).try_pop(out)) return true;
+  for (std::size_t lane = 0; lane < own.lanes(); ++lane) {
+    if (lane != preferred && own.lane(lane).try_pop(out)) return true;
+  }
+  return false;
+}
+
+std::size_t Worker::steal(Job* into, std::size_t max) {
+  const std::size_t shards = core_.shard_count();
+  if (shards < 2) return 0;
+  const std::size_t start = rng_() % shards;
+  for (std::size_t k = 0; k < shards; ++k) {
+    const std::size_t victim = (start + k) % shards;
+    if (victim == index_) continue;
+    Shard& shard = core_.shard(victim);
+    for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
+      JobRing& ring = shard.lane(lane);
+      std::size_t n = 0;
+      // Take at most half of what is there (and at most max), so the owner
+      // keeps work and two thieves do not ping-pong a single job.
+      const std::size_t want = std::min(max, std::max<std::size_t>(1, ring.size_approx() / 2));
+      while (n < want && ring.try_pop(into[n])) ++n;
+      if (n != 0) {
+        bump(counters_.stolen, n);
+        bump(counters_.steal_batches);
+        return n;
+      }
+    }
+  }
+  return 0;
+}
+
+void Worker::run_batch(std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) execute(batch_[i]);
+  // release: everything the jobs did happens-before a drain() that sees it.
+  cycle_.store(cycle_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void Worker::execute(Job& job) {
+  try {
+    job.run();
+  } catch (...) {
+    bump(counters_.failed);
+  }
+  bump(counters_.executed);
+}
+
+bool Worker::work_visible() const {
+  for (std::size_t s = 0; s < core_.shard_count(); ++s) {
+    Shard& shard = core_.shard(s);
+    for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
+      if (!shard.lane(lane).empty_approx()) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace brisk::detail

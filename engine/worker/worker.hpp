@@ -1,0 +1,78 @@
+// Worker: one pinned thread that runs jobs.
+//
+// Loop: take from its own shard (weighted lane pick); when that is empty,
+// search: steal a batch from a random victim shard, polling up to
+// spin_polls times; then park on the futex (IdleWorkers). A job that throws
+// is counted as failed and the loop goes on.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "brisk/detail/job.hpp"
+#include "platform/cache_line.hpp"
+
+namespace brisk::detail {
+
+class EngineCore;
+
+class Worker {
+ public:
+  Worker(EngineCore& core, unsigned index, int cpu);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  void join();
+
+  unsigned index() const noexcept { return index_; }
+  int cpu() const noexcept { return cpu_; }
+  // The worker running on the calling thread, or nullptr.
+  static Worker* current() noexcept;
+
+  // Odd while the worker is between "about to take a job" and "finished
+  // running what it took"; even otherwise. drain() waits for odd values to
+  // move on. Written only by the worker.
+  std::uint64_t cycle() const noexcept { return cycle_.load(std::memory_order_acquire); }
+
+  // Counters, written only by this worker (relaxed: independent totals read
+  // for reporting; a reader may see a slightly stale value).
+  struct Counters {
+    std::atomic<std::uint64_t> executed{0};
+    std::atomic<std::uint64_t> failed{0};
+    std::atomic<std::uint64_t> stolen{0};
+    std::atomic<std::uint64_t> steal_batches{0};
+    std::atomic<std::uint64_t> parks{0};
+  };
+  const Counters& counters() const noexcept { return counters_; }
+
+ private:
+  void run();
+  // Takes one job from the own shard or steals a batch into batch_; returns
+  // how many. Marks the cycle odd first (and even again if it found none).
+  std::size_t find_work();
+  bool take_own(Job& out);
+  std::size_t steal(Job* into, std::size_t max);
+  void run_batch(std::size_t n);  // runs batch_[0..n), marks the cycle even
+  void execute(Job& job);
+  bool work_visible() const;
+  void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+
+  EngineCore& core_;
+  const unsigned index_;
+  const int cpu_;
+  std::thread thread_;
+  std::size_t lane_cursor_ = 0;
+  std::minstd_rand rng_;
+  std::vector<Job> batch_;  // stolen jobs, sized once to steal_batch
+
+  alignas(kCacheLine) std::atomic<std::uint64_t> cycle_{0};
+  Counters counters_;
+};
+
+}  // namespace brisk::detail

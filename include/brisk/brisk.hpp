@@ -1,0 +1,10 @@
+// Umbrella header: everything an embedding application needs.
+#pragma once
+
+#include "brisk/clock.hpp"
+#include "brisk/config.hpp"
+#include "brisk/dead_letter.hpp"
+#include "brisk/engine.hpp"
+#include "brisk/stats.hpp"
+#include "brisk/submit.hpp"
+#include "brisk/task.hpp"

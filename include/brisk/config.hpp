@@ -1,0 +1,52 @@
+// Engine configuration. Every field has a sensible default; Engine's
+// constructor validates the whole struct and throws ConfigError naming the
+// offending field, before any thread starts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace brisk {
+
+class Clock;
+
+class ConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+struct EngineConfig {
+  // Worker threads; one ring shard each. Must be >= 1.
+  unsigned workers = std::thread::hardware_concurrency() ? std::thread::hardware_concurrency() : 1;
+  // Slots per ring (one ring per priority lane per shard). Power of two,
+  // 2..2^24. Total queued capacity = workers * priority_lanes * ring_capacity.
+  std::size_t ring_capacity = 4096;
+  // Pin worker i to cpus[i % cpus.size()] (all online CPUs when empty).
+  bool pin_workers = true;
+  std::vector<int> cpus;
+  // Priority lanes (3..16: at least high, normal, low), lane 0 first. Workers serve lanes by weighted
+  // round robin: lane i gets lane_weights[i] picks per cycle when all are busy.
+  unsigned priority_lanes = 3;
+  std::vector<unsigned> lane_weights = {8, 4, 1};
+  // Empty polls an idle worker makes before it parks on a futex. Longer spins
+  // wake faster under bursty load and burn more CPU when idle.
+  unsigned spin_polls = 2000;
+  // Tasks a thief takes from a victim ring in one steal (1..256).
+  unsigned steal_batch = 16;
+  // Named tasks that may exist at once (queued, running, delayed or waiting
+  // for a retry); bounds their memory. 1..2^31.
+  std::uint32_t max_named_tasks = 1u << 20;
+  // Largest named-task payload accepted; larger ones are refused as invalid.
+  std::size_t max_payload_bytes = 1u << 20;
+  // Dead letters kept; beyond this the oldest are dropped (and counted).
+  std::size_t dead_letter_capacity = 100'000;
+  // Time source for delays, retries and latency; nullptr: steady_clock.
+  // Must outlive the engine.
+  Clock* clock = nullptr;
+};
+
+}  // namespace brisk

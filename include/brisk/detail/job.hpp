@@ -1,0 +1,140 @@
+// brisk::detail::Job: the unit a ring slot holds.
+//
+// A type-erased, move-only callable with inline storage, so that post() of a
+// small lambda never touches the heap. Callables larger than kInlineSize (or
+// with stricter alignment, or a throwing move) are boxed on the heap; that is
+// the only allocation on the post() path and it is documented in the README.
+//
+// Layout is fixed at 56 bytes so that a ring slot (8-byte sequence + Job) is
+// exactly one 64-byte cache line: neighbouring slots never share a line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace brisk::detail {
+
+class Job {
+ public:
+  static constexpr std::size_t kInlineSize = 32;
+
+  // Per-callable-type operations. relocate == nullptr means "memcpy is a
+  // valid move" (trivially copyable callables), the common, fastest case.
+  struct Ops {
+    void (*invoke)(void* storage);
+    void (*relocate)(void* dst, void* src) noexcept;  // move-construct dst, destroy src
+    void (*destroy)(void* storage) noexcept;          // nullptr: trivially destructible
+  };
+
+  Job() noexcept = default;
+
+  template <class F, class D = std::decay_t<F>,
+            class = std::enable_if_t<!std::is_same_v<D, Job> && std::is_invocable_v<D&>>>
+  explicit Job(F&& f) {
+    if constexpr (fits_inline<D>()) {
+      ::new (static_cast<void*>(storage_)) D(std::forward<F>(f));
+      ops_ = &inline_ops<D>;
+    } else {
+      D* boxed = new D(std::forward<F>(f));
+      std::memcpy(storage_, &boxed, sizeof boxed);
+      ops_ = &boxed_ops<D>;
+    }
+  }
+
+  Job(Job&& other) noexcept { take(other); }
+  Job& operator=(Job&& other) noexcept {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+  ~Job() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+
+  // Runs the callable once and destroys it, leaving the Job empty, even if
+  // the callable throws (the exception propagates to the caller).
+  void run() {
+    struct Cleanup {
+      Job* job;
+      ~Cleanup() { job->reset(); }
+    } cleanup{this};
+    ops_->invoke(storage_);
+  }
+
+  void reset() noexcept {
+    if (ops_ != nullptr && ops_->destroy != nullptr) ops_->destroy(storage_);
+    ops_ = nullptr;
+  }
+
+  // Submit timestamp (ns on the engine clock), for queue-wait latency.
+  std::uint64_t enqueue_ns = 0;
+  // Engine-private bits (for example "holds a credit"); callers never set them.
+  std::uint32_t flags = 0;
+
+ private:
+  template <class D>
+  static constexpr bool fits_inline() {
+    return sizeof(D) <= kInlineSize && alignof(D) <= alignof(std::max_align_t) &&
+           alignof(D) <= 8 && std::is_nothrow_move_constructible_v<D>;
+  }
+
+  void take(Job& other) noexcept {
+    ops_ = other.ops_;
+    enqueue_ns = other.enqueue_ns;
+    flags = other.flags;
+    if (ops_ != nullptr) {
+      if (ops_->relocate == nullptr) {
+        std::memcpy(storage_, other.storage_, kInlineSize);
+      } else {
+        ops_->relocate(storage_, other.storage_);
+      }
+    }
+    other.ops_ = nullptr;
+  }
+
+  template <class D>
+  static void invoke_inline(void* s) { (*std::launder(static_cast<D*>(s)))(); }
+  template <class D>
+  static void relocate_inline(void* dst, void* src) noexcept {
+    D* from = std::launder(static_cast<D*>(src));
+    ::new (dst) D(std::move(*from));
+    from->~D();
+  }
+  template <class D>
+  static void destroy_inline(void* s) noexcept { std::launder(static_cast<D*>(s))->~D(); }
+
+  template <class D>
+  static D* unbox(void* s) noexcept {
+    D* p;
+    std::memcpy(&p, s, sizeof p);
+    return p;
+  }
+  template <class D>
+  static void invoke_boxed(void* s) { (*unbox<D>(s))(); }
+  template <class D>
+  static void destroy_boxed(void* s) noexcept { delete unbox<D>(s); }
+
+  template <class D>
+  static constexpr Ops inline_ops{
+      &invoke_inline<D>,
+      std::is_trivially_copyable_v<D> ? nullptr : &relocate_inline<D>,
+      std::is_trivially_destructible_v<D> ? nullptr : &destroy_inline<D>};
+  // A boxed callable is just a pointer: memcpy relocates it.
+  template <class D>
+  static constexpr Ops boxed_ops{&invoke_boxed<D>, nullptr, &destroy_boxed<D>};
+
+  const Ops* ops_ = nullptr;
+  alignas(8) unsigned char storage_[kInlineSize];
+};
+
+static_assert(sizeof(Job) == 56, "a ring slot must be one cache line: 8-byte sequence + 56-byte Job");
+
+}  // namespace brisk::detail

@@ -1,0 +1,131 @@
+// brisk::Engine: the task engine.
+//
+//   brisk::Engine engine;                       // one worker per CPU, pinned
+//   engine.register_task("email", handler);     // named, serialisable tasks
+//   engine.start();
+//   engine.post([] { ... });                    // in-memory closure, fastest path
+//   engine.submit("email", payload);            // named task with a byte payload
+//   engine.drain();                             // wait for accepted work
+//
+// Thread-safety: post/post_bulk/submit/cancel/stats may be called from any
+// thread, including from inside tasks. register_task must precede start().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "brisk/config.hpp"
+#include "brisk/dead_letter.hpp"
+#include "brisk/detail/job.hpp"
+#include "brisk/stats.hpp"
+#include "brisk/submit.hpp"
+#include "brisk/task.hpp"
+
+namespace brisk {
+
+namespace detail {
+class EngineCore;
+}
+
+class Engine {
+ public:
+  // Validates config (throws ConfigError with the field and the reason).
+  // Workers are not started until start().
+  explicit Engine(EngineConfig config = {});
+  // Always safe: shuts down (drains accepted work, joins workers) if needed.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Registers a handler for named tasks. Throws ConfigError for an empty or
+  // duplicate name, invalid options, or when called after start().
+  // The handler may return Outcome, or void (success unless it throws).
+  template <class F>
+  TaskType register_task(std::string name, F&& handler, TaskTypeOptions options = {}) {
+    if constexpr (std::is_same_v<std::invoke_result_t<F&, TaskContext&>, void>) {
+      return register_handler(std::move(name),
+                              [h = std::forward<F>(handler)](TaskContext& ctx) mutable {
+                                h(ctx);
+                                return Outcome::success();
+                              },
+                              options);
+    } else {
+      return register_handler(std::move(name), Handler(std::forward<F>(handler)), options);
+    }
+  }
+
+  // Starts the worker threads. Tasks accepted before start() run after it.
+  void start();
+
+  // ---- in-memory closures: no allocation for callables up to 32 bytes ----
+
+  template <class F>
+  SubmitStatus post(F&& callable, Priority priority = priority::normal) {
+    return post_job(detail::Job(std::forward<F>(callable)), priority);
+  }
+
+  // Submits callables [first, last) in batches (one ring claim per batch).
+  // Stops at the first refusal; BulkResult says how many were accepted.
+  template <class It>
+  BulkResult post_bulk(It first, It last, Priority priority = priority::normal) {
+    constexpr std::size_t kBatch = 64;
+    std::array<detail::Job, kBatch> batch;
+    BulkResult total;
+    while (first != last) {
+      std::size_t n = 0;
+      for (; n < kBatch && first != last; ++first) batch[n++] = detail::Job(std::move(*first));
+      const BulkResult part = post_jobs(batch.data(), n, priority);
+      total.accepted += part.accepted;
+      if (part.accepted != n) {
+        total.first_refusal = part.first_refusal;
+        for (auto& job : batch) job.reset();
+        break;
+      }
+    }
+    return total;
+  }
+
+  // ---- named tasks ----
+
+  SubmitResult submit(std::string_view task_name, std::string payload, TaskOptions options = {});
+  SubmitResult submit(TaskType type, std::string payload, TaskOptions options = {});
+
+  // Cancels a task that has not started (queued, delayed or waiting for a
+  // retry). Returns false if it is unknown, running or already finished.
+  bool cancel(TaskId id);
+
+  // Returns when every task accepted so far that is due has run to a final
+  // outcome or is waiting on a timer (a delay, a retry backoff, a rate limit).
+  void drain();
+
+  // Stops accepting, drains, joins the workers. Idempotent.
+  void shutdown();
+
+  // ---- dead-letter queue ----
+
+  std::vector<DeadLetter> dead_letters() const;
+  std::size_t dead_letter_count() const;
+  // Resubmits a dead letter as a fresh task (attempt 1) and removes it from
+  // the queue; if the resubmission is refused the letter stays.
+  SubmitResult replay_dead_letter(TaskId id);
+  std::size_t purge_dead_letters();
+
+  EngineStats stats() const;
+  const EngineConfig& config() const noexcept;
+
+ private:
+  TaskType register_handler(std::string name, Handler handler, const TaskTypeOptions& options);
+  SubmitStatus post_job(detail::Job&& job, Priority priority);
+  BulkResult post_jobs(detail::Job* jobs, std::size_t count, Priority priority);
+
+  std::unique_ptr<detail::EngineCore> core_;
+};
+
+}  // namespace brisk

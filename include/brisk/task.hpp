@@ -1,0 +1,122 @@
+// Named tasks: a handler registered under a name, plus a byte payload.
+//
+// This is the serialisable form of work: the write-ahead log persists it, the
+// timer wheel delays and retries it, flow control prioritises and meters it.
+// Options are plain structs with defaults, so new fields never break callers
+// (use designated initializers: TaskOptions{.priority = priority::high}).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "brisk/submit.hpp"
+
+namespace brisk {
+
+// Priority lane: 0 is the highest. The engine has EngineConfig::priority_lanes
+// lanes (3 by default: high, normal, low).
+using Priority = std::uint8_t;
+namespace priority {
+inline constexpr Priority high = 0;
+inline constexpr Priority normal = 1;
+inline constexpr Priority low = 2;
+}  // namespace priority
+
+enum class Durability : std::uint8_t {
+  engine_default,  // whatever EngineConfig says
+  memory,          // never logged: lost if the process dies
+  durable,         // logged to the WAL before it is acknowledged as durable
+};
+
+// Per-submission options.
+struct TaskOptions {
+  Priority priority = priority::normal;
+  // Run no earlier than now + delay (0: as soon as possible).
+  std::chrono::nanoseconds delay{0};
+  // Run no earlier than this time on the engine clock (overrides delay).
+  std::optional<std::int64_t> run_at_ns;
+  // Non-empty: a second submission with the same key within the retention
+  // window returns SubmitStatus::duplicate and does not run again.
+  std::string idempotency_key;
+  Durability durability = Durability::engine_default;
+};
+
+// Exponential backoff with full jitter: the delay before attempt n+1 is
+// uniform in [0, min(cap, base * 2^(n-1))].
+struct RetryPolicy {
+  std::uint32_t max_attempts = 3;  // 1 means "never retry"
+  std::chrono::milliseconds base{100};
+  std::chrono::milliseconds cap{30'000};
+  bool jitter = true;
+};
+
+// Per-task-type options, fixed at registration.
+struct TaskTypeOptions {
+  std::uint32_t max_concurrency = 0;  // 0: unlimited
+  double rate_per_second = 0;         // token bucket; 0: unlimited
+  double burst = 0;                   // bucket size; 0: max(1, rate_per_second)
+  RetryPolicy retry{};
+  bool exceptions_are_permanent = false;  // a throw goes straight to the DLQ
+  std::chrono::nanoseconds soft_timeout{0};  // 0: none
+  std::chrono::nanoseconds hard_timeout{0};  // 0: none
+};
+
+// What a handler reports.
+class Outcome {
+ public:
+  enum class Kind : std::uint8_t { success, retry, fail };
+
+  static Outcome success() { return Outcome(Kind::success, {}); }
+  // Retryable failure: scheduled again with backoff until max_attempts.
+  static Outcome retry(std::string message) { return Outcome(Kind::retry, std::move(message)); }
+  // Permanent failure: straight to the dead-letter queue, no retry.
+  static Outcome fail(std::string message) { return Outcome(Kind::fail, std::move(message)); }
+
+  Kind kind() const noexcept { return kind_; }
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  Outcome(Kind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
+  Kind kind_;
+  std::string message_;
+};
+
+// What a handler sees of its task.
+class TaskContext {
+ public:
+  virtual TaskId id() const noexcept = 0;
+  virtual std::string_view name() const noexcept = 0;
+  virtual std::string_view payload() const noexcept = 0;
+  virtual std::uint32_t attempt() const noexcept = 0;  // 1 on the first run
+  // Soft deadline on the engine clock (0: none) and whether it has passed.
+  virtual std::int64_t soft_deadline_ns() const noexcept = 0;
+  virtual bool past_soft_deadline() const noexcept = 0;
+  // Set when the task is cancelled or its hard limit passed: poll it and stop.
+  virtual bool cancellation_requested() const noexcept = 0;
+
+ protected:
+  ~TaskContext() = default;
+};
+
+using Handler = std::function<Outcome(TaskContext&)>;
+
+// A registered task type; submitting through it skips the name lookup.
+class TaskType {
+ public:
+  TaskType() = default;
+  std::uint32_t index() const noexcept { return index_; }
+  bool valid() const noexcept { return index_ != kInvalid; }
+
+ private:
+  friend class Engine;
+  static constexpr std::uint32_t kInvalid = 0xffffffffu;
+  explicit TaskType(std::uint32_t index) : index_(index) {}
+  std::uint32_t index_ = kInvalid;
+};
+
+}  // namespace brisk
