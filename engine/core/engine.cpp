@@ -50,6 +50,8 @@ SubmitResult Engine::submit(TaskType type, std::string payload, TaskOptions opti
                        options);
 }
 
+Producer Engine::make_producer() { return Producer(*core_); }
+
 bool Engine::cancel(TaskId id) { return core_->cancel(id); }
 void Engine::drain() { core_->drain(); }
 void Engine::shutdown() { core_->shutdown(); }

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/job_flags.hpp"
 #include "core/running_task.hpp"
 #include "platform/cpu_affinity.hpp"
 
@@ -48,6 +49,14 @@ EngineConfig validated(EngineConfig c) {
     throw ConfigError("max_named_tasks must be in 1..2^31");
   }
   if (c.max_payload_bytes == 0) throw ConfigError("max_payload_bytes must be >= 1");
+  const std::int64_t slots = static_cast<std::int64_t>(c.workers) * c.priority_lanes *
+                            static_cast<std::int64_t>(c.ring_capacity);
+  if (c.credits < 0) throw ConfigError("credits must be >= 0 (0: one per ring slot)");
+  if (c.credits == 0) c.credits = slots;
+  if (c.credit_chunk == 0) c.credit_chunk = std::min<std::int64_t>(32, c.credits);
+  if (c.credit_chunk < 1 || c.credit_chunk > c.credits) {
+    throw ConfigError("credit_chunk must be in 1..credits (got " + std::to_string(c.credit_chunk) + ")");
+  }
   if (c.dead_letter_capacity == 0) throw ConfigError("dead_letter_capacity must be >= 1");
   if (c.pin_workers) {
     const std::vector<int> allowed = allowed_cpus();
@@ -86,7 +95,8 @@ EngineCore::EngineCore(EngineConfig config)
       clock_(config_.clock != nullptr ? config_.clock : &SteadyClock::instance()),
       lane_schedule_(config_.lane_weights),
       tasks_(config_.max_named_tasks),
-      dead_letters_(config_.dead_letter_capacity) {
+      dead_letters_(config_.dead_letter_capacity),
+      credits_(config_.credits) {
   shards_.reserve(config_.workers);
   workers_.reserve(config_.workers);
   for (unsigned i = 0; i < config_.workers; ++i) {
@@ -189,7 +199,8 @@ BulkResult EngineCore::post_jobs(Job* jobs, std::size_t count, Priority priority
   return result;
 }
 
-SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const TaskOptions& options) {
+SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const TaskOptions& options,
+                                bool holds_credit) {
   auto refuse = [this](SubmitStatus status, std::string_view reason) {
     auto& counter = status == SubmitStatus::invalid ? rejected_invalid_
                     : status == SubmitStatus::rejected_shutdown ? rejected_shutdown_
@@ -225,6 +236,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   record->priority = options.priority;
   record->submit_ns = now_ns();
   record->payload = std::move(payload);
+  record->holds_credit = holds_credit;
   const TaskId id = task_id_of(*record);
   if (enqueue_named(*record) != SubmitStatus::accepted) {
     tasks_.release(record);
@@ -251,13 +263,34 @@ void EngineCore::run_named(TaskRecord& record) {
   if (!transition(record, generation, TaskState::queued, TaskState::running)) {
     // cancel() won the race while the task sat in a ring.
     type.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
-    tasks_.release(&record);
+    if (record.holds_gate_slot) release_gate_slot(type);
+    retire(record);
     return;
   }
+  if (type.gate && !record.holds_gate_slot) {
+    // Over the type's concurrency limit: park until a slot is handed over.
+    // Back to `queued` first so that cancel() still works while parked.
+    record.state_word.store(state_word(generation, TaskState::queued), std::memory_order_release);
+    if (!type.gate->enter_or_park(&record)) return;
+    if (!transition(record, generation, TaskState::queued, TaskState::running)) {
+      release_gate_slot(type);
+      type.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
+      retire(record);
+      return;
+    }
+  }
+  record.holds_gate_slot = false;
   ++record.attempt;
   RunningTask context(record, type, *clock_);
   Outcome outcome = Outcome::success();
   try {
+    struct SlotRelease {  // frees the type's slot however the handler ends
+      EngineCore* core;
+      TaskTypeEntry& type;
+      ~SlotRelease() {
+        if (type.gate) core->release_gate_slot(type);
+      }
+    } slot_release{this, type};
     outcome = type.handler(context);
   } catch (const std::exception& e) {
     outcome = type.options.exceptions_are_permanent ? Outcome::fail(e.what()) : Outcome::retry(e.what());
@@ -267,7 +300,7 @@ void EngineCore::run_named(TaskRecord& record) {
   }
   if (outcome.kind() == Outcome::Kind::success) {
     type.counters.succeeded.fetch_add(1, std::memory_order_relaxed);
-    tasks_.release(&record);
+    retire(record);
     return;
   }
   record_failure(record, type, outcome);
@@ -293,7 +326,30 @@ void EngineCore::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
   dead_letters_.add(std::move(letter));
   type.counters.dead_lettered.fetch_add(1, std::memory_order_relaxed);
+  retire(record);
+}
+
+void EngineCore::release_gate_slot(TaskTypeEntry& type) {
+  TaskRecord* next = type.gate->leave();
+  if (next == nullptr) return;
+  // The slot passes to the parked task; it runs when a worker takes it.
+  next->holds_gate_slot = true;
+  Job job(NamedTaskJob{this, next});
+  job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
+  // Already accepted: it must not be dropped if the rings are full, and this
+  // worker must not block, so it runs here instead.
+  if (!push_job(job, next->priority)) job.run();
+}
+
+void EngineCore::retire(TaskRecord& record) {
+  const bool credit = record.holds_credit;
   tasks_.release(&record);
+  if (credit) return_credits(1);
+}
+
+void EngineCore::return_credits(std::int64_t n) {
+  credits_.observe_return_rate(now_ns(), n);
+  credits_.give_back(n);
 }
 
 SubmitResult EngineCore::replay_dead_letter(TaskId id) {
@@ -367,12 +423,14 @@ void EngineCore::run_leftovers() {
   // are no workers (never started, or already joined).
   Job job;
   bool ran = true;
+  std::int64_t credits = 0;
   while (ran) {
     ran = false;
     for (auto& shard : shards_) {
       for (std::size_t lane = 0; lane < shard->lanes(); ++lane) {
         while (shard->lane(lane).try_pop(job)) {
           ran = true;
+          if (job.flags & kJobReturnsCredit) ++credits;
           try {
             job.run();
           } catch (...) {
@@ -381,6 +439,7 @@ void EngineCore::run_leftovers() {
       }
     }
   }
+  if (credits != 0) return_credits(credits);
 }
 
 void EngineCore::shutdown() {
@@ -429,6 +488,10 @@ EngineStats EngineCore::stats() const {
   s.rejected_full = rejected_full_.load(std::memory_order_relaxed);
   s.rejected_shutdown = rejected_shutdown_.load(std::memory_order_relaxed);
   s.rejected_invalid = rejected_invalid_.load(std::memory_order_relaxed);
+  s.rejected_backpressure = rejected_backpressure_.load(std::memory_order_relaxed);
+  s.credits_capacity = credits_.capacity();
+  s.credits_outstanding = credits_.outstanding();
+  s.producer_blocked_ns = producer_blocked_ns_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -20,6 +20,7 @@
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
 #include "dlq/dead_letter_queue.hpp"
+#include "flow/credit_pool.hpp"
 #include "park/idle_workers.hpp"
 #include "platform/cache_line.hpp"
 #include "registry/task_registry.hpp"
@@ -39,7 +40,8 @@ class EngineCore {
   void start();
   SubmitStatus post_job(Job&& job, Priority priority);
   BulkResult post_jobs(Job* jobs, std::size_t count, Priority priority);
-  SubmitResult submit(std::int64_t type, std::string payload, const TaskOptions& options);
+  SubmitResult submit(std::int64_t type, std::string payload, const TaskOptions& options,
+                      bool holds_credit = false);
   std::int64_t find_type(std::string_view name) const noexcept { return registry_.find(name); }
   bool cancel(TaskId id);
   void drain();
@@ -51,6 +53,14 @@ class EngineCore {
   std::size_t purge_dead_letters() { return dead_letters_.purge(); }
   const EngineConfig& config() const noexcept { return config_; }
 
+  // ---- for producers ----
+  CreditPool& credits() noexcept { return credits_; }
+  std::int64_t now_ns() const noexcept { return clock_->now_ns(); }
+  void count_backpressure() noexcept { rejected_backpressure_.fetch_add(1, std::memory_order_relaxed); }
+  void add_producer_blocked_ns(std::int64_t ns) noexcept {
+    producer_blocked_ns_.fetch_add(static_cast<std::uint64_t>(ns), std::memory_order_relaxed);
+  }
+
   // ---- for workers ----
   Shard& shard(std::size_t i) noexcept { return *shards_[i]; }
   std::size_t shard_count() const noexcept { return shards_.size(); }
@@ -59,15 +69,19 @@ class EngineCore {
   // Workers exit once this is set and no work is visible.
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
   void run_named(TaskRecord& record);
+  // Credits of finished producer jobs, batched by the worker.
+  void return_credits(std::int64_t n);
 
  private:
   enum class Phase : std::uint8_t { created, running, stopped };
 
-  std::int64_t now_ns() const noexcept { return clock_->now_ns(); }
   std::size_t home_shard() const noexcept;
   bool push_job(Job& job, Priority priority);
   SubmitStatus enqueue_named(TaskRecord& record);
-  void finish_named(TaskRecord& record);
+  // A named task reached its final outcome: give back its credit and record.
+  void retire(TaskRecord& record);
+  // Frees a slot of the type's ConcurrencyGate, handing it to a parked task.
+  void release_gate_slot(TaskTypeEntry& type);
   void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
   void dead_letter(TaskRecord& record, TaskTypeEntry& type);
   void run_leftovers();
@@ -82,6 +96,7 @@ class EngineCore {
   TaskRegistry registry_;
   TaskTable tasks_;
   DeadLetterQueue dead_letters_;
+  CreditPool credits_;
 
   std::mutex lifecycle_mutex_;  // start/shutdown/register only
   Phase phase_ = Phase::created;
@@ -93,6 +108,8 @@ class EngineCore {
   alignas(kCacheLine) std::atomic<std::uint64_t> rejected_full_{0};
   std::atomic<std::uint64_t> rejected_shutdown_{0};
   std::atomic<std::uint64_t> rejected_invalid_{0};
+  std::atomic<std::uint64_t> rejected_backpressure_{0};
+  std::atomic<std::uint64_t> producer_blocked_ns_{0};
 };
 
 }  // namespace brisk::detail

@@ -34,6 +34,7 @@ std::uint32_t TaskRegistry::add(std::string name, Handler handler, const TaskTyp
   entry->name = name;
   entry->handler = std::move(handler);
   entry->options = options;
+  if (options.max_concurrency != 0) entry->gate = std::make_unique<ConcurrencyGate>(options.max_concurrency);
   const auto index = static_cast<std::uint32_t>(entries_.size());
   entries_.push_back(std::move(entry));
   by_name_.emplace(std::move(name), index);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "brisk/task.hpp"
+#include "flow/concurrency_gate.hpp"
 
 namespace brisk::detail {
 
@@ -30,6 +31,7 @@ struct TaskTypeEntry {
   Handler handler;
   TaskTypeOptions options;
   TaskTypeCounters counters;
+  std::unique_ptr<ConcurrencyGate> gate;  // only with options.max_concurrency
 };
 
 class TaskRegistry {

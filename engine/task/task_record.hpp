@@ -38,6 +38,8 @@ struct TaskRecord {
   std::uint32_t type = 0;              // TaskRegistry index
   std::uint32_t attempt = 0;           // attempts started so far
   Priority priority = priority::normal;
+  bool holds_credit = false;           // submitted through a Producer
+  bool holds_gate_slot = false;        // handed a ConcurrencyGate slot while parked
   std::int64_t submit_ns = 0;
   std::string payload;
   std::vector<FailureEntry> failures;  // empty unless an attempt failed

@@ -69,6 +69,8 @@ void TaskTable::release(TaskRecord* record) noexcept {
   record->payload.clear();
   record->failures.clear();
   record->attempt = 0;
+  record->holds_credit = false;
+  record->holds_gate_slot = false;
   record->state_word.store(state_word(generation_of(*record), TaskState::free),
                           std::memory_order_relaxed);
   in_use_.fetch_sub(1, std::memory_order_relaxed);

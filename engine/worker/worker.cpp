@@ -1,6 +1,7 @@
 #include "worker/worker.hpp"
 
 #include "core/engine_core.hpp"
+#include "core/job_flags.hpp"
 #include "platform/cpu_affinity.hpp"
 #include "platform/cpu_relax.hpp"
 
@@ -62,6 +63,7 @@ void Worker::run() {
     }
     if (core_.stopping()) {
       idle.leave_sleep();
+      flush_credits();
       return;
     }
     bump(counters_.parks);
@@ -78,6 +80,8 @@ std::size_t Worker::find_work() {
   if (take_own(batch_[0])) return 1;
   const std::size_t n = steal(batch_.data(), batch_.size());
   if (n == 0) {
+    // Going idle: hand finished jobs' credits back before searching.
+    flush_credits();
     // release: nothing taken; drain() may stop waiting for us.
     cycle_.store(cycle + 2, std::memory_order_release);
   }
@@ -123,11 +127,22 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
 
 void Worker::run_batch(std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) execute(batch_[i]);
+  // Batched to spare the shared counter, but at once when a producer waits.
+  if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
+    flush_credits();
+  }
   // release: everything the jobs did happens-before a drain() that sees it.
   cycle_.store(cycle_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
+void Worker::flush_credits() {
+  if (credits_to_return_ == 0) return;
+  core_.return_credits(credits_to_return_);
+  credits_to_return_ = 0;
+}
+
 void Worker::execute(Job& job) {
+  if (job.flags & kJobReturnsCredit) ++credits_to_return_;
   try {
     job.run();
   } catch (...) {

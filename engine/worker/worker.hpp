@@ -70,6 +70,8 @@ class Worker {
   std::size_t lane_cursor_ = 0;
   std::minstd_rand rng_;
   std::vector<Job> batch_;  // stolen jobs, sized once to steal_batch
+  std::int64_t credits_to_return_ = 0;  // of finished producer jobs, batched
+  void flush_credits();
 
   alignas(kCacheLine) std::atomic<std::uint64_t> cycle_{0};
   Counters counters_;

@@ -37,6 +37,12 @@ struct EngineConfig {
   unsigned spin_polls = 2000;
   // Tasks a thief takes from a victim ring in one steal (1..256).
   unsigned steal_batch = 16;
+  // Credits for Producer handles: work accepted through producers and not
+  // yet finished never exceeds this. 0: workers * priority_lanes * ring_capacity.
+  std::int64_t credits = 0;
+  // Credits a Producer takes from the engine at once (1..credits).
+  // 0: min(32, credits).
+  std::int64_t credit_chunk = 0;
   // Named tasks that may exist at once (queued, running, delayed or waiting
   // for a retry); bounds their memory. 1..2^31.
   std::uint32_t max_named_tasks = 1u << 20;

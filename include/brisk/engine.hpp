@@ -24,6 +24,7 @@
 #include "brisk/config.hpp"
 #include "brisk/dead_letter.hpp"
 #include "brisk/detail/job.hpp"
+#include "brisk/producer.hpp"
 #include "brisk/stats.hpp"
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
@@ -91,6 +92,9 @@ class Engine {
     }
     return total;
   }
+
+  // A submitting handle with credits (backpressure); one per producer thread.
+  Producer make_producer();
 
   // ---- named tasks ----
 

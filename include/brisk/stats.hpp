@@ -26,6 +26,10 @@ struct EngineStats {
   std::uint64_t stolen = 0;
   std::uint64_t parks = 0;
   std::uint64_t queued = 0;           // accepted, not yet taken by a worker
+  std::uint64_t rejected_backpressure = 0;  // producer submissions refused: no credits
+  std::int64_t credits_capacity = 0;
+  std::int64_t credits_outstanding = 0;     // spent by producers, not yet returned
+  std::uint64_t producer_blocked_ns = 0;    // time producers spent in post_for/submit_for
   std::vector<WorkerStats> workers;
 };
 
