@@ -158,6 +158,36 @@ class MpmcRing {
     }
   }
 
+  // Moves up to max of the oldest items into out[0..k) with one claim on the
+  // head, and returns k (0 when empty). Only items already fully published
+  // are claimed, so this never waits for a producer.
+  std::size_t try_pop_bulk(T* out, std::size_t max) noexcept {
+    std::uint64_t pos = head_.load(std::memory_order_relaxed);
+    std::size_t k;
+    for (;;) {
+      k = 0;
+      // acquire on each seq: pairs with the producers' release; items built.
+      while (k < max && slots_[(pos + k) & mask_].seq.load(std::memory_order_acquire) == pos + k + 1) ++k;
+      if (k == 0) {
+        const std::uint64_t seq = slots_[pos & mask_].seq.load(std::memory_order_acquire);
+        if (static_cast<std::int64_t>(seq - (pos + 1)) < 0) return 0;  // empty
+        pos = head_.load(std::memory_order_relaxed);  // another consumer moved on
+        continue;
+      }
+      // acq_rel, as in try_pop.
+      if (head_.compare_exchange_weak(pos, pos + k, std::memory_order_acq_rel, std::memory_order_relaxed)) break;
+    }
+    for (std::size_t i = 0; i < k; ++i) {
+      Slot& slot = slots_[(pos + i) & mask_];
+      T* item = std::launder(reinterpret_cast<T*>(slot.storage));
+      out[i] = std::move(*item);
+      item->~T();
+      // release: move-out done before the next lap's producer writes.
+      slot.seq.store(pos + i + mask_ + 1, std::memory_order_release);
+    }
+    return k;
+  }
+
   // Monotonic counts: tail() = items ever claimed by producers, head() = ever
   // claimed by consumers. seq_cst loads: the idle-worker re-check relies on
   // them (park/idle_workers.hpp); they are plain loads on x86.

@@ -40,7 +40,13 @@ void Worker::run() {
     // Search: poll every shard for a while before paying for a futex sleep.
     idle.begin_search();
     for (unsigned poll = 0; poll < spin_polls && n == 0; ++poll) {
-      cpu_relax();
+      // Pause first; later polls yield the CPU, because on a machine with
+      // more runnable threads than cores the producer we wait for may need it.
+      if (poll < 64) {
+        cpu_relax();
+      } else {
+        std::this_thread::yield();
+      }
       n = find_work();
     }
     if (n != 0) {
@@ -77,8 +83,8 @@ std::size_t Worker::find_work() {
   // relaxed: the pop's CAS on the ring head (acq_rel) orders this store
   // before the claim, for drain()'s acquire of the head.
   cycle_.store(cycle + 1, std::memory_order_relaxed);
-  if (take_own(batch_[0])) return 1;
-  const std::size_t n = steal(batch_.data(), batch_.size());
+  std::size_t n = take_own(batch_.data(), batch_.size());
+  if (n == 0) n = steal(batch_.data(), batch_.size());
   if (n == 0) {
     // Going idle: hand finished jobs' credits back before searching.
     flush_credits();
@@ -88,16 +94,19 @@ std::size_t Worker::find_work() {
   return n;
 }
 
-bool Worker::take_own(Job& out) {
+std::size_t Worker::take_own(Job* into, std::size_t max) {
   Shard& own = core_.shard(index_);
   const LaneSchedule& schedule = core_.lane_schedule();
   const std::size_t preferred = schedule.lane_at(lane_cursor_);
   if (++lane_cursor_ == schedule.length()) lane_cursor_ = 0;
-  if (own.lane(preferred).try_pop(out)) return true;
+  // A batch per pick: one claim on the ring head for up to max jobs. Shares
+  // between lanes stay those of the schedule when lanes are saturated.
+  if (std::size_t n = own.lane(preferred).try_pop_bulk(into, max)) return n;
   for (std::size_t lane = 0; lane < own.lanes(); ++lane) {
-    if (lane != preferred && own.lane(lane).try_pop(out)) return true;
+    if (lane == preferred) continue;
+    if (std::size_t n = own.lane(lane).try_pop_bulk(into, max)) return n;
   }
-  return false;
+  return 0;
 }
 
 std::size_t Worker::steal(Job* into, std::size_t max) {
@@ -110,11 +119,10 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
     Shard& shard = core_.shard(victim);
     for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
       JobRing& ring = shard.lane(lane);
-      std::size_t n = 0;
       // Take at most half of what is there (and at most max), so the owner
       // keeps work and two thieves do not ping-pong a single job.
       const std::size_t want = std::min(max, std::max<std::size_t>(1, ring.size_approx() / 2));
-      while (n < want && ring.try_pop(into[n])) ++n;
+      const std::size_t n = ring.try_pop_bulk(into, want);
       if (n != 0) {
         bump(counters_.stolen, n);
         bump(counters_.steal_batches);
@@ -126,10 +134,12 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
 }
 
 void Worker::run_batch(std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) execute(batch_[i]);
-  // Batched to spare the shared counter, but at once when a producer waits.
-  if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
-    flush_credits();
+  for (std::size_t i = 0; i < n; ++i) {
+    execute(batch_[i]);
+    // Batched to spare the shared counter, but at once when a producer waits.
+    if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
+      flush_credits();
+    }
   }
   // release: everything the jobs did happens-before a drain() that sees it.
   cycle_.store(cycle_.load(std::memory_order_relaxed) + 1, std::memory_order_release);

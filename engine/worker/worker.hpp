@@ -54,7 +54,7 @@ class Worker {
   // Takes one job from the own shard or steals a batch into batch_; returns
   // how many. Marks the cycle odd first (and even again if it found none).
   std::size_t find_work();
-  bool take_own(Job& out);
+  std::size_t take_own(Job* into, std::size_t max);
   std::size_t steal(Job* into, std::size_t max);
   void run_batch(std::size_t n);  // runs batch_[0..n), marks the cycle even
   void execute(Job& job);

@@ -89,7 +89,10 @@ void run_mpmc(unsigned producers, unsigned consumers, std::uint64_t per_producer
       std::vector<std::int64_t> last(producers, -1);
       std::uint64_t v;
       while (consumed.load(std::memory_order_relaxed) < total) {
-        if (!ring.try_pop(v)) continue;
+        if (!ring.try_pop(v)) {
+          std::this_thread::yield();  // more threads than cores: let producers run
+          continue;
+        }
         const auto p = static_cast<unsigned>(v >> 40);
         const auto seq = static_cast<std::int64_t>(v & ((1ull << 40) - 1));
         if (seq <= last[p]) order_ok = false;  // FIFO per producer, as seen by one consumer
@@ -107,10 +110,16 @@ void run_mpmc(unsigned producers, unsigned consumers, std::uint64_t per_producer
           std::uint64_t batch[16];
           const std::uint64_t n = std::min<std::uint64_t>(16, per_producer - i);
           for (std::uint64_t k = 0; k < n; ++k) batch[k] = (std::uint64_t{p} << 40) | (i + k);
-          i += ring.try_push_bulk(batch, n);
+          const std::size_t took = ring.try_push_bulk(batch, n);
+          i += took;
+          if (took == 0) std::this_thread::yield();
         } else {
           std::uint64_t v = (std::uint64_t{p} << 40) | i;
-          if (ring.try_push(v)) ++i;
+          if (ring.try_push(v)) {
+            ++i;
+          } else {
+            std::this_thread::yield();
+          }
         }
       }
     });

@@ -84,6 +84,7 @@ CLI::App* add_demo_command(CLI::App& app, DemoOptions& o) {
   cmd->add_option("--tasks", o.tasks, "tasks in the throughput phase")->check(CLI::Range(1ull, 1'000'000'000ull));
   cmd->add_option("--rate", o.rate, "offered tasks/s in the latency phase")->check(CLI::Range(1.0, 1e8));
   cmd->add_option("--seconds", o.seconds, "length of the latency phase")->check(CLI::Range(0.01, 3600.0));
+  cmd->add_option("--spin-polls", o.spin_polls, "empty polls before an idle worker parks");
   cmd->add_flag("!--no-pin", o.pin, "do not pin workers to CPUs");
   return cmd;
 }
@@ -92,6 +93,7 @@ int run_demo(const DemoOptions& o) {
   EngineConfig config;
   if (o.workers != 0) config.workers = o.workers;
   config.pin_workers = o.pin;
+  config.spin_polls = o.spin_polls;
   try {
     Engine engine(config);
     engine.start();

@@ -19,6 +19,7 @@ struct DemoOptions {
   double rate = 100'000;    // tasks/s offered in the latency phase
   double seconds = 2.0;     // length of the latency phase
   bool pin = true;
+  unsigned spin_polls = 2000;
 };
 
 CLI::App* add_demo_command(CLI::App& app, DemoOptions& options);
