@@ -57,6 +57,8 @@ EngineConfig validated(EngineConfig c) {
   if (c.credit_chunk < 1 || c.credit_chunk > c.credits) {
     throw ConfigError("credit_chunk must be in 1..credits (got " + std::to_string(c.credit_chunk) + ")");
   }
+  if (c.idempotency_retention.count() <= 0) throw ConfigError("idempotency_retention must be > 0");
+  if (c.max_idempotency_keys == 0) throw ConfigError("max_idempotency_keys must be >= 1");
   if (c.dead_letter_capacity == 0) throw ConfigError("dead_letter_capacity must be >= 1");
   if (c.pin_workers) {
     const std::vector<int> allowed = allowed_cpus();
@@ -96,7 +98,8 @@ EngineCore::EngineCore(EngineConfig config)
       lane_schedule_(config_.lane_weights),
       tasks_(config_.max_named_tasks),
       dead_letters_(config_.dead_letter_capacity),
-      credits_(config_.credits) {
+      credits_(config_.credits),
+      idempotency_(config_.idempotency_retention.count(), config_.max_idempotency_keys) {
   shards_.reserve(config_.workers);
   workers_.reserve(config_.workers);
   for (unsigned i = 0; i < config_.workers; ++i) {
@@ -224,8 +227,8 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   if (options.delay.count() > 0 || options.run_at_ns.has_value()) {
     return refuse(SubmitStatus::invalid, "delayed tasks are not supported yet");
   }
-  if (!options.idempotency_key.empty()) {
-    return refuse(SubmitStatus::invalid, "idempotency keys are not supported yet");
+  if (options.idempotency_key.size() > 1024) {
+    return refuse(SubmitStatus::invalid, "idempotency key longer than 1024 bytes");
   }
   if (!accepting_.load(std::memory_order_relaxed)) {
     return refuse(SubmitStatus::rejected_shutdown, "engine is shutting down");
@@ -238,11 +241,30 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   record->payload = std::move(payload);
   record->holds_credit = holds_credit;
   const TaskId id = task_id_of(*record);
+  const std::string& key = options.idempotency_key;
+  if (!key.empty()) {
+    const auto claim = idempotency_.claim(key, id, record->submit_ns);
+    if (claim.claim != IdempotencyIndex::Claim::claimed) {
+      record->holds_credit = false;  // the producer keeps its credit
+      tasks_.release(record);
+      if (claim.claim == IdempotencyIndex::Claim::full) {
+        return refuse(SubmitStatus::rejected_full, "max_idempotency_keys keys remembered");
+      }
+      SubmitResult r;
+      r.status = SubmitStatus::duplicate;
+      r.id = claim.existing;
+      r.reason = "idempotency key already accepted within the retention window";
+      return r;
+    }
+  }
   if (enqueue_named(*record) != SubmitStatus::accepted) {
+    if (!key.empty()) idempotency_.forget(key, id);
+    record->holds_credit = false;
     tasks_.release(record);
     return refuse(SubmitStatus::rejected_full, "rings full");
   }
-  registry_.at(record->type).counters.accepted.fetch_add(1, std::memory_order_relaxed);
+  // Not record->type: once enqueued, the record may already be finished and reused.
+  registry_.at(static_cast<std::uint32_t>(type)).counters.accepted.fetch_add(1, std::memory_order_relaxed);
   SubmitResult r;
   r.status = SubmitStatus::accepted;
   r.id = id;

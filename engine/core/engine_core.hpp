@@ -21,6 +21,7 @@
 #include "brisk/task.hpp"
 #include "dlq/dead_letter_queue.hpp"
 #include "flow/credit_pool.hpp"
+#include "idempotency/idempotency_index.hpp"
 #include "park/idle_workers.hpp"
 #include "platform/cache_line.hpp"
 #include "registry/task_registry.hpp"
@@ -97,6 +98,7 @@ class EngineCore {
   TaskTable tasks_;
   DeadLetterQueue dead_letters_;
   CreditPool credits_;
+  IdempotencyIndex idempotency_;
 
   std::mutex lifecycle_mutex_;  // start/shutdown/register only
   Phase phase_ = Phase::created;

@@ -158,9 +158,11 @@ class MpmcRing {
     }
   }
 
-  // Moves up to max of the oldest items into out[0..k) with one claim on the
-  // head, and returns k (0 when empty). Only items already fully published
-  // are claimed, so this never waits for a producer.
+  // Moves the oldest half (rounded up) of the published items, at most max,
+  // into out[0..k) with one claim on the head, and returns k (0 when empty).
+  // Only items already fully published are claimed, so this never waits for
+  // a producer; leaving half behind keeps work for other consumers (a
+  // worker's claimed batch cannot be stolen).
   std::size_t try_pop_bulk(T* out, std::size_t max) noexcept {
     std::uint64_t pos = head_.load(std::memory_order_relaxed);
     std::size_t k;
@@ -168,6 +170,7 @@ class MpmcRing {
       k = 0;
       // acquire on each seq: pairs with the producers' release; items built.
       while (k < max && slots_[(pos + k) & mask_].seq.load(std::memory_order_acquire) == pos + k + 1) ++k;
+      k = (k + 1) / 2;
       if (k == 0) {
         const std::uint64_t seq = slots_[pos & mask_].seq.load(std::memory_order_acquire);
         if (static_cast<std::int64_t>(seq - (pos + 1)) < 0) return 0;  // empty

@@ -119,10 +119,8 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
     Shard& shard = core_.shard(victim);
     for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
       JobRing& ring = shard.lane(lane);
-      // Take at most half of what is there (and at most max), so the owner
-      // keeps work and two thieves do not ping-pong a single job.
-      const std::size_t want = std::min(max, std::max<std::size_t>(1, ring.size_approx() / 2));
-      const std::size_t n = ring.try_pop_bulk(into, want);
+      // try_pop_bulk takes half of what is there, so the owner keeps work.
+      const std::size_t n = ring.try_pop_bulk(into, max);
       if (n != 0) {
         bump(counters_.stolen, n);
         bump(counters_.steal_batches);

@@ -3,6 +3,7 @@
 // offending field, before any thread starts.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -48,6 +49,12 @@ struct EngineConfig {
   std::uint32_t max_named_tasks = 1u << 20;
   // Largest named-task payload accepted; larger ones are refused as invalid.
   std::size_t max_payload_bytes = 1u << 20;
+  // A second submission with an idempotency key accepted less than this
+  // long ago is answered `duplicate` and does not run.
+  std::chrono::nanoseconds idempotency_retention = std::chrono::hours(24);
+  // Keys remembered at most; beyond it keyed submissions are refused
+  // (rejected_full) rather than forgetting a key early.
+  std::size_t max_idempotency_keys = 1u << 20;
   // Dead letters kept; beyond this the oldest are dropped (and counted).
   std::size_t dead_letter_capacity = 100'000;
   // Time source for delays, retries and latency; nullptr: steady_clock.

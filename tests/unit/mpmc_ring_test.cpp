@@ -60,6 +60,22 @@ TEST(MpmcRing, BulkPushTakesWhatFits) {
   }
 }
 
+TEST(MpmcRing, BulkPopTakesHalfOfWhatIsThere) {
+  MpmcRing<std::uint64_t> ring(16);
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    std::uint64_t v = i;
+    ASSERT_TRUE(ring.try_push(v));
+  }
+  std::uint64_t out[16];
+  EXPECT_EQ(ring.try_pop_bulk(out, 16), 5u);
+  for (std::uint64_t i = 0; i < 5; ++i) EXPECT_EQ(out[i], i);
+  EXPECT_EQ(ring.try_pop_bulk(out, 2), 1u) << "half of at most max";
+  EXPECT_EQ(ring.try_pop_bulk(out, 16), 2u);
+  EXPECT_EQ(ring.try_pop_bulk(out, 16), 1u);
+  EXPECT_EQ(ring.try_pop_bulk(out, 16), 1u);
+  EXPECT_EQ(ring.try_pop_bulk(out, 16), 0u);
+}
+
 TEST(MpmcRing, DestroysItemsLeftInside) {
   auto counter = std::make_shared<int>(0);
   {
