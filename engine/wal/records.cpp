@@ -1,0 +1,208 @@
+#include "wal/records.hpp"
+
+#include <cstdio>
+
+#include "wal/coding.hpp"
+
+namespace brisk::detail::wal {
+namespace {
+
+// A dead-letter record lists at most this many failures: more is damage (a
+// corrupt count must not make the decoder reserve gigabytes).
+constexpr std::uint32_t kMaxFailures = 1u << 16;
+
+Encoder start(std::string& out) {
+  Encoder enc(out);
+  enc.u8(kPayloadVersion);
+  return enc;
+}
+
+void id_only(std::string& out, TaskId id) { start(out).u64(id); }
+
+template <class T>
+std::string finish(Decoder& d, T&& value, Event* out) {
+  if (!d.ok()) return "payload truncated";
+  if (!d.done()) return "payload has " + std::to_string(d.remaining()) + " trailing bytes";
+  *out = std::forward<T>(value);
+  return {};
+}
+
+}  // namespace
+
+void encode(std::string& out, const TaskImageRef& e) {
+  Encoder enc = start(out);
+  enc.u64(e.id);
+  enc.bytes(e.type_name);
+  enc.bytes(e.payload);
+  enc.u8(e.priority);
+  enc.i64(e.run_at_ns);
+  enc.u32(e.attempt);
+  enc.bytes(e.idempotency_key);
+  enc.i64(e.submit_ns);
+}
+void encode(std::string& out, const TaskCompleted& e) { id_only(out, e.id); }
+void encode(std::string& out, const TaskRetryScheduled& e) {
+  Encoder enc = start(out);
+  enc.u64(e.id);
+  enc.u32(e.attempt);
+  enc.i64(e.next_due_ns);
+}
+void encode(std::string& out, const TaskDeadLettered& e) {
+  Encoder enc = start(out);
+  enc.u64(e.id);
+  enc.u32(e.attempts);
+  enc.u32(static_cast<std::uint32_t>(e.failures.size()));
+  for (const AttemptFailure& f : e.failures) {
+    enc.i64(f.time_ns);
+    enc.u32(f.attempt);
+    enc.bytes(f.message);
+  }
+}
+void encode(std::string& out, const TaskCancelled& e) { id_only(out, e.id); }
+void encode(std::string& out, const DlqReplayed& e) { id_only(out, e.id); }
+void encode(std::string& out, const DlqPurged&) { start(out); }
+void encode(std::string& out, const SyncMark& e) { start(out).u64(e.synced_bytes); }
+void encode(std::string& out, const KeyRetained& e) {
+  Encoder enc = start(out);
+  enc.bytes(e.key);
+  enc.u64(e.id);
+  enc.i64(e.accepted_ns);
+}
+void encode(std::string& out, const CheckpointEnd& e) {
+  Encoder enc = start(out);
+  enc.u32(e.through_segment);
+  enc.u64(e.last_sequence);
+  enc.u64(e.max_task_id);
+}
+
+RecordType type_of(const Event& e) noexcept {
+  return std::visit([](const auto& v) { return type_of(v); }, e);
+}
+
+void encode(std::string& out, const Event& e) {
+  std::visit([&out](const auto& v) { encode(out, v); }, e);
+}
+
+std::string decode(RecordType type, std::string_view payload, Event* out) {
+  Decoder d(payload);
+  const std::uint8_t version = d.u8();
+  if (!d.ok()) return "empty payload";
+  if (version != kPayloadVersion) return "unsupported payload version " + std::to_string(version);
+  switch (type) {
+    case RecordType::sync_mark: return finish(d, SyncMark{d.u64()}, out);
+    case RecordType::task_submitted: {
+      TaskImage t;
+      t.id = d.u64();
+      t.type_name = d.bytes();
+      t.payload = d.bytes();
+      t.priority = d.u8();
+      t.run_at_ns = d.i64();
+      t.attempt = d.u32();
+      t.idempotency_key = d.bytes();
+      t.submit_ns = d.i64();
+      return finish(d, std::move(t), out);
+    }
+    case RecordType::task_completed: return finish(d, TaskCompleted{d.u64()}, out);
+    case RecordType::task_retry_scheduled: {
+      TaskRetryScheduled r;
+      r.id = d.u64();
+      r.attempt = d.u32();
+      r.next_due_ns = d.i64();
+      return finish(d, r, out);
+    }
+    case RecordType::task_dead_lettered: {
+      TaskDeadLettered r;
+      r.id = d.u64();
+      r.attempts = d.u32();
+      const std::uint32_t n = d.u32();
+      if (n > kMaxFailures) return "dead letter lists " + std::to_string(n) + " failures";
+      for (std::uint32_t i = 0; i < n && d.ok(); ++i) {
+        AttemptFailure f;
+        f.time_ns = d.i64();
+        f.attempt = d.u32();
+        f.message = d.bytes();
+        r.failures.push_back(std::move(f));
+      }
+      return finish(d, std::move(r), out);
+    }
+    case RecordType::task_cancelled: return finish(d, TaskCancelled{d.u64()}, out);
+    case RecordType::dlq_replayed: return finish(d, DlqReplayed{d.u64()}, out);
+    case RecordType::dlq_purged: return finish(d, DlqPurged{}, out);
+    case RecordType::key_retained: {
+      KeyRetained k;
+      k.key = d.bytes();
+      k.id = d.u64();
+      k.accepted_ns = d.i64();
+      return finish(d, std::move(k), out);
+    }
+    case RecordType::checkpoint_end: {
+      CheckpointEnd c;
+      c.through_segment = d.u32();
+      c.last_sequence = d.u64();
+      c.max_task_id = d.u64();
+      return finish(d, c, out);
+    }
+  }
+  return "unknown record type " + std::to_string(static_cast<unsigned>(type));
+}
+
+namespace {
+
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string num(std::int64_t v) { return std::to_string(v); }
+std::string num(std::uint64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+std::string describe(const Event& e) {
+  struct Visitor {
+    std::string operator()(const SyncMark& m) const { return "synced_bytes=" + num(m.synced_bytes); }
+    std::string operator()(const TaskImage& t) const {
+      return "id=" + num(t.id) + " type=" + quoted(t.type_name) + " payload_bytes=" + num(std::uint64_t{t.payload.size()}) +
+             " priority=" + num(std::uint64_t{t.priority}) + " run_at_ns=" + num(t.run_at_ns) +
+             " attempt=" + num(std::uint64_t{t.attempt}) + " key=" + quoted(t.idempotency_key) +
+             " submit_ns=" + num(t.submit_ns);
+    }
+    std::string operator()(const TaskCompleted& c) const { return "id=" + num(c.id); }
+    std::string operator()(const TaskRetryScheduled& r) const {
+      return "id=" + num(r.id) + " attempt=" + num(std::uint64_t{r.attempt}) + " next_due_ns=" + num(r.next_due_ns);
+    }
+    std::string operator()(const TaskDeadLettered& d) const {
+      std::string s = "id=" + num(d.id) + " attempts=" + num(std::uint64_t{d.attempts});
+      for (const AttemptFailure& f : d.failures) {
+        s += " [attempt " + num(std::uint64_t{f.attempt}) + " at " + num(f.time_ns) + ": " + quoted(f.message) + "]";
+      }
+      return s;
+    }
+    std::string operator()(const TaskCancelled& c) const { return "id=" + num(c.id); }
+    std::string operator()(const DlqReplayed& r) const { return "id=" + num(r.id); }
+    std::string operator()(const DlqPurged&) const { return {}; }
+    std::string operator()(const KeyRetained& k) const {
+      return "key=" + quoted(k.key) + " id=" + num(k.id) + " accepted_ns=" + num(k.accepted_ns);
+    }
+    std::string operator()(const CheckpointEnd& c) const {
+      return "through_segment=" + num(std::uint64_t{c.through_segment}) + " last_sequence=" + num(c.last_sequence) +
+             " max_task_id=" + num(c.max_task_id);
+    }
+  };
+  return std::visit(Visitor{}, e);
+}
+
+}  // namespace brisk::detail::wal

@@ -1,0 +1,120 @@
+// The typed records of brisk's task lifecycle and their payload encodings.
+//
+// Every payload begins with a version byte (1 today); a reader refuses
+// versions it does not know rather than guess. Integers are little-endian
+// fixed width, strings a u32 length then bytes (coding.hpp). Times are
+// whatever clock the engine stamps them with: to keep meaning across a
+// restart they must come from a clock that survives one (wall time).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "brisk/dead_letter.hpp"
+#include "brisk/submit.hpp"
+#include "brisk/task.hpp"
+#include "wal/log_format.hpp"
+
+namespace brisk::detail::wal {
+
+inline constexpr std::uint8_t kPayloadVersion = 1;
+
+// A submitted task as the log keeps it. The engine maps its TaskRecord to a
+// TaskImageRef (views into its own strings: no copy) to log a submit, and
+// recovery hands back TaskImage (owning) for each task still to run.
+template <class String>
+struct BasicTaskImage {
+  TaskId id = 0;
+  String type_name;                     // the registered task type's name
+  String payload;
+  Priority priority = priority::normal;
+  std::int64_t run_at_ns = 0;           // due time; 0: as soon as possible
+  std::uint32_t attempt = 0;            // attempts started so far
+  String idempotency_key;               // empty: none
+  std::int64_t submit_ns = 0;           // when it was accepted (idempotency retention counts from here)
+};
+using TaskImage = BasicTaskImage<std::string>;
+using TaskImageRef = BasicTaskImage<std::string_view>;
+
+inline TaskImageRef as_ref(const TaskImage& t) {
+  return {t.id, t.type_name, t.payload, t.priority, t.run_at_ns, t.attempt, t.idempotency_key, t.submit_ns};
+}
+
+struct TaskCompleted {
+  TaskId id = 0;
+};
+struct TaskRetryScheduled {
+  TaskId id = 0;
+  std::uint32_t attempt = 0;      // attempts started so far
+  std::int64_t next_due_ns = 0;   // when the next attempt may start
+};
+struct TaskDeadLettered {
+  TaskId id = 0;
+  std::uint32_t attempts = 0;
+  std::vector<AttemptFailure> failures;  // oldest first
+};
+struct TaskCancelled {
+  TaskId id = 0;
+};
+struct DlqReplayed {
+  TaskId id = 0;
+};
+struct DlqPurged {};
+struct SyncMark {
+  std::uint64_t synced_bytes = 0;  // bytes of this file known durable when the batch began
+};
+struct KeyRetained {
+  std::string key;
+  TaskId id = 0;
+  std::int64_t accepted_ns = 0;
+};
+struct CheckpointEnd {
+  std::uint32_t through_segment = 0;  // the checkpoint replaces segments 1..through_segment
+  std::uint64_t last_sequence = 0;    // LSN of the last record of through_segment
+  TaskId max_task_id = 0;
+};
+
+// A decoded record of any type. TaskImage stands for task_submitted.
+using Event = std::variant<SyncMark, TaskImage, TaskCompleted, TaskRetryScheduled, TaskDeadLettered,
+                           TaskCancelled, DlqReplayed, DlqPurged, KeyRetained, CheckpointEnd>;
+
+// Appends the payload of each type to `out` (after begin_record()).
+void encode(std::string& out, const TaskImageRef& e);
+inline void encode(std::string& out, const TaskImage& e) { encode(out, as_ref(e)); }
+void encode(std::string& out, const TaskCompleted& e);
+void encode(std::string& out, const TaskRetryScheduled& e);
+void encode(std::string& out, const TaskDeadLettered& e);
+void encode(std::string& out, const TaskCancelled& e);
+void encode(std::string& out, const DlqReplayed& e);
+void encode(std::string& out, const DlqPurged& e);
+void encode(std::string& out, const SyncMark& e);
+void encode(std::string& out, const KeyRetained& e);
+void encode(std::string& out, const CheckpointEnd& e);
+
+// The record type each payload is logged under.
+constexpr RecordType type_of(const TaskImageRef&) noexcept { return RecordType::task_submitted; }
+constexpr RecordType type_of(const TaskImage&) noexcept { return RecordType::task_submitted; }
+constexpr RecordType type_of(const TaskCompleted&) noexcept { return RecordType::task_completed; }
+constexpr RecordType type_of(const TaskRetryScheduled&) noexcept { return RecordType::task_retry_scheduled; }
+constexpr RecordType type_of(const TaskDeadLettered&) noexcept { return RecordType::task_dead_lettered; }
+constexpr RecordType type_of(const TaskCancelled&) noexcept { return RecordType::task_cancelled; }
+constexpr RecordType type_of(const DlqReplayed&) noexcept { return RecordType::dlq_replayed; }
+constexpr RecordType type_of(const DlqPurged&) noexcept { return RecordType::dlq_purged; }
+constexpr RecordType type_of(const SyncMark&) noexcept { return RecordType::sync_mark; }
+constexpr RecordType type_of(const KeyRetained&) noexcept { return RecordType::key_retained; }
+constexpr RecordType type_of(const CheckpointEnd&) noexcept { return RecordType::checkpoint_end; }
+RecordType type_of(const Event& e) noexcept;
+// Encodes any decoded event back (checkpoints re-log what recovery read).
+void encode(std::string& out, const Event& e);
+
+// Decodes the payload of a record of `type`. Empty string on success,
+// otherwise why the payload is not a valid record of that type.
+std::string decode(RecordType type, std::string_view payload, Event* out);
+
+// A one-line human-readable rendering for `brisk wal dump`.
+std::string describe(const Event& e);
+
+}  // namespace brisk::detail::wal

@@ -1,0 +1,110 @@
+#include "wal/recovery.hpp"
+
+#include <algorithm>
+
+namespace brisk::detail::wal {
+namespace {
+
+template <class Map>
+auto in_order(const Map& map) {
+  using Value = decltype(map.begin()->second.value);
+  std::vector<std::pair<std::uint64_t, const Value*>> sorted;
+  sorted.reserve(map.size());
+  for (const auto& [id, entry] : map) sorted.emplace_back(entry.order, &entry.value);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const Value*> out;
+  out.reserve(sorted.size());
+  for (const auto& [order, value] : sorted) out.push_back(value);
+  return out;
+}
+
+}  // namespace
+
+void StateBuilder::apply(Event&& event) {
+  struct Visitor {
+    StateBuilder& s;
+    void note_id(TaskId id) const { s.max_task_id_ = std::max(s.max_task_id_, id); }
+    void operator()(SyncMark&) const {}
+    void operator()(TaskImage& t) const {
+      note_id(t.id);
+      if (!t.idempotency_key.empty()) s.keys_[t.idempotency_key] = {t.idempotency_key, t.id, t.submit_ns};
+      const TaskId id = t.id;
+      s.live_.insert_or_assign(id, Ordered<TaskImage>{s.next_order_++, std::move(t)});
+    }
+    void operator()(TaskCompleted& c) const { s.live_.erase(c.id); }
+    void operator()(TaskCancelled& c) const { s.live_.erase(c.id); }
+    void operator()(TaskRetryScheduled& r) const {
+      if (const auto it = s.live_.find(r.id); it != s.live_.end()) {
+        it->second.value.attempt = r.attempt;
+        it->second.value.run_at_ns = r.next_due_ns;
+      }
+    }
+    void operator()(TaskDeadLettered& d) const {
+      note_id(d.id);
+      Dead dead;
+      if (auto node = s.live_.extract(d.id); !node.empty()) {
+        dead.image = std::move(node.mapped().value);
+      } else {
+        dead.image.id = d.id;
+      }
+      dead.letter = std::move(d);
+      s.dead_.insert_or_assign(dead.letter.id, Ordered<Dead>{s.next_order_++, std::move(dead)});
+    }
+    void operator()(DlqReplayed& r) const { s.dead_.erase(r.id); }
+    void operator()(DlqPurged&) const { s.dead_.clear(); }
+    void operator()(KeyRetained& k) const {
+      note_id(k.id);
+      s.keys_[k.key] = {k.key, k.id, k.accepted_ns};
+    }
+    void operator()(CheckpointEnd& c) const { note_id(c.max_task_id); }
+  };
+  std::visit(Visitor{*this}, event);
+}
+
+std::vector<const TaskImage*> StateBuilder::incomplete_in_order() const { return in_order(live_); }
+std::vector<const StateBuilder::Dead*> StateBuilder::dead_in_order() const { return in_order(dead_); }
+
+std::vector<IdempotencyKey> StateBuilder::keys(const KeyRetention& retention) const {
+  std::vector<IdempotencyKey> out;
+  for (const auto& [key, entry] : keys_) {
+    if (retention.keeps(entry.accepted_ns)) out.push_back(entry);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.accepted_ns < b.accepted_ns; });
+  return out;
+}
+
+RecoveredState StateBuilder::finish(const KeyRetention& retention) const {
+  RecoveredState state;
+  for (const TaskImage* t : incomplete_in_order()) state.incomplete.push_back(*t);
+  for (const Dead* d : dead_in_order()) {
+    DeadLetter letter;
+    letter.id = d->letter.id;
+    letter.name = d->image.type_name;
+    letter.payload = d->image.payload;
+    letter.attempts = d->letter.attempts;
+    letter.failures = d->letter.failures;
+    state.dead_letters.push_back(std::move(letter));
+  }
+  state.idempotency_keys = keys(retention);
+  state.max_task_id = max_task_id_;
+  return state;
+}
+
+Status recover(WalEnv& env, const std::string& dir, const RecoveryOptions& options, RecoveredState* out) {
+  StateBuilder builder;
+  ReadOptions read;
+  read.mode = options.mode;
+  ReadReport report = read_log(env, dir, read, [&builder](const RecordView& r) {
+    builder.apply(std::move(r.event));
+  });
+  if (!report.status) {
+    out->report = std::move(report);
+    return out->report.status;
+  }
+  *out = builder.finish(options.retention);
+  out->last_sequence = report.last_sequence;
+  out->report = std::move(report);
+  return Status::ok();
+}
+
+}  // namespace brisk::detail::wal

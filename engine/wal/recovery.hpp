@@ -1,0 +1,79 @@
+// Recovery: the state a log describes, folded from its records. Tasks that
+// never reached a final state come back with their latest attempt and due
+// time, the dead-letter queue comes back, and so do the idempotency keys
+// still within their retention window.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "brisk/dead_letter.hpp"
+#include "wal/log_reader.hpp"
+#include "wal/records.hpp"
+
+namespace brisk::detail::wal {
+
+struct IdempotencyKey {
+  std::string key;
+  TaskId id = 0;
+  std::int64_t accepted_ns = 0;
+};
+
+// Keys accepted before now_ns - window_ns are forgotten; window 0 keeps all.
+struct KeyRetention {
+  std::int64_t window_ns = 0;
+  std::int64_t now_ns = 0;
+  bool keeps(std::int64_t accepted_ns) const noexcept { return window_ns == 0 || accepted_ns >= now_ns - window_ns; }
+};
+
+struct RecoveryOptions {
+  RecoveryMode mode = RecoveryMode::tolerate_corrupted_tail_records;
+  KeyRetention retention;
+};
+
+struct RecoveredState {
+  std::vector<TaskImage> incomplete;     // to run again, in submission order
+  std::vector<DeadLetter> dead_letters;  // in the order they failed
+  std::vector<IdempotencyKey> idempotency_keys;
+  TaskId max_task_id = 0;                // the highest id the log has seen
+  std::uint64_t last_sequence = 0;       // LSN of the last record replayed
+  ReadReport report;                     // files, damage, skips
+};
+
+// Folds records into state; recovery and compaction share it.
+class StateBuilder {
+ public:
+  void apply(Event&& event);
+
+  struct Dead {
+    TaskImage image;  // as submitted (empty but for the id if its submit record was lost)
+    TaskDeadLettered letter;
+  };
+  std::vector<const TaskImage*> incomplete_in_order() const;
+  std::vector<const Dead*> dead_in_order() const;
+  std::vector<IdempotencyKey> keys(const KeyRetention& retention) const;
+  TaskId max_task_id() const noexcept { return max_task_id_; }
+
+  RecoveredState finish(const KeyRetention& retention) const;
+
+ private:
+  template <class T>
+  struct Ordered {
+    std::uint64_t order;
+    T value;
+  };
+  std::uint64_t next_order_ = 0;
+  std::unordered_map<TaskId, Ordered<TaskImage>> live_;
+  std::unordered_map<TaskId, Ordered<Dead>> dead_;
+  std::unordered_map<std::string, IdempotencyKey> keys_;
+  TaskId max_task_id_ = 0;
+};
+
+// Reads the whole log in `dir` and folds it. The result's report lists
+// every cut and skip; a non-OK status means the mode refused the log (the
+// message names the file and offset) and `out` must not be used.
+Status recover(WalEnv& env, const std::string& dir, const RecoveryOptions& options, RecoveredState* out);
+
+}  // namespace brisk::detail::wal
