@@ -1,0 +1,130 @@
+#include "trace/chrome_trace.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <stdexcept>
+
+namespace brisk::trace {
+namespace {
+
+constexpr std::string_view kInstantNames[] = {"submit", "start", "end", "steal", "retry", "park", "unpark"};
+
+std::string_view kind_name(TraceKind k) { return kInstantNames[static_cast<std::size_t>(k)]; }
+
+void write_json_string(std::ostream& out, std::string_view s) {
+  out << '"';
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out << '\\' << c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out << buf;
+    } else {
+      out << c;
+    }
+  }
+  out << '"';
+}
+
+// Microseconds with the nanoseconds as exactly three decimals.
+void write_ts(std::ostream& out, std::uint64_t rel_ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(rel_ns / 1000),
+                static_cast<unsigned long long>(rel_ns % 1000));
+  out << buf;
+}
+
+std::string track_name(std::uint16_t worker) {
+  return worker == kExternalWorker ? "producers" : "worker " + std::to_string(worker);
+}
+
+}  // namespace
+
+void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, const ChromeTraceOptions& options) {
+  std::vector<TraceEvent> sorted(events.begin(), events.end());
+  // Stable: equal timestamps keep each worker's recording order (B before E).
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const TraceEvent& a, const TraceEvent& b) { return a.ts_ns < b.ts_ns; });
+  const std::uint64_t origin = sorted.empty() ? 0 : sorted.front().ts_ns;
+
+  out << "{\"traceEvents\":[\n";
+  out << R"({"ph":"M","pid":1,"tid":0,"name":"process_name","args":{"name":)";
+  write_json_string(out, options.process_name);
+  out << "}}";
+  std::set<std::uint16_t> workers;
+  for (const TraceEvent& e : sorted) workers.insert(e.worker);
+  for (const std::uint16_t w : workers) {
+    out << ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":" << w << R"(,"name":"thread_name","args":{"name":)";
+    write_json_string(out, track_name(w));
+    out << "}},\n{\"ph\":\"M\",\"pid\":1,\"tid\":" << w
+        << R"(,"name":"thread_sort_index","args":{"sort_index":)" << w << "}}";
+  }
+  for (const TraceEvent& e : sorted) {
+    const bool span = e.kind == TraceKind::kStart || e.kind == TraceKind::kEnd;
+    out << ",\n{\"ph\":\"" << (e.kind == TraceKind::kStart ? 'B' : e.kind == TraceKind::kEnd ? 'E' : 'i') << '"';
+    if (!span) out << ",\"s\":\"t\"";
+    out << ",\"pid\":1,\"tid\":" << e.worker << ",\"ts\":";
+    write_ts(out, e.ts_ns - origin);
+    out << ",\"cat\":\"brisk\",\"name\":";
+    if (span) {
+      write_json_string(out, e.arg < options.type_names.size() ? std::string_view(options.type_names[e.arg])
+                                                                 : std::string_view("task"));
+    } else {
+      write_json_string(out, kind_name(e.kind));
+    }
+    out << ",\"args\":{\"task\":" << e.task_id << ",\"arg\":" << e.arg << "}}";
+  }
+  out << "\n],\"displayTimeUnit\":\"ns\"}\n";
+}
+
+namespace {
+
+std::vector<TraceEvent> read_events(std::string_view json) {
+  const nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains("traceEvents") || !doc["traceEvents"].is_array()) {
+    throw std::runtime_error("not a Chrome trace: no traceEvents array");
+  }
+  std::vector<TraceEvent> events;
+  for (const nlohmann::json& j : doc["traceEvents"]) {
+    const std::string ph = j.value("ph", "");
+    if (ph == "M") continue;
+    TraceKind kind;
+    if (ph == "B") {
+      kind = TraceKind::kStart;
+    } else if (ph == "E") {
+      kind = TraceKind::kEnd;
+    } else if (ph == "i") {
+      const std::string name = j.value("name", "");
+      const auto it = std::find(std::begin(kInstantNames), std::end(kInstantNames), name);
+      if (it == std::end(kInstantNames)) throw std::runtime_error("unknown instant event: " + name);
+      kind = static_cast<TraceKind>(it - std::begin(kInstantNames));
+    } else {
+      throw std::runtime_error("unexpected event phase: " + ph);
+    }
+    if (!j.contains("ts") || !j["ts"].is_number() || !j.contains("tid") || !j["tid"].is_number_unsigned()) {
+      throw std::runtime_error("event without numeric ts and tid");
+    }
+    const nlohmann::json args = j.value("args", nlohmann::json::object());
+    events.push_back(TraceEvent{static_cast<std::uint64_t>(std::llround(j["ts"].get<double>() * 1000.0)),
+                                args.value("task", std::uint64_t{0}), args.value("arg", std::uint32_t{0}),
+                                j["tid"].get<std::uint16_t>(), kind});
+  }
+  return events;
+}
+
+}  // namespace
+
+std::vector<TraceEvent> read_chrome_trace(std::string_view json) {
+  try {
+    return read_events(json);
+  } catch (const nlohmann::json::exception& e) {  // a field of the wrong JSON type
+    throw std::runtime_error(std::string("malformed Chrome trace: ") + e.what());
+  }
+}
+
+}  // namespace brisk::trace

@@ -1,0 +1,37 @@
+// Chrome trace-event JSON (the format ui.perfetto.dev and chrome://tracing
+// open) for TraceEvents, and a reader of the same JSON back into events.
+//
+// Written shape, one track (tid) per worker, named by "M" metadata events:
+//   start -> "B" (begin of the task's run span), end -> "E";
+//   submit, steal, retry, park, unpark -> "i" instant events (thread scope).
+// Events from workers are merged in timestamp order; "ts" is microseconds
+// since the earliest event, with the nanoseconds as three decimals, so the
+// reader recovers each event's offset exactly.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trace/trace_buffer.hpp"
+
+namespace brisk::trace {
+
+struct ChromeTraceOptions {
+  std::string process_name = "brisk";
+  // Span names by task type (the arg of submit/start/end); "task" past the end.
+  std::vector<std::string> type_names;
+};
+
+// Writes {"traceEvents":[...],"displayTimeUnit":"ns"}.
+void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, const ChromeTraceOptions& options = {});
+
+// Parses JSON written by write_chrome_trace: its "B", "E" and "i" events
+// become TraceEvents (ts_ns relative to the trace's origin), metadata is
+// skipped. Throws std::runtime_error on JSON that is not such a trace.
+std::vector<TraceEvent> read_chrome_trace(std::string_view json);
+
+}  // namespace brisk::trace

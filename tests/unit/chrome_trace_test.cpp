@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/test_seed.hpp"
+#include "trace/chrome_trace.hpp"
+
+namespace brisk::trace {
+namespace {
+
+// A plausible run: producers submit tasks, three workers run them one at a
+// time (some stolen), and park between bursts. Timestamps are arbitrary
+// steady-clock values with nanosecond detail.
+std::vector<TraceEvent> synthetic_run(std::uint64_t seed, int tasks) {
+  std::mt19937_64 rng(seed);
+  std::vector<TraceEvent> ev;
+  std::uint64_t worker_clock[3] = {1'000'000'007, 1'000'000'011, 1'000'000'013};
+  for (int t = 1; t <= tasks; ++t) {
+    const auto w = static_cast<std::uint16_t>(rng() % 3);
+    std::uint64_t& now = worker_clock[w];
+    const auto type = static_cast<std::uint32_t>(rng() % 3);
+    ev.push_back({now - 500, static_cast<std::uint64_t>(t), type, kExternalWorker, TraceKind::kSubmit});
+    if (rng() % 4 == 0) ev.push_back({now, 0, static_cast<std::uint32_t>((w + 1) % 3), w, TraceKind::kSteal});
+    ev.push_back({now += 1 + rng() % 999, static_cast<std::uint64_t>(t), type, w, TraceKind::kStart});
+    ev.push_back({now += 1 + rng() % 99'999, static_cast<std::uint64_t>(t), type, w, TraceKind::kEnd});
+    if (rng() % 8 == 0) {
+      ev.push_back({now += 3, 0, 0, w, TraceKind::kPark});
+      ev.push_back({now += 1 + rng() % 50'000, 0, 0, w, TraceKind::kUnpark});
+    }
+  }
+  return ev;
+}
+
+TEST(ChromeTrace, OneBeginAndOneEndPerTaskOnWorkerTracks) {
+  constexpr int kTasks = 500;
+  const auto events = synthetic_run(test::test_seed(), kTasks);
+  std::ostringstream out;
+  write_chrome_trace(out, events, {"brisk test", {"email", "resize", "report"}});
+  const nlohmann::json doc = nlohmann::json::parse(out.str());
+  ASSERT_TRUE(doc["traceEvents"].is_array());
+
+  std::map<std::uint64_t, int> begins, ends;
+  std::map<int, std::string> thread_names;
+  double last_ts = -1;
+  for (const auto& e : doc["traceEvents"]) {
+    const std::string ph = e["ph"];
+    if (ph == "M") {
+      if (e["name"] == "thread_name") thread_names[e["tid"].get<int>()] = e["args"]["name"];
+      continue;
+    }
+    ASSERT_TRUE(e["ts"].is_number());
+    const double ts = e["ts"];
+    ASSERT_GE(ts, last_ts);  // merged in time order
+    last_ts = ts;
+    if (ph == "B") ++begins[e["args"]["task"].get<std::uint64_t>()];
+    if (ph == "E") ++ends[e["args"]["task"].get<std::uint64_t>()];
+    if (ph == "i") {
+      EXPECT_EQ(e["s"], "t");
+    }
+  }
+  ASSERT_EQ(begins.size(), static_cast<std::size_t>(kTasks));
+  ASSERT_EQ(ends.size(), static_cast<std::size_t>(kTasks));
+  for (const auto& [task, n] : begins) EXPECT_EQ(n, 1) << task;
+  for (const auto& [task, n] : ends) EXPECT_EQ(n, 1) << task;
+  EXPECT_EQ(thread_names.at(0), "worker 0");
+  EXPECT_EQ(thread_names.at(2), "worker 2");
+  EXPECT_EQ(thread_names.at(kExternalWorker), "producers");
+}
+
+TEST(ChromeTrace, TimestampsAreMicrosecondsWithNanosecondDecimals) {
+  const std::vector<TraceEvent> ev{{5'000, 1, 0, 0, TraceKind::kStart}, {6'234, 1, 0, 0, TraceKind::kEnd}};
+  std::ostringstream out;
+  write_chrome_trace(out, ev);
+  EXPECT_NE(out.str().find("\"ts\":0.000"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("\"ts\":1.234"), std::string::npos) << out.str();
+}
+
+TEST(ChromeTrace, ReadsBackWhatItWrote) {
+  const auto events = synthetic_run(test::test_seed(), 200);
+  std::ostringstream out;
+  write_chrome_trace(out, events);
+  const std::vector<TraceEvent> back = read_chrome_trace(out.str());
+  ASSERT_EQ(back.size(), events.size());
+  // The writer orders by time; compare against the same stable order.
+  std::vector<TraceEvent> sorted = events;
+  std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.ts_ns < b.ts_ns; });
+  const std::uint64_t origin = sorted.front().ts_ns;
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    EXPECT_EQ(back[i].ts_ns, sorted[i].ts_ns - origin) << i;
+    EXPECT_EQ(back[i].task_id, sorted[i].task_id) << i;
+    EXPECT_EQ(back[i].arg, sorted[i].arg) << i;
+    EXPECT_EQ(back[i].worker, sorted[i].worker) << i;
+    EXPECT_EQ(back[i].kind, sorted[i].kind) << i;
+  }
+}
+
+TEST(ChromeTrace, EscapesNamesAndHandlesEmpty) {
+  std::ostringstream out;
+  write_chrome_trace(out, std::vector<TraceEvent>{{1, 1, 0, 0, TraceKind::kStart}},
+                     {"p\"q", {"we\"ird\\\n\x01"}});
+  const nlohmann::json doc = nlohmann::json::parse(out.str());
+  EXPECT_EQ(doc["traceEvents"][0]["args"]["name"], "p\"q");
+  EXPECT_EQ(doc["traceEvents"].back()["name"], "we\"ird\\\n\x01");
+  std::ostringstream empty;
+  write_chrome_trace(empty, {});
+  EXPECT_TRUE(read_chrome_trace(empty.str()).empty());
+}
+
+TEST(ChromeTrace, ReaderRejectsMalformedTraces) {
+  EXPECT_THROW(read_chrome_trace("not json"), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(R"({"events":[]})"), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(R"({"traceEvents":[{"ph":"X","ts":1,"tid":0}]})"), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(R"({"traceEvents":[{"ph":"i","name":"boom","ts":1,"tid":0}]})"),
+               std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(R"({"traceEvents":[{"ph":"B","ts":"1","tid":0}]})"), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(R"({"traceEvents":[{"ph":7}]})"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace brisk::trace
