@@ -3,6 +3,8 @@
 // systems (rep 1 of every system, then rep 2, ...), so slow drift on a shared
 // machine spreads over all systems instead of penalising whichever ran last.
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <stdexcept>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -41,6 +43,20 @@ LatencyResult measure(const LatencySpec& spec, const std::vector<SystemEntry>& s
   return result;
 }
 
+// brisk, then the named peers (all of them when none is named).
+std::vector<SystemEntry> select_systems(const std::vector<std::string>& names) {
+  std::vector<SystemEntry> all = all_systems();
+  if (names.empty()) return all;
+  std::vector<SystemEntry> chosen{all[0]};
+  for (const std::string& name : names) {
+    if (name == "none") continue;
+    auto it = std::find_if(all.begin() + 1, all.end(), [&](const SystemEntry& s) { return s.name == name; });
+    if (it == all.end()) throw std::invalid_argument("--peers: unknown peer '" + name + "'");
+    chosen.push_back(*it);
+  }
+  return chosen;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,10 +67,13 @@ int main(int argc, char** argv) {
   run.threads = std::max(1u, std::thread::hardware_concurrency());
   bool no_pin = false;
   std::string json_path, plot_dir, disk_dir = "/tmp";
+  std::vector<std::string> peer_names;
   app.add_flag("--short", short_mode, "1 repetition, tiny sizes: only checks that everything runs");
   app.add_option("--reps", reps, "measured repetitions per workload (median reported)")->check(CLI::Range(1, 100));
   app.add_option("--threads", run.threads, "worker threads for every system")->check(CLI::Range(1u, 1024u));
   app.add_flag("--no-pin", no_pin, "do not pin brisk's workers (peers never pin)");
+  app.add_option("--peers", peer_names, "peers to run beside brisk (default: all; 'none': brisk alone, e.g. to profile)")
+      ->delimiter(',');
   app.add_option("--json", json_path, "write every raw number to this JSON file");
   app.add_option("--plot-dir", plot_dir, "write gnuplot data files (.tsv) into this directory");
   app.add_option("--disk-dir", disk_dir, "where to measure fdatasync and write bandwidth");
@@ -73,7 +92,7 @@ int main(int argc, char** argv) {
     results.meta.spin_1us_iters = static_cast<double>(spin_1us);
     results.meta.spin_10us_iters = static_cast<double>(spin_10us);
     const Plan plan = make_plan(short_mode, spin_1us, spin_10us);
-    const std::vector<SystemEntry> systems = all_systems();
+    const std::vector<SystemEntry> systems = select_systems(peer_names);
     for (const SystemEntry& s : systems) results.systems.push_back(s.name);
 
     std::fprintf(stderr, "hardware limits\n");

@@ -91,6 +91,7 @@ void print_targets(const Results& r) {
   };
   for (std::string_view tbb : {"tbb-arena", "tbb-group"}) {
     const double e = ratio_to("empty_1p", tbb), b = ratio_to("bulk", tbb);
+    if (e == 0) continue;  // that peer was not run (--peers)
     std::printf("- empty tasks, 1 producer, vs %.*s: %.2fx (target >= 5x: %s)\n", int(tbb.size()), tbb.data(), e,
                 e >= 5 ? "met" : "MISSED");
     std::printf("- bulk submit vs %.*s: %.2fx (target >= 10x: %s)\n", int(tbb.size()), tbb.data(), b,
