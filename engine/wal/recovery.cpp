@@ -90,21 +90,17 @@ RecoveredState StateBuilder::finish(const KeyRetention& retention) const {
   return state;
 }
 
+ReadReport read_into(WalEnv& env, const std::string& dir, const ReadOptions& options, StateBuilder* builder) {
+  return read_log(env, dir, options, [builder](const RecordView& r) { builder->apply(std::move(r.event)); });
+}
+
 Status recover(WalEnv& env, const std::string& dir, const RecoveryOptions& options, RecoveredState* out) {
   StateBuilder builder;
-  ReadOptions read;
-  read.mode = options.mode;
-  ReadReport report = read_log(env, dir, read, [&builder](const RecordView& r) {
-    builder.apply(std::move(r.event));
-  });
-  if (!report.status) {
-    out->report = std::move(report);
-    return out->report.status;
-  }
-  *out = builder.finish(options.retention);
+  ReadReport report = read_into(env, dir, {options.mode, 0}, &builder);
+  if (report.status) *out = builder.finish(options.retention);
   out->last_sequence = report.last_sequence;
   out->report = std::move(report);
-  return Status::ok();
+  return out->report.status;
 }
 
 }  // namespace brisk::detail::wal

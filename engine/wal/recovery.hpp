@@ -71,6 +71,10 @@ class StateBuilder {
   TaskId max_task_id_ = 0;
 };
 
+// Reads the log in `dir` (or the part `options` names) into `builder`.
+// The report lists the files read and all damage; its status is the outcome.
+ReadReport read_into(WalEnv& env, const std::string& dir, const ReadOptions& options, StateBuilder* builder);
+
 // Reads the whole log in `dir` and folds it. The result's report lists
 // every cut and skip; a non-OK status means the mode refused the log (the
 // message names the file and offset) and `out` must not be used.
