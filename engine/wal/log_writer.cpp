@@ -334,6 +334,7 @@ Status Wal::rotate(std::uint64_t first_sequence) {
   // has a successor is complete on disk, so damage in it is never a torn tail.
   if (Status s = file_->sync(); !s) return s;
   stat_syncs_.fetch_add(1, std::memory_order_relaxed);
+  synced_lsn_ = first_sequence - 1;  // published with the batch
   if (Status s = file_->close(); !s) return s;
   const std::uint32_t closed = segment_number_;
   if (Status s = open_segment(closed + 1, first_sequence); !s) return s;
