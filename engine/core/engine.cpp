@@ -56,6 +56,10 @@ bool Engine::cancel(TaskId id) { return core_->cancel(id); }
 void Engine::drain() { core_->drain(); }
 void Engine::shutdown() { core_->shutdown(); }
 EngineStats Engine::stats() const { return core_->stats(); }
+std::string Engine::prometheus_text() const { return core_->prometheus_text(); }
+HealthReport Engine::health() { return core_->health(); }
+std::uint16_t Engine::metrics_port() const noexcept { return core_->metrics_port(); }
+std::size_t Engine::write_trace(std::ostream& out) { return core_->write_trace(out); }
 const EngineConfig& Engine::config() const noexcept { return core_->config(); }
 
 std::vector<DeadLetter> Engine::dead_letters() const { return core_->dead_letters(); }

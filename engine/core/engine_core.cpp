@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
 #include "core/job_flags.hpp"
+#include "trace/chrome_trace.hpp"
 #include "core/running_task.hpp"
+#include "retry/backoff.hpp"
 #include "platform/cpu_affinity.hpp"
 
 namespace brisk::detail {
@@ -59,6 +62,15 @@ EngineConfig validated(EngineConfig c) {
   }
   if (c.idempotency_retention.count() <= 0) throw ConfigError("idempotency_retention must be > 0");
   if (c.max_idempotency_keys == 0) throw ConfigError("max_idempotency_keys must be >= 1");
+  if (c.timer_tick < std::chrono::microseconds(1) || c.timer_tick > std::chrono::seconds(1)) {
+    throw ConfigError("timer_tick must be in 1us..1s");
+  }
+  if (c.observability.metrics_port < -1 || c.observability.metrics_port > 65535) {
+    throw ConfigError("observability.metrics_port must be -1 (off), 0 (any) or a port number");
+  }
+  if (c.observability.trace_events_per_worker > (std::size_t{1} << 26)) {
+    throw ConfigError("observability.trace_events_per_worker must be <= 2^26");
+  }
   if (c.dead_letter_capacity == 0) throw ConfigError("dead_letter_capacity must be >= 1");
   if (c.pin_workers) {
     const std::vector<int> allowed = allowed_cpus();
@@ -82,6 +94,19 @@ struct NamedTaskJob {
   void operator()() const { core->run_named(*record); }
 };
 
+// Jitter for retry backoff: a per-thread xorshift, seeded once per thread.
+std::uint64_t next_random() noexcept {
+  thread_local std::uint64_t state = [] {
+    std::uint64_t seed = std::random_device{}();
+    seed = seed << 32 | std::random_device{}();
+    return seed | 1;
+  }();
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
+}
+
 void wait_a_little(unsigned& rounds) {
   if (++rounds < 64) {
     std::this_thread::yield();
@@ -99,7 +124,9 @@ EngineCore::EngineCore(EngineConfig config)
       tasks_(config_.max_named_tasks),
       dead_letters_(config_.dead_letter_capacity),
       credits_(config_.credits),
-      idempotency_(config_.idempotency_retention.count(), config_.max_idempotency_keys) {
+      idempotency_(config_.idempotency_retention.count(), config_.max_idempotency_keys),
+      delays_(*clock_, config_.timer_tick, [this](TaskRecord& r) { return make_ready(r); }),
+      health_monitor_(config_.observability.health) {
   shards_.reserve(config_.workers);
   workers_.reserve(config_.workers);
   for (unsigned i = 0; i < config_.workers; ++i) {
@@ -129,7 +156,16 @@ void EngineCore::start() {
   std::lock_guard lock(lifecycle_mutex_);
   if (phase_ == Phase::running) return;
   if (phase_ == Phase::stopped) throw std::logic_error("brisk::Engine::start() after shutdown()");
+  if (config_.observability.metrics_port >= 0) {
+    metrics_server_ = std::make_unique<http::MetricsServer>([this] { return prometheus_text(); },
+                                                            [this] { return health(); });
+    // Throws (before any thread of ours starts) if the port is taken.
+    metrics_server_->start(config_.observability.metrics_host,
+                           static_cast<std::uint16_t>(config_.observability.metrics_port));
+  }
+  started_ns_ = now_ns();
   for (auto& worker : workers_) worker->start();
+  delays_.start();
   phase_ = Phase::running;
 }
 
@@ -224,9 +260,6 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     return refuse(SubmitStatus::invalid, "payload larger than EngineConfig::max_payload_bytes");
   }
   if (options.delay.count() < 0) return refuse(SubmitStatus::invalid, "negative delay");
-  if (options.delay.count() > 0 || options.run_at_ns.has_value()) {
-    return refuse(SubmitStatus::invalid, "delayed tasks are not supported yet");
-  }
   if (options.idempotency_key.size() > 1024) {
     return refuse(SubmitStatus::invalid, "idempotency key longer than 1024 bytes");
   }
@@ -257,7 +290,12 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
       return r;
     }
   }
-  if (enqueue_named(*record) != SubmitStatus::accepted) {
+  const std::int64_t due = options.run_at_ns ? *options.run_at_ns : record->submit_ns + options.delay.count();
+  if (due > record->submit_ns) {
+    // release: the record's fields are visible to whoever acquires the state.
+    record->state_word.store(state_word(generation_of(*record), TaskState::waiting), std::memory_order_release);
+    delays_.schedule(*record, due);
+  } else if (enqueue_named(*record) != SubmitStatus::accepted) {
     if (!key.empty()) idempotency_.forget(key, id);
     record->holds_credit = false;
     tasks_.release(record);
@@ -288,6 +326,15 @@ void EngineCore::run_named(TaskRecord& record) {
     if (record.holds_gate_slot) release_gate_slot(type);
     retire(record);
     return;
+  }
+  if (type.limiter && !record.holds_gate_slot) {
+    // Over the type's rate: wait on the timer, not on a worker.
+    const std::int64_t now = now_ns();
+    if (const std::int64_t wait = type.limiter->try_acquire(now); wait > 0) {
+      type.counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+      wait_until(record, now + wait);
+      return;
+    }
   }
   if (type.gate && !record.holds_gate_slot) {
     // Over the type's concurrency limit: park until a slot is handed over.
@@ -327,8 +374,9 @@ void EngineCore::run_named(TaskRecord& record) {
   }
   record_failure(record, type, outcome);
   if (outcome.kind() == Outcome::Kind::retry && record.attempt < type.options.retry.max_attempts) {
-    // Retried at once for now; backoff arrives with the timer wheel.
-    while (enqueue_named(record) != SubmitStatus::accepted) std::this_thread::yield();
+    const auto delay = retry_delay(type.options.retry, record.attempt, next_random());
+    type.counters.retried.fetch_add(1, std::memory_order_relaxed);
+    wait_until(record, now_ns() + delay.count());
     return;
   }
   dead_letter(record, type);
@@ -363,6 +411,27 @@ void EngineCore::release_gate_slot(TaskTypeEntry& type) {
   if (!push_job(job, next->priority)) job.run();
 }
 
+void EngineCore::wait_until(TaskRecord& record, std::int64_t due_ns) {
+  record.state_word.store(state_word(generation_of(record), TaskState::waiting), std::memory_order_release);
+  delays_.schedule(record, due_ns);
+}
+
+bool EngineCore::make_ready(TaskRecord& record) {
+  const std::uint32_t generation = generation_of(record);
+  if (!transition(record, generation, TaskState::waiting, TaskState::queued)) {
+    // cancel() won while it waited.
+    registry_.at(record.type).counters.cancelled.fetch_add(1, std::memory_order_relaxed);
+    retire(record);
+    return true;
+  }
+  Job job(NamedTaskJob{this, &record});
+  job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
+  if (push_job(job, record.priority)) return true;
+  // Rings full: back to waiting; the scheduler offers it again next tick.
+  record.state_word.store(state_word(generation, TaskState::waiting), std::memory_order_release);
+  return false;
+}
+
 void EngineCore::retire(TaskRecord& record) {
   const bool credit = record.holds_credit;
   tasks_.release(&record);
@@ -392,7 +461,16 @@ bool EngineCore::cancel(TaskId id) {
   TaskRecord* record = tasks_.find(id);
   if (record == nullptr) return false;
   const auto generation = static_cast<std::uint32_t>(id >> 32);
-  return transition(*record, generation, TaskState::queued, TaskState::cancelled);
+  if (transition(*record, generation, TaskState::queued, TaskState::cancelled) ||
+      transition(*record, generation, TaskState::waiting, TaskState::cancelled)) {
+    return true;
+  }
+  // Running: too late to cancel, but the handler may poll the request.
+  if (generation_of(*record) == generation &&
+      state_of(record->state_word.load(std::memory_order_acquire)) == TaskState::running) {
+    record->stop_requested.store(true, std::memory_order_relaxed);
+  }
+  return false;
 }
 
 std::uint64_t EngineCore::total_tail() const noexcept {
@@ -417,6 +495,7 @@ void EngineCore::drain() {
   // drained too. Under a producer that never stops this does not return.
   std::vector<std::uint64_t> targets;
   for (;;) {
+    delays_.sync();  // what is due by now joins the rings first
     targets.clear();
     for (const auto& shard : shards_) {
       for (std::size_t lane = 0; lane < shard->lanes(); ++lane) targets.push_back(shard->lane(lane).tail());
@@ -436,7 +515,11 @@ void EngineCore::drain() {
     }
     std::uint64_t before = 0;
     for (std::uint64_t v : targets) before += v;
-    if (total_tail() == before) return;
+    if (total_tail() == before) {
+      // Retries and rate-limited tasks the round scheduled may be due already.
+      delays_.sync();
+      if (total_tail() == before) return;
+    }
   }
 }
 
@@ -474,6 +557,8 @@ void EngineCore::shutdown() {
   if (phase_ == Phase::running) {
     lifecycle_mutex_.unlock();
     drain();
+    delays_.stop();  // tasks not yet due stay behind (see pending_timers)
+    if (metrics_server_) metrics_server_->stop();
     lifecycle_mutex_.lock();
     // release: workers that see stopping_ also see everything before it.
     stopping_.store(true, std::memory_order_release);
@@ -500,6 +585,9 @@ EngineStats EngineCore::stats() const {
     w.stolen = c.stolen.load(std::memory_order_relaxed);
     w.steal_batches = c.steal_batches.load(std::memory_order_relaxed);
     w.parks = c.parks.load(std::memory_order_relaxed);
+    w.busy_ns = c.busy_ns.load(std::memory_order_relaxed);
+    w.parked_ns = c.parked_ns.load(std::memory_order_relaxed);
+    if (const trace::TraceBuffer* t = worker->trace()) s.trace_dropped += t->dropped();
     w.cpu = worker->cpu();
     s.executed += w.executed;
     s.failed += w.failed;
@@ -514,7 +602,83 @@ EngineStats EngineCore::stats() const {
   s.credits_capacity = credits_.capacity();
   s.credits_outstanding = credits_.outstanding();
   s.producer_blocked_ns = producer_blocked_ns_.load(std::memory_order_relaxed);
+  s.pending_timers = delays_.pending();
+  s.dead_letters = dead_letters_.size();
+  s.uptime_ns = started_ns_ != 0 ? static_cast<std::uint64_t>(now_ns() - started_ns_) : 0;
+  for (std::size_t lane = 0; lane < config_.priority_lanes; ++lane) {
+    LaneStats l;
+    for (const auto& shard : shards_) {
+      l.accepted += shard->lane(lane).tail();
+      l.queued += shard->lane(lane).size_approx();
+    }
+    s.lanes.push_back(l);
+  }
+  for (std::uint32_t t = 0; t < registry_.size(); ++t) {
+    const TaskTypeEntry& e = registry_.at(t);
+    const auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+    s.task_types.push_back(TaskTypeStats{e.name, get(e.counters.accepted), get(e.counters.succeeded),
+                                         get(e.counters.failed_attempts), get(e.counters.retried),
+                                         get(e.counters.dead_lettered), get(e.counters.cancelled),
+                                         get(e.counters.rate_limited)});
+  }
+  const EngineHistograms h = histograms();
+  const auto summarize = [](const metrics::HistogramSnapshot& snap) {
+    LatencySummary l;
+    l.count = snap.count();
+    l.mean_ns = snap.mean();
+    l.p50_ns = snap.percentile(50);
+    l.p90_ns = snap.percentile(90);
+    l.p99_ns = snap.percentile(99);
+    l.p999_ns = snap.percentile(99.9);
+    l.max_ns = snap.max();
+    return l;
+  };
+  s.queue_wait = summarize(h.queue_wait);
+  s.run_time = summarize(h.run_time);
+  s.named_in_flight = tasks_.in_use();
   return s;
+}
+
+}  // namespace brisk::detail
+
+namespace brisk::detail {
+
+EngineHistograms EngineCore::histograms() const {
+  EngineHistograms h;
+  for (const auto& worker : workers_) {
+    h.queue_wait.merge(worker->queue_wait());
+    h.run_time.merge(worker->run_time());
+  }
+  return h;
+}
+
+std::string EngineCore::prometheus_text() const { return render_prometheus(stats(), histograms()); }
+
+HealthReport EngineCore::health() {
+  const EngineStats s = stats();
+  metrics::HealthSnapshot snap;
+  snap.at_ns = static_cast<std::uint64_t>(SteadyClock::instance().now_ns());
+  snap.queue_depth = s.queued;
+  // A job failed if it threw (closures) or its attempt failed (named tasks).
+  std::uint64_t failed_attempts = 0;
+  for (const TaskTypeStats& t : s.task_types) failed_attempts += t.failed_attempts;
+  snap.failed = s.failed + failed_attempts;
+  snap.succeeded = s.executed > snap.failed ? s.executed - snap.failed : 0;
+  snap.dlq_size = s.dead_letters;
+  snap.workers = static_cast<std::uint32_t>(workers_.size());
+  snap.workers_alive = static_cast<std::uint32_t>(workers_.size());
+  std::lock_guard lock(health_mutex_);
+  return health_monitor_.observe(snap);
+}
+
+std::size_t EngineCore::write_trace(std::ostream& out) {
+  std::vector<trace::TraceEvent> events;
+  for (auto& worker : workers_) {
+    if (trace::TraceBuffer* t = worker->trace()) t->drain(events);
+  }
+  trace::ChromeTraceOptions options;
+  write_chrome_trace(out, events, options);
+  return events.size();
 }
 
 }  // namespace brisk::detail

@@ -19,8 +19,12 @@
 #include "brisk/stats.hpp"
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
+#include "delay/delay_scheduler.hpp"
 #include "dlq/dead_letter_queue.hpp"
 #include "flow/credit_pool.hpp"
+#include "http/metrics_server.hpp"
+#include "metrics/health.hpp"
+#include "observe/prometheus_export.hpp"
 #include "idempotency/idempotency_index.hpp"
 #include "park/idle_workers.hpp"
 #include "platform/cache_line.hpp"
@@ -48,6 +52,11 @@ class EngineCore {
   void drain();
   void shutdown();
   EngineStats stats() const;
+  std::string prometheus_text() const;
+  HealthReport health();
+  std::uint16_t metrics_port() const noexcept { return metrics_server_ ? metrics_server_->port() : 0; }
+  // Drains every worker's trace ring and writes Chrome trace JSON.
+  std::size_t write_trace(std::ostream& out);
   std::vector<DeadLetter> dead_letters() const { return dead_letters_.list(); }
   std::size_t dead_letter_count() const { return dead_letters_.size(); }
   SubmitResult replay_dead_letter(TaskId id);
@@ -81,12 +90,17 @@ class EngineCore {
   SubmitStatus enqueue_named(TaskRecord& record);
   // A named task reached its final outcome: give back its credit and record.
   void retire(TaskRecord& record);
+  // DelayScheduler callback: a waiting record is due. False if the rings are full.
+  bool make_ready(TaskRecord& record);
+  // running -> waiting until due_ns (retry backoff, rate limit).
+  void wait_until(TaskRecord& record, std::int64_t due_ns);
   // Frees a slot of the type's ConcurrencyGate, handing it to a parked task.
   void release_gate_slot(TaskTypeEntry& type);
   void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
   void dead_letter(TaskRecord& record, TaskTypeEntry& type);
   void run_leftovers();
   std::uint64_t total_tail() const noexcept;
+  EngineHistograms histograms() const;
 
   const EngineConfig config_;
   Clock* const clock_;
@@ -99,6 +113,11 @@ class EngineCore {
   DeadLetterQueue dead_letters_;
   CreditPool credits_;
   IdempotencyIndex idempotency_;
+  DelayScheduler delays_;  // its thread calls back into the members above
+  std::mutex health_mutex_;
+  metrics::HealthMonitor health_monitor_;
+  std::int64_t started_ns_ = 0;
+  std::unique_ptr<http::MetricsServer> metrics_server_;  // last: calls stats()
 
   std::mutex lifecycle_mutex_;  // start/shutdown/register only
   Phase phase_ = Phase::created;

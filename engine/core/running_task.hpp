@@ -24,7 +24,9 @@ class RunningTask final : public TaskContext {
   bool past_soft_deadline() const noexcept override {
     return soft_deadline_ns_ != 0 && clock_.now_ns() >= soft_deadline_ns_;
   }
-  bool cancellation_requested() const noexcept override { return false; }
+  bool cancellation_requested() const noexcept override {
+    return record_.stop_requested.load(std::memory_order_relaxed);
+  }
 
  private:
   const TaskRecord& record_;

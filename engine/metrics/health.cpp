@@ -2,6 +2,17 @@
 
 #include <cstdio>
 
+namespace brisk {
+
+std::string HealthReport::text() const {
+  if (healthy()) return "ok\n";
+  std::string out;
+  for (const std::string& r : reasons) out += r + '\n';
+  return out;
+}
+
+}  // namespace brisk
+
 namespace brisk::metrics {
 namespace {
 
@@ -16,13 +27,6 @@ std::string format(const char* fmt, auto... args) {
 std::uint64_t delta(std::uint64_t before, std::uint64_t after) { return after >= before ? after - before : after; }
 
 }  // namespace
-
-std::string HealthReport::text() const {
-  if (healthy()) return "ok\n";
-  std::string out;
-  for (const std::string& r : reasons) out += r + '\n';
-  return out;
-}
 
 HealthReport evaluate_health(const HealthThresholds& t, const HealthSnapshot& previous, const HealthSnapshot& current,
                              double baseline_rate_per_s) {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "brisk/health.hpp"
+
 namespace brisk::metrics {
 
 // Counters at one instant; the engine fills it from its stats snapshot.
@@ -26,27 +28,10 @@ struct HealthSnapshot {
   std::uint32_t workers_alive = 0;
 };
 
-struct HealthThresholds {
-  std::uint64_t max_queue_depth = UINT64_MAX;
-  double max_error_rate = 1.0;  // failed / completed over the window
-  std::uint64_t min_completions = 100;  // completions needed to judge the error rate
-  // Degraded when the window's completion rate falls below this fraction of
-  // the baseline while work is waiting; 0 disables.
-  double min_rate_ratio = 0.0;
-  std::uint32_t max_dead_workers = 0;
-  std::uint64_t max_dlq_growth = UINT64_MAX;  // new dead letters per window
-};
+// The thresholds and the report are public (include/brisk/health.hpp).
+using HealthThresholds = brisk::HealthThresholds;
+using HealthReport = brisk::HealthReport;
 
-struct HealthReport {
-  std::vector<std::string> reasons;  // empty when healthy
-  double rate_per_s = 0;             // completions per second over the window
-  bool rate_degraded = false;        // the rate check failed (keeps it out of the baseline)
-
-  bool healthy() const noexcept { return reasons.empty(); }
-  std::string text() const;  // "ok", or the reasons one per line
-};
-
-// baseline_rate_per_s: the recent normal completion rate, 0 if unknown.
 HealthReport evaluate_health(const HealthThresholds& t, const HealthSnapshot& previous, const HealthSnapshot& current,
                              double baseline_rate_per_s);
 

@@ -1,5 +1,6 @@
 #include "registry/task_registry.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "brisk/config.hpp"
@@ -34,6 +35,10 @@ std::uint32_t TaskRegistry::add(std::string name, Handler handler, const TaskTyp
   entry->name = name;
   entry->handler = std::move(handler);
   entry->options = options;
+  if (options.rate_per_second > 0) {
+    entry->limiter = std::make_unique<RateLimiter>(options.rate_per_second,
+                                                   options.burst > 0 ? options.burst : 1.0);
+  }
   if (options.max_concurrency != 0) entry->gate = std::make_unique<ConcurrencyGate>(options.max_concurrency);
   const auto index = static_cast<std::uint32_t>(entries_.size());
   entries_.push_back(std::move(entry));

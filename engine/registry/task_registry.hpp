@@ -14,6 +14,7 @@
 
 #include "brisk/task.hpp"
 #include "flow/concurrency_gate.hpp"
+#include "flow/rate_limiter.hpp"
 
 namespace brisk::detail {
 
@@ -22,6 +23,8 @@ struct TaskTypeCounters {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> succeeded{0};
   std::atomic<std::uint64_t> failed_attempts{0};
+  std::atomic<std::uint64_t> retried{0};
+  std::atomic<std::uint64_t> rate_limited{0};
   std::atomic<std::uint64_t> dead_lettered{0};
   std::atomic<std::uint64_t> cancelled{0};
 };
@@ -32,6 +35,7 @@ struct TaskTypeEntry {
   TaskTypeOptions options;
   TaskTypeCounters counters;
   std::unique_ptr<ConcurrencyGate> gate;  // only with options.max_concurrency
+  std::unique_ptr<RateLimiter> limiter;   // only with options.rate_per_second
 };
 
 class TaskRegistry {

@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "brisk/task.hpp"
+#include "timer/timer_wheel.hpp"
 
 namespace brisk::detail {
 
 enum class TaskState : std::uint32_t {
   free,       // in the table's free list
   queued,     // in a ring, waiting for a worker
+  waiting,    // in the DelayScheduler: a delay, a retry backoff or a rate limit
   running,    // a worker is running its handler
   cancelled,  // cancel() won; whoever holds it next releases it
 };
@@ -26,7 +28,9 @@ struct FailureEntry {
   std::string message;
 };
 
-struct TaskRecord {
+// A TimerNode first, so the DelayScheduler links records into its wheel
+// without any allocation.
+struct TaskRecord : TimerNode {
   // generation << 32 | TaskState: the state machine's single source of
   // truth. The generation is bumped on every reuse, so a CAS that names a
   // stale TaskId's generation fails instead of touching a newer task; CAS
@@ -43,6 +47,11 @@ struct TaskRecord {
   std::int64_t submit_ns = 0;
   std::string payload;
   std::vector<FailureEntry> failures;  // empty unless an attempt failed
+  TaskRecord* inbox_next = nullptr;    // DelayScheduler inbox link
+  // Set by cancel() of a running task or its hard time limit: the handler
+  // polls it through TaskContext::cancellation_requested(). relaxed: a flag
+  // with no data behind it.
+  std::atomic<bool> stop_requested{false};
 };
 
 inline std::uint64_t state_word(std::uint32_t generation, TaskState state) noexcept {

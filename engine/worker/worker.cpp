@@ -12,8 +12,15 @@ thread_local Worker* tls_current_worker = nullptr;
 }  // namespace
 
 Worker::Worker(EngineCore& core, unsigned index, int cpu)
-    : core_(core), index_(index), cpu_(cpu), rng_(index * 2654435761u + 1) {
+    : core_(core),
+      index_(index),
+      cpu_(cpu),
+      rng_(index * 2654435761u + 1),
+      record_latency_(core.config().observability.record_latency) {
   batch_.resize(core.config().steal_batch);
+  if (const std::size_t n = core.config().observability.trace_events_per_worker) {
+    trace_ = std::make_unique<trace::TraceBuffer>(static_cast<std::uint16_t>(index), n);
+  }
 }
 
 Worker* Worker::current() noexcept { return tls_current_worker; }
@@ -72,10 +79,20 @@ void Worker::run() {
       flush_credits();
       return;
     }
-    bump(counters_.parks);
-    idle.sleep(epoch);
-    idle.leave_sleep();
+    sleep_parked(epoch);
   }
+}
+
+void Worker::sleep_parked(std::uint32_t epoch) {
+  IdleWorkers& idle = core_.idle();
+  bump(counters_.parks);
+  const std::int64_t t0 = core_.now_ns();
+  trace_event(trace::TraceKind::kPark, static_cast<std::uint64_t>(t0), 0);
+  idle.sleep(epoch);
+  idle.leave_sleep();
+  const std::int64_t t1 = core_.now_ns();
+  trace_event(trace::TraceKind::kUnpark, static_cast<std::uint64_t>(t1), 0);
+  bump(counters_.parked_ns, static_cast<std::uint64_t>(t1 - t0));
 }
 
 std::size_t Worker::find_work() {
@@ -124,6 +141,8 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
       if (n != 0) {
         bump(counters_.stolen, n);
         bump(counters_.steal_batches);
+        if (trace_) trace_event(trace::TraceKind::kSteal, static_cast<std::uint64_t>(core_.now_ns()), 0,
+                                static_cast<std::uint32_t>(victim));
         return n;
       }
     }
@@ -132,8 +151,31 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
 }
 
 void Worker::run_batch(std::size_t n) {
+  // One clock read per job: a job's end is the next job's start.
+  const bool timed = record_latency_ || trace_;
+  std::uint64_t start = timed ? static_cast<std::uint64_t>(core_.now_ns()) : 0;
   for (std::size_t i = 0; i < n; ++i) {
-    execute(batch_[i]);
+    Job& job = batch_[i];
+    std::uint64_t id = 0;
+    if (timed) {
+      const std::uint64_t submitted = job.enqueue_ns;
+      if (record_latency_) queue_wait_.record(start > submitted ? start - submitted : 0);
+      if (trace_) {
+        id = std::uint64_t{index_} << 48 | ++trace_seq_;
+        trace_event(trace::TraceKind::kSubmit, submitted, id);
+        trace_event(trace::TraceKind::kStart, start, id);
+      }
+    }
+    execute(job);
+    if (timed) {
+      const auto end = static_cast<std::uint64_t>(core_.now_ns());
+      if (record_latency_) {
+        run_time_.record(end - start);
+        bump(counters_.busy_ns, end - start);
+      }
+      trace_event(trace::TraceKind::kEnd, end, id);
+      start = end;
+    }
     // Batched to spare the shared counter, but at once when a producer waits.
     if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
       flush_credits();

@@ -8,12 +8,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "brisk/detail/job.hpp"
+#include "metrics/latency_histogram.hpp"
 #include "platform/cache_line.hpp"
+#include "trace/trace_buffer.hpp"
 
 namespace brisk::detail {
 
@@ -46,8 +49,15 @@ class Worker {
     std::atomic<std::uint64_t> stolen{0};
     std::atomic<std::uint64_t> steal_batches{0};
     std::atomic<std::uint64_t> parks{0};
+    std::atomic<std::uint64_t> busy_ns{0};
+    std::atomic<std::uint64_t> parked_ns{0};
   };
   const Counters& counters() const noexcept { return counters_; }
+  // Single-writer histograms; readers merge them (HistogramSnapshot).
+  const metrics::LatencyHistogram& queue_wait() const noexcept { return queue_wait_; }
+  const metrics::LatencyHistogram& run_time() const noexcept { return run_time_; }
+  // The worker's trace ring, or nullptr when tracing is off.
+  trace::TraceBuffer* trace() noexcept { return trace_.get(); }
 
  private:
   void run();
@@ -58,6 +68,10 @@ class Worker {
   std::size_t steal(Job* into, std::size_t max);
   void run_batch(std::size_t n);  // runs batch_[0..n), marks the cycle even
   void execute(Job& job);
+  void trace_event(trace::TraceKind kind, std::uint64_t ts, std::uint64_t id, std::uint32_t arg = 0) noexcept {
+    if (trace_) trace_->record(trace::TraceEvent{ts, id, arg, static_cast<std::uint16_t>(index_), kind});
+  }
+  void sleep_parked(std::uint32_t epoch);
   bool work_visible() const;
   void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
@@ -71,6 +85,11 @@ class Worker {
   std::minstd_rand rng_;
   std::vector<Job> batch_;  // stolen jobs, sized once to steal_batch
   std::int64_t credits_to_return_ = 0;  // of finished producer jobs, batched
+  const bool record_latency_;
+  std::uint64_t trace_seq_ = 0;         // ids for traced jobs: index << 48 | seq
+  std::unique_ptr<trace::TraceBuffer> trace_;
+  metrics::LatencyHistogram queue_wait_;
+  metrics::LatencyHistogram run_time_;
   void flush_credits();
 
   alignas(kCacheLine) std::atomic<std::uint64_t> cycle_{0};

@@ -5,6 +5,7 @@
 #include "brisk/config.hpp"
 #include "brisk/dead_letter.hpp"
 #include "brisk/engine.hpp"
+#include "brisk/health.hpp"
 #include "brisk/producer.hpp"
 #include "brisk/stats.hpp"
 #include "brisk/submit.hpp"

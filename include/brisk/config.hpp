@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "brisk/health.hpp"
+
 namespace brisk {
 
 class Clock;
@@ -18,6 +20,20 @@ class Clock;
 class ConfigError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
+};
+
+// Metrics, tracing and health.
+struct ObservabilityConfig {
+  // Per-worker histograms of queue wait and run time (one clock read per job).
+  bool record_latency = true;
+  // Per-worker trace ring of task lifecycle events; 0 turns tracing off
+  // (then it costs one predictable branch per job).
+  std::size_t trace_events_per_worker = 0;
+  // Serve /metrics (Prometheus text) and /healthz over HTTP on this port:
+  // -1 off, 0 any free port (see Engine::metrics_port()).
+  int metrics_port = -1;
+  std::string metrics_host = "127.0.0.1";
+  HealthThresholds health;
 };
 
 struct EngineConfig {
@@ -57,6 +73,10 @@ struct EngineConfig {
   std::size_t max_idempotency_keys = 1u << 20;
   // Dead letters kept; beyond this the oldest are dropped (and counted).
   std::size_t dead_letter_capacity = 100'000;
+  // Timer wheel tick: delayed tasks and retries fire within one tick of
+  // their due time. 1 us .. 1 s.
+  std::chrono::nanoseconds timer_tick = std::chrono::milliseconds(1);
+  ObservabilityConfig observability;
   // Time source for delays, retries and latency; nullptr: steady_clock.
   // Must outlive the engine.
   Clock* clock = nullptr;

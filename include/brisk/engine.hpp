@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstddef>
+#include <iosfwd>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "brisk/config.hpp"
 #include "brisk/dead_letter.hpp"
+#include "brisk/health.hpp"
 #include "brisk/detail/job.hpp"
 #include "brisk/producer.hpp"
 #include "brisk/stats.hpp"
@@ -121,7 +123,20 @@ class Engine {
   SubmitResult replay_dead_letter(TaskId id);
   std::size_t purge_dead_letters();
 
+  // ---- observability ----
+
   EngineStats stats() const;
+  // Every metric in Prometheus text exposition format (version 0.0.4).
+  std::string prometheus_text() const;
+  // Judges health against EngineConfig::observability.health, over the
+  // window since the previous call.
+  HealthReport health();
+  // The port /metrics and /healthz are served on (0 when not serving).
+  std::uint16_t metrics_port() const noexcept;
+  // Drains the trace rings (observability.trace_events_per_worker > 0) into
+  // Chrome trace-event JSON (opens in ui.perfetto.dev). Returns events written.
+  std::size_t write_trace(std::ostream& out);
+
   const EngineConfig& config() const noexcept;
 
  private:

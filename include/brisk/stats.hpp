@@ -3,9 +3,29 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace brisk {
+
+// Percentiles of a latency histogram (log-linear buckets: each value is
+// within 1/64 of the true sample value).
+struct LatencySummary {
+  std::uint64_t count = 0;
+  double mean_ns = 0;
+  std::uint64_t p50_ns = 0, p90_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
+};
+
+struct TaskTypeStats {
+  std::string name;
+  std::uint64_t accepted = 0, succeeded = 0, failed_attempts = 0, retried = 0;
+  std::uint64_t dead_lettered = 0, cancelled = 0, rate_limited = 0;
+};
+
+struct LaneStats {
+  std::uint64_t accepted = 0;  // jobs ever pushed into this lane (all shards)
+  std::uint64_t queued = 0;
+};
 
 struct WorkerStats {
   std::uint64_t executed = 0;  // jobs run (posted closures and named attempts)
@@ -13,6 +33,8 @@ struct WorkerStats {
   std::uint64_t stolen = 0;    // jobs taken from another worker's shard
   std::uint64_t steal_batches = 0;
   std::uint64_t parks = 0;     // times the worker slept on its futex
+  std::uint64_t busy_ns = 0;   // running jobs (when record_latency)
+  std::uint64_t parked_ns = 0; // asleep on the futex
   int cpu = -1;                // pinned CPU, -1 when not pinned
 };
 
@@ -30,7 +52,16 @@ struct EngineStats {
   std::int64_t credits_capacity = 0;
   std::int64_t credits_outstanding = 0;     // spent by producers, not yet returned
   std::uint64_t producer_blocked_ns = 0;    // time producers spent in post_for/submit_for
+  std::uint64_t named_in_flight = 0;        // named tasks accepted, not yet final
+  std::uint64_t pending_timers = 0;         // named tasks waiting on a delay, backoff or rate limit
+  std::uint64_t dead_letters = 0;
+  std::uint64_t trace_dropped = 0;          // trace events lost to full rings
+  std::uint64_t uptime_ns = 0;              // since start()
+  LatencySummary queue_wait;                // submit to start, every job
+  LatencySummary run_time;                  // start to end, every job
   std::vector<WorkerStats> workers;
+  std::vector<LaneStats> lanes;             // by priority, 0 first
+  std::vector<TaskTypeStats> task_types;
 };
 
 }  // namespace brisk

@@ -59,7 +59,7 @@ struct RetryPolicy {
 struct TaskTypeOptions {
   std::uint32_t max_concurrency = 0;  // 0: unlimited
   double rate_per_second = 0;         // token bucket; 0: unlimited
-  double burst = 0;                   // bucket size; 0: max(1, rate_per_second)
+  double burst = 0;                   // tasks that may start back to back; 0: 1
   RetryPolicy retry{};
   bool exceptions_are_permanent = false;  // a throw goes straight to the DLQ
   std::chrono::nanoseconds soft_timeout{0};  // 0: none

@@ -1,0 +1,113 @@
+#include "delay/delay_scheduler.hpp"
+
+#include "park/futex.hpp"
+
+namespace brisk::detail {
+
+DelayScheduler::DelayScheduler(const Clock& clock, std::chrono::nanoseconds tick, OnDue on_due)
+    : clock_(clock), on_due_(std::move(on_due)), wheel_(clock.now_ns(), tick) {}
+
+DelayScheduler::~DelayScheduler() { stop(); }
+
+void DelayScheduler::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+}
+
+void DelayScheduler::stop() {
+  if (!thread_.joinable()) return;
+  stopping_.store(true, std::memory_order_release);
+  wake();
+  thread_.join();
+}
+
+void DelayScheduler::schedule(TaskRecord& record, std::int64_t due_ns) {
+  record.due_ns = due_ns;
+  pending_.fetch_add(1, std::memory_order_relaxed);  // a gauge
+  TaskRecord* head = inbox_.load(std::memory_order_relaxed);
+  do {
+    record.inbox_next = head;
+    // release: the record's fields (due_ns, inbox_next) are visible to the
+    // scheduler thread that takes the inbox with acquire.
+  } while (!inbox_.compare_exchange_weak(head, &record, std::memory_order_release, std::memory_order_relaxed));
+  // The thread may be sleeping until a later expiry: tell it. Only the push
+  // onto an empty inbox needs to, the others find it non-empty.
+  if (head == nullptr) wake();
+}
+
+void DelayScheduler::sync() {
+  if (!thread_.joinable()) return;
+  // acq_rel: orders our earlier schedule() calls before the request.
+  const std::uint64_t ticket = sync_requested_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  wake();
+  unsigned spins = 0;
+  // acquire: pairs with the release store of sync_done_: what on_due did is visible.
+  while (sync_done_.load(std::memory_order_acquire) < ticket) {
+    if (++spins < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+  }
+}
+
+void DelayScheduler::wake() noexcept {
+  // release: the sleeper re-reads the inbox and flags after waking.
+  wake_word_.fetch_add(1, std::memory_order_release);
+  futex_wake(wake_word_, 1);
+}
+
+void DelayScheduler::take_inbox() {
+  // acquire: pairs with schedule()'s release CAS.
+  TaskRecord* r = inbox_.exchange(nullptr, std::memory_order_acquire);
+  while (r != nullptr) {
+    TaskRecord* next = r->inbox_next;
+    wheel_.insert(r, r->due_ns);
+    r = next;
+  }
+}
+
+void DelayScheduler::fire_due(std::int64_t now) {
+  // Records refused last time go first: they were due earlier.
+  std::vector<TaskRecord*> retry;
+  retry.swap(refused_);
+  for (TaskRecord* r : retry) {
+    if (on_due_(*r)) {
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+    } else {
+      refused_.push_back(r);
+    }
+  }
+  wheel_.advance(now, [this](TimerNode* node) {
+    auto* r = static_cast<TaskRecord*>(node);
+    if (on_due_(*r)) {
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+    } else {
+      refused_.push_back(r);
+    }
+  });
+}
+
+void DelayScheduler::run() {
+  for (;;) {
+    // Read the wake word before looking at the inbox, so a wake() after our
+    // look makes the futex wait below return at once.
+    const std::uint32_t seen = wake_word_.load(std::memory_order_acquire);
+    const std::uint64_t sync_ticket = sync_requested_.load(std::memory_order_acquire);
+    if (stopping_.load(std::memory_order_acquire)) return;
+    take_inbox();
+    const std::int64_t now = clock_.now_ns();
+    fire_due(now);
+    // release: everything on_due did is visible to sync()'s acquire.
+    sync_done_.store(sync_ticket, std::memory_order_release);
+
+    std::int64_t timeout_ns = -1;  // nothing pending: sleep until woken
+    if (!refused_.empty()) {
+      timeout_ns = wheel_.tick_ns();
+    } else if (const auto next = wheel_.next_due_ns()) {
+      timeout_ns = std::max<std::int64_t>(0, *next - now);
+    }
+    if (timeout_ns != 0) futex_wait(wake_word_, seen, timeout_ns);
+  }
+}
+
+}  // namespace brisk::detail
