@@ -52,6 +52,10 @@ SubmitResult Engine::submit(TaskType type, std::string payload, TaskOptions opti
 
 Producer Engine::make_producer() { return Producer(*core_); }
 
+bool Engine::is_durable(const SubmitResult& r) const noexcept { return core_->is_durable(r); }
+bool Engine::wait_durable(const SubmitResult& r) const { return core_->wait_durable(r); }
+const RecoveryReport& Engine::recovery_report() const noexcept { return core_->recovery_report(); }
+
 bool Engine::cancel(TaskId id) { return core_->cancel(id); }
 void Engine::drain() { core_->drain(); }
 void Engine::shutdown() { core_->shutdown(); }

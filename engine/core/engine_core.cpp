@@ -163,6 +163,7 @@ void EngineCore::start() {
     metrics_server_->start(config_.observability.metrics_host,
                            static_cast<std::uint16_t>(config_.observability.metrics_port));
   }
+  if (!config_.durability.wal_dir.empty()) recover();
   started_ns_ = now_ns();
   for (auto& worker : workers_) worker->start();
   delays_.start();
@@ -263,8 +264,21 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   if (options.idempotency_key.size() > 1024) {
     return refuse(SubmitStatus::invalid, "idempotency key longer than 1024 bytes");
   }
+  const bool durable = options.durability == Durability::durable ||
+                       (options.durability == Durability::engine_default && wal_ &&
+                        config_.durability.durable_by_default);
+  if (durable && !wal_) {
+    return refuse(SubmitStatus::invalid, "a durable submission needs EngineConfig::durability.wal_dir");
+  }
   if (!accepting_.load(std::memory_order_relaxed)) {
     return refuse(SubmitStatus::rejected_shutdown, "engine is shutting down");
+  }
+  if (durable && wal_->failed()) {
+    durability_failures_.fetch_add(1, std::memory_order_relaxed);
+    SubmitResult r;
+    r.status = SubmitStatus::durability_failed;
+    r.reason = "the write-ahead log has failed (disk full or I/O error); see the log's status";
+    return r;
   }
   TaskRecord* record = tasks_.acquire();
   if (record == nullptr) return refuse(SubmitStatus::rejected_full, "max_named_tasks tasks in flight");
@@ -291,6 +305,23 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     }
   }
   const std::int64_t due = options.run_at_ns ? *options.run_at_ns : record->submit_ns + options.delay.count();
+  record->due_ns = due > record->submit_ns ? due : 0;
+  std::uint64_t lsn = 0;
+  if (durable) {
+    // Logged before it can run: once in a ring the record may finish and be reused.
+    record->durable_id = wal_->next_durable_id();
+    lsn = wal_->submitted(*record, registry_.at(static_cast<std::uint32_t>(type)).name, key);
+    if (lsn == 0) {
+      if (!key.empty()) idempotency_.forget(key, id);
+      record->holds_credit = false;
+      tasks_.release(record);
+      durability_failures_.fetch_add(1, std::memory_order_relaxed);
+      SubmitResult r;
+      r.status = SubmitStatus::durability_failed;
+      r.reason = "the write-ahead log has failed (disk full or I/O error)";
+      return r;
+    }
+  }
   if (due > record->submit_ns) {
     // release: the record's fields are visible to whoever acquires the state.
     record->state_word.store(state_word(generation_of(*record), TaskState::waiting), std::memory_order_release);
@@ -306,6 +337,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   SubmitResult r;
   r.status = SubmitStatus::accepted;
   r.id = id;
+  r.durable_lsn = lsn;
   return r;
 }
 
@@ -322,9 +354,8 @@ void EngineCore::run_named(TaskRecord& record) {
   TaskTypeEntry& type = registry_.at(record.type);
   if (!transition(record, generation, TaskState::queued, TaskState::running)) {
     // cancel() won the race while the task sat in a ring.
-    type.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
     if (record.holds_gate_slot) release_gate_slot(type);
-    retire(record);
+    retire_cancelled(record, type);
     return;
   }
   if (type.limiter && !record.holds_gate_slot) {
@@ -343,8 +374,7 @@ void EngineCore::run_named(TaskRecord& record) {
     if (!type.gate->enter_or_park(&record)) return;
     if (!transition(record, generation, TaskState::queued, TaskState::running)) {
       release_gate_slot(type);
-      type.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
-      retire(record);
+      retire_cancelled(record, type);
       return;
     }
   }
@@ -369,6 +399,7 @@ void EngineCore::run_named(TaskRecord& record) {
   }
   if (outcome.kind() == Outcome::Kind::success) {
     type.counters.succeeded.fetch_add(1, std::memory_order_relaxed);
+    if (record.durable_id != 0) wal_->completed(record.durable_id);
     retire(record);
     return;
   }
@@ -376,7 +407,9 @@ void EngineCore::run_named(TaskRecord& record) {
   if (outcome.kind() == Outcome::Kind::retry && record.attempt < type.options.retry.max_attempts) {
     const auto delay = retry_delay(type.options.retry, record.attempt, next_random());
     type.counters.retried.fetch_add(1, std::memory_order_relaxed);
-    wait_until(record, now_ns() + delay.count());
+    const std::int64_t due = now_ns() + delay.count();
+    if (record.durable_id != 0) wal_->retry_scheduled(record.durable_id, record.attempt, due);
+    wait_until(record, due);
     return;
   }
   dead_letter(record, type);
@@ -393,7 +426,9 @@ void EngineCore::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
   letter.name = type.name;
   letter.payload = std::move(record.payload);
   letter.attempts = record.attempt;
+  letter.durable_id = record.durable_id;
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
+  if (record.durable_id != 0) wal_->dead_lettered(record.durable_id, letter.attempts, letter.failures);
   dead_letters_.add(std::move(letter));
   type.counters.dead_lettered.fetch_add(1, std::memory_order_relaxed);
   retire(record);
@@ -420,8 +455,7 @@ bool EngineCore::make_ready(TaskRecord& record) {
   const std::uint32_t generation = generation_of(record);
   if (!transition(record, generation, TaskState::waiting, TaskState::queued)) {
     // cancel() won while it waited.
-    registry_.at(record.type).counters.cancelled.fetch_add(1, std::memory_order_relaxed);
-    retire(record);
+    retire_cancelled(record, registry_.at(record.type));
     return true;
   }
   Job job(NamedTaskJob{this, &record});
@@ -430,6 +464,12 @@ bool EngineCore::make_ready(TaskRecord& record) {
   // Rings full: back to waiting; the scheduler offers it again next tick.
   record.state_word.store(state_word(generation, TaskState::waiting), std::memory_order_release);
   return false;
+}
+
+void EngineCore::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
+  type.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
+  if (record.durable_id != 0) wal_->cancelled(record.durable_id);
+  retire(record);
 }
 
 void EngineCore::retire(TaskRecord& record) {
@@ -453,7 +493,11 @@ SubmitResult EngineCore::replay_dead_letter(TaskId id) {
   }
   const std::int64_t type = registry_.find(letter->name);
   SubmitResult r = submit(type, letter->payload, TaskOptions{});
-  if (!r.accepted()) dead_letters_.add(std::move(*letter));  // keep it: nothing lost
+  if (!r.accepted()) {
+    dead_letters_.add(std::move(*letter));  // keep it: nothing lost
+  } else if (letter->durable_id != 0 && wal_) {
+    wal_->dlq_replayed(letter->durable_id);
+  }
   return r;
 }
 
@@ -567,6 +611,7 @@ void EngineCore::shutdown() {
   }
   phase_ = Phase::stopped;
   run_leftovers();
+  if (wal_) wal_->close();  // syncs what was appended, whatever the policy
 }
 
 EngineStats EngineCore::stats() const {
@@ -679,6 +724,74 @@ std::size_t EngineCore::write_trace(std::ostream& out) {
   trace::ChromeTraceOptions options;
   write_chrome_trace(out, events, options);
   return events.size();
+}
+
+}  // namespace brisk::detail
+
+namespace brisk::detail {
+
+void EngineCore::recover() {
+  wal::RecoveredState state;
+  wal_ = std::make_unique<DurableLog>(config_.durability, *clock_, config_.idempotency_retention.count(), &state);
+  RecoveryReport& report = recovery_report_;
+  report.records = state.report.records;
+  report.bytes = state.report.bytes;
+  for (const wal::Damage& d : state.report.damage) {
+    report.bytes_dropped += d.bytes;
+    report.damage.push_back(d.file + " at offset " + std::to_string(d.offset) + ": " + d.reason + " (" +
+                            std::to_string(d.bytes) + " bytes " +
+                            (d.kind == wal::Damage::Kind::torn_tail ? "cut)" : "skipped)"));
+  }
+  for (const wal::IdempotencyKey& k : state.idempotency_keys) {
+    idempotency_.restore(k.key, k.id, wal_->to_engine(k.accepted_ns));
+    ++report.keys_restored;
+  }
+  for (DeadLetter& letter : state.dead_letters) {
+    letter.durable_id = letter.id;
+    for (AttemptFailure& f : letter.failures) f.time_ns = wal_->to_engine(f.time_ns);
+    dead_letters_.add(std::move(letter));
+    ++report.dead_letters_restored;
+  }
+  const std::int64_t now = now_ns();
+  for (const wal::TaskImage& image : state.incomplete) {
+    const std::int64_t type = registry_.find(image.type_name);
+    if (type < 0) {
+      // Logged under a name this build does not register: keep it, visibly.
+      DeadLetter letter;
+      letter.id = letter.durable_id = image.id;
+      letter.name = image.type_name;
+      letter.payload = image.payload;
+      letter.attempts = image.attempt;
+      letter.failures.push_back({now, image.attempt, "no handler registered for this task name after restart"});
+      wal_->dead_lettered(image.id, image.attempt, letter.failures);
+      dead_letters_.add(std::move(letter));
+      continue;
+    }
+    TaskRecord* record = tasks_.acquire();
+    if (record == nullptr) {
+      throw RecoveryError("brisk: the log holds more incomplete tasks than max_named_tasks (" +
+                          std::to_string(config_.max_named_tasks) + ")");
+    }
+    record->type = static_cast<std::uint32_t>(type);
+    record->priority = image.priority < config_.priority_lanes ? image.priority : priority::normal;
+    record->submit_ns = wal_->to_engine(image.submit_ns);
+    record->payload = image.payload;
+    record->attempt = image.attempt;
+    record->durable_id = image.id;
+    registry_.at(record->type).counters.accepted.fetch_add(1, std::memory_order_relaxed);
+    // Due ones too go through the scheduler, which retries when rings are full.
+    const std::int64_t due = image.run_at_ns != 0 ? wal_->to_engine(image.run_at_ns) : now;
+    wait_until(*record, due);
+    ++report.tasks_requeued;
+  }
+}
+
+bool EngineCore::is_durable(const SubmitResult& r) const noexcept {
+  return r.durable_lsn != 0 && wal_ && wal_->acked(r.durable_lsn);
+}
+
+bool EngineCore::wait_durable(const SubmitResult& r) const {
+  return r.durable_lsn != 0 && wal_ && wal_->wait(r.durable_lsn);
 }
 
 }  // namespace brisk::detail

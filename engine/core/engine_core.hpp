@@ -21,6 +21,7 @@
 #include "brisk/task.hpp"
 #include "delay/delay_scheduler.hpp"
 #include "dlq/dead_letter_queue.hpp"
+#include "durability/durable_log.hpp"
 #include "flow/credit_pool.hpp"
 #include "http/metrics_server.hpp"
 #include "metrics/health.hpp"
@@ -57,6 +58,9 @@ class EngineCore {
   std::uint16_t metrics_port() const noexcept { return metrics_server_ ? metrics_server_->port() : 0; }
   // Drains every worker's trace ring and writes Chrome trace JSON.
   std::size_t write_trace(std::ostream& out);
+  bool is_durable(const SubmitResult& r) const noexcept;
+  bool wait_durable(const SubmitResult& r) const;
+  const RecoveryReport& recovery_report() const noexcept { return recovery_report_; }
   std::vector<DeadLetter> dead_letters() const { return dead_letters_.list(); }
   std::size_t dead_letter_count() const { return dead_letters_.size(); }
   SubmitResult replay_dead_letter(TaskId id);
@@ -90,6 +94,9 @@ class EngineCore {
   SubmitStatus enqueue_named(TaskRecord& record);
   // A named task reached its final outcome: give back its credit and record.
   void retire(TaskRecord& record);
+  void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
+  // start(): opens the WAL and brings back keys, dead letters and incomplete tasks.
+  void recover();
   // DelayScheduler callback: a waiting record is due. False if the rings are full.
   bool make_ready(TaskRecord& record);
   // running -> waiting until due_ns (retry backoff, rate limit).
@@ -117,6 +124,9 @@ class EngineCore {
   std::mutex health_mutex_;
   metrics::HealthMonitor health_monitor_;
   std::int64_t started_ns_ = 0;
+  std::unique_ptr<DurableLog> wal_;  // null without durability.wal_dir
+  RecoveryReport recovery_report_;
+  std::atomic<std::uint64_t> durability_failures_{0};
   std::unique_ptr<http::MetricsServer> metrics_server_;  // last: calls stats()
 
   std::mutex lifecycle_mutex_;  // start/shutdown/register only

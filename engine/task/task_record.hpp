@@ -43,6 +43,7 @@ struct TaskRecord : TimerNode {
   std::uint32_t attempt = 0;           // attempts started so far
   Priority priority = priority::normal;
   bool holds_credit = false;           // submitted through a Producer
+  std::uint64_t durable_id = 0;        // WAL id; 0: not durable
   bool holds_gate_slot = false;        // handed a ConcurrencyGate slot while parked
   std::int64_t submit_ns = 0;
   std::string payload;

@@ -70,6 +70,8 @@ void TaskTable::release(TaskRecord* record) noexcept {
   record->failures.clear();
   record->attempt = 0;
   record->holds_credit = false;
+  record->durable_id = 0;
+  record->due_ns = 0;
   record->holds_gate_slot = false;
   record->stop_requested.store(false, std::memory_order_relaxed);
   record->state_word.store(state_word(generation_of(*record), TaskState::free),

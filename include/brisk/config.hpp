@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "brisk/durability.hpp"
 #include "brisk/health.hpp"
 
 namespace brisk {
@@ -77,6 +78,7 @@ struct EngineConfig {
   // their due time. 1 us .. 1 s.
   std::chrono::nanoseconds timer_tick = std::chrono::milliseconds(1);
   ObservabilityConfig observability;
+  DurabilityConfig durability;
   // Time source for delays, retries and latency; nullptr: steady_clock.
   // Must outlive the engine.
   Clock* clock = nullptr;

@@ -17,7 +17,8 @@ struct AttemptFailure {
 };
 
 struct DeadLetter {
-  TaskId id = 0;  // the id the task had when it failed
+  TaskId id = 0;  // the id the task had when it failed (its durable id if recovered from the log)
+  std::uint64_t durable_id = 0;  // the task's id in the write-ahead log; 0: not durable
   std::string name;
   std::string payload;
   std::uint32_t attempts = 0;

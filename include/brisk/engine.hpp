@@ -65,6 +65,8 @@ class Engine {
   }
 
   // Starts the worker threads. Tasks accepted before start() run after it.
+  // With a write-ahead log, first recovers it (throws RecoveryError if the
+  // recovery mode refuses the log).
   void start();
 
   // ---- in-memory closures: no allocation for callables up to 32 bytes ----
@@ -102,6 +104,16 @@ class Engine {
 
   SubmitResult submit(std::string_view task_name, std::string payload, TaskOptions options = {});
   SubmitResult submit(TaskType type, std::string payload, TaskOptions options = {});
+
+  // ---- durability (EngineConfig::durability) ----
+
+  // True once a durable submission is on disk as its fsync policy promises.
+  bool is_durable(const SubmitResult& result) const noexcept;
+  // Blocks until it is; false if it was not durable or the log failed first
+  // (disk full, I/O error): then the task may be lost in a crash.
+  bool wait_durable(const SubmitResult& result) const;
+  // What start() recovered from the log.
+  const RecoveryReport& recovery_report() const noexcept;
 
   // Cancels a task that has not started (queued, delayed or waiting for a
   // retry). Returns false if it is unknown, running or already finished.

@@ -29,6 +29,9 @@ struct SubmitResult {
   TaskId id = 0;                         // set when accepted or duplicate
   std::chrono::microseconds retry_after{0};  // a hint when rejected for capacity
   std::string_view reason;               // static text explaining 'invalid' etc.
+  // Non-zero for a durable submission: its log position. Engine::wait_durable
+  // returns once it is on disk (per the fsync policy).
+  std::uint64_t durable_lsn = 0;
 
   bool accepted() const noexcept { return status == SubmitStatus::accepted; }
   explicit operator bool() const noexcept { return accepted(); }

@@ -1,0 +1,95 @@
+#include "durability/durable_log.hpp"
+
+#include <time.h>
+
+#include "brisk/config.hpp"
+
+namespace brisk::detail {
+
+namespace {
+
+std::int64_t wall_now_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+wal::FsyncPolicy to_wal(FsyncPolicy p) noexcept {
+  switch (p) {
+    case FsyncPolicy::always: return wal::FsyncPolicy::always;
+    case FsyncPolicy::interval: return wal::FsyncPolicy::interval;
+    case FsyncPolicy::never: return wal::FsyncPolicy::never;
+  }
+  return wal::FsyncPolicy::always;
+}
+
+wal::RecoveryMode to_wal(RecoveryMode m) noexcept {
+  switch (m) {
+    case RecoveryMode::tolerate_corrupted_tail_records: return wal::RecoveryMode::tolerate_corrupted_tail_records;
+    case RecoveryMode::absolute_consistency: return wal::RecoveryMode::absolute_consistency;
+    case RecoveryMode::point_in_time: return wal::RecoveryMode::point_in_time;
+    case RecoveryMode::skip_any_corrupted_record: return wal::RecoveryMode::skip_any_corrupted_record;
+  }
+  return wal::RecoveryMode::tolerate_corrupted_tail_records;
+}
+
+std::uint64_t lsn_of(wal::WalTicket t) noexcept { return t.valid() ? t.lsn : 0; }
+
+}  // namespace
+
+DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::int64_t key_retention_ns,
+                       wal::RecoveredState* recovered)
+    : wall_minus_engine_(wall_now_ns() - clock.now_ns()) {
+  if (config.segment_bytes < 4096) throw ConfigError("durability.segment_bytes must be >= 4096");
+  if (config.fsync_interval.count() <= 0) throw ConfigError("durability.fsync_interval must be > 0");
+  wal::WalOptions options;
+  options.dir = config.wal_dir;
+  options.fsync = to_wal(config.fsync);
+  options.fsync_interval = config.fsync_interval;
+  options.segment_bytes = config.segment_bytes;
+  options.recovery_mode = to_wal(config.recovery_mode);
+  options.key_retention_ns = key_retention_ns;
+  const wal::Status status = wal::Wal::open(options, &wal_, recovered);
+  if (!status) {
+    throw RecoveryError("brisk: cannot recover the write-ahead log in '" + config.wal_dir +
+                        "' (recovery mode " + std::string(wal::to_string(options.recovery_mode)) +
+                        "): " + status.to_string());
+  }
+  next_id_.store(recovered->max_task_id + 1, std::memory_order_relaxed);
+}
+
+DurableLog::~DurableLog() {
+  if (wal_) wal_->close();
+}
+
+std::uint64_t DurableLog::submitted(const TaskRecord& r, std::string_view type_name, std::string_view key) {
+  wal::TaskImageRef image;
+  image.id = r.durable_id;
+  image.type_name = type_name;
+  image.payload = r.payload;
+  image.priority = r.priority;
+  image.run_at_ns = r.due_ns != 0 ? to_wall(r.due_ns) : 0;
+  image.attempt = r.attempt;
+  image.idempotency_key = key;
+  image.submit_ns = to_wall(r.submit_ns);
+  return lsn_of(wal_->append(image));
+}
+
+std::uint64_t DurableLog::completed(std::uint64_t id) { return lsn_of(wal_->append(wal::TaskCompleted{id})); }
+
+std::uint64_t DurableLog::retry_scheduled(std::uint64_t id, std::uint32_t attempt, std::int64_t due_engine_ns) {
+  return lsn_of(wal_->append(wal::TaskRetryScheduled{id, attempt, to_wall(due_engine_ns)}));
+}
+
+std::uint64_t DurableLog::dead_lettered(std::uint64_t id, std::uint32_t attempts,
+                                        const std::vector<AttemptFailure>& failures) {
+  wal::TaskDeadLettered record{id, attempts, failures};
+  for (AttemptFailure& f : record.failures) f.time_ns = to_wall(f.time_ns);
+  return lsn_of(wal_->append(record));
+}
+
+std::uint64_t DurableLog::cancelled(std::uint64_t id) { return lsn_of(wal_->append(wal::TaskCancelled{id})); }
+std::uint64_t DurableLog::dlq_replayed(std::uint64_t id) { return lsn_of(wal_->append(wal::DlqReplayed{id})); }
+std::uint64_t DurableLog::dlq_purged() { return lsn_of(wal_->append(wal::DlqPurged{})); }
+
+}  // namespace brisk::detail

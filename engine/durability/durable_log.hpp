@@ -1,0 +1,61 @@
+// DurableLog: the engine's side of the write-ahead log.
+//
+// Translates task lifecycle events into WAL records (engine/wal) and back:
+// durable ids (a counter that survives restarts, unlike TaskIds, which name
+// table slots), and times (the engine clock is monotonic and restarts with
+// the process, so the log stores wall-clock times and converts at the edges).
+// Only named tasks submitted with durability pass through here; post() never
+// touches it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "brisk/clock.hpp"
+#include "brisk/dead_letter.hpp"
+#include "brisk/durability.hpp"
+#include "task/task_record.hpp"
+#include "wal/log_writer.hpp"
+#include "wal/recovery.hpp"
+
+namespace brisk::detail {
+
+class DurableLog {
+ public:
+  // Opens (recovering) the log. Throws RecoveryError when the recovery mode
+  // refuses the log, ConfigError for an unusable directory.
+  DurableLog(const DurabilityConfig& config, const Clock& clock, std::int64_t key_retention_ns,
+             wal::RecoveredState* recovered);
+  ~DurableLog();
+
+  std::uint64_t next_durable_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Each returns the record's LSN, or 0 when the log has failed.
+  std::uint64_t submitted(const TaskRecord& record, std::string_view type_name, std::string_view key);
+  std::uint64_t completed(std::uint64_t durable_id);
+  std::uint64_t retry_scheduled(std::uint64_t durable_id, std::uint32_t attempt, std::int64_t due_engine_ns);
+  std::uint64_t dead_lettered(std::uint64_t durable_id, std::uint32_t attempts,
+                              const std::vector<AttemptFailure>& failures);
+  std::uint64_t cancelled(std::uint64_t durable_id);
+  std::uint64_t dlq_replayed(std::uint64_t durable_id);
+  std::uint64_t dlq_purged();
+
+  bool acked(std::uint64_t lsn) const noexcept { return wal_->acked_lsn() >= lsn && !wal_->failed(); }
+  bool wait(std::uint64_t lsn) const { return wal_->wait(wal::WalTicket{lsn}).is_ok(); }
+  bool failed() const noexcept { return wal_->failed(); }
+  wal::WalStats stats() const { return wal_->stats(); }
+  void close() { wal_->close(); }
+
+  std::int64_t to_wall(std::int64_t engine_ns) const noexcept { return engine_ns + wall_minus_engine_; }
+  std::int64_t to_engine(std::int64_t wall_ns) const noexcept { return wall_ns - wall_minus_engine_; }
+
+ private:
+  std::unique_ptr<wal::Wal> wal_;
+  std::int64_t wall_minus_engine_ = 0;
+  std::atomic<std::uint64_t> next_id_{1};
+};
+
+}  // namespace brisk::detail

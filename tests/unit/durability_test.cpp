@@ -1,0 +1,221 @@
+// Durability through the engine: what a restart brings back from the WAL.
+#include "brisk/brisk.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+namespace brisk {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class DurabilityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/brisk-durability-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  EngineConfig config() {
+    EngineConfig c;
+    c.workers = 2;
+    c.pin_workers = false;
+    c.clock = &clock;
+    c.durability.wal_dir = dir;
+    return c;
+  }
+  std::string dir;
+  ManualClock clock;
+};
+
+TEST_F(DurabilityTest, AcknowledgedTasksRunAndCompletedOnesDoNotComeBack) {
+  std::atomic<int> runs{0};
+  {
+    Engine engine(config());
+    engine.register_task("job", [&](TaskContext&) { runs.fetch_add(1); });
+    engine.start();
+    for (int i = 0; i < 100; ++i) {
+      const SubmitResult r = engine.submit("job", "p" + std::to_string(i));
+      ASSERT_TRUE(r);
+      ASSERT_NE(r.durable_lsn, 0u);
+      EXPECT_TRUE(engine.wait_durable(r));
+      EXPECT_TRUE(engine.is_durable(r));
+    }
+    engine.drain();
+  }
+  EXPECT_EQ(runs.load(), 100);
+  Engine again(config());
+  again.register_task("job", [&](TaskContext&) { runs.fetch_add(1); });
+  again.start();
+  again.drain();
+  EXPECT_EQ(again.recovery_report().tasks_requeued, 0u);
+  EXPECT_EQ(runs.load(), 100) << "completed tasks must not run again";
+}
+
+TEST_F(DurabilityTest, PendingRetryAndDelayKeepAttemptAndDueTime) {
+  TaskTypeOptions slow_retry;
+  slow_retry.retry.max_attempts = 5;
+  slow_retry.retry.base = 1h;
+  slow_retry.retry.cap = 1h;
+  slow_retry.retry.jitter = false;
+  {
+    Engine engine(config());
+    engine.register_task("flaky", [](TaskContext&) { return Outcome::retry("later"); }, slow_retry);
+    engine.register_task("later", [](TaskContext&) {});
+    engine.start();
+    ASSERT_TRUE(engine.wait_durable(engine.submit("flaky", "f")));
+    TaskOptions o;
+    o.delay = 2h;
+    ASSERT_TRUE(engine.wait_durable(engine.submit("later", "l", o)));
+    engine.drain();  // flaky ran once and now waits an hour
+  }
+  std::atomic<std::uint32_t> attempt_seen{0};
+  std::atomic<int> later_runs{0};
+  Engine engine(config());
+  engine.register_task("flaky", [&](TaskContext& t) {
+    attempt_seen = t.attempt();
+    return Outcome::success();
+  }, slow_retry);
+  engine.register_task("later", [&](TaskContext&) { later_runs.fetch_add(1); });
+  engine.start();
+  EXPECT_EQ(engine.recovery_report().tasks_requeued, 2u);
+  engine.drain();
+  EXPECT_EQ(attempt_seen.load(), 0u) << "the retry kept its due time: not yet";
+  clock.advance(61min);
+  engine.drain();
+  EXPECT_EQ(attempt_seen.load(), 2u) << "the retry kept its attempt count";
+  EXPECT_EQ(later_runs.load(), 0);
+  clock.advance(60min);
+  engine.drain();
+  EXPECT_EQ(later_runs.load(), 1);
+}
+
+TEST_F(DurabilityTest, DeadLettersAndIdempotencyKeysComeBack) {
+  {
+    Engine engine(config());
+    TaskTypeOptions once;
+    once.retry.max_attempts = 1;
+    engine.register_task("charge", [](TaskContext& t) {
+      return t.payload() == "bad" ? Outcome::fail("card declined") : Outcome::success();
+    }, once);
+    engine.start();
+    TaskOptions keyed;
+    keyed.idempotency_key = "order-1";
+    ASSERT_TRUE(engine.wait_durable(engine.submit("charge", "ok", keyed)));
+    ASSERT_TRUE(engine.wait_durable(engine.submit("charge", "bad")));
+    engine.drain();
+    ASSERT_EQ(engine.dead_letter_count(), 1u);
+  }
+  std::atomic<int> runs{0};
+  Engine engine(config());
+  engine.register_task("charge", [&](TaskContext&) { runs.fetch_add(1); });
+  engine.start();
+  ASSERT_EQ(engine.dead_letter_count(), 1u);
+  const DeadLetter letter = engine.dead_letters().front();
+  EXPECT_EQ(letter.payload, "bad");
+  ASSERT_FALSE(letter.failures.empty());
+  EXPECT_EQ(letter.failures.back().message, "card declined");
+  TaskOptions keyed;
+  keyed.idempotency_key = "order-1";
+  EXPECT_EQ(engine.submit("charge", "ok", keyed).status, SubmitStatus::duplicate) << "key survives a restart";
+  ASSERT_TRUE(engine.replay_dead_letter(letter.id));
+  engine.drain();
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(engine.dead_letter_count(), 0u);
+}
+
+TEST_F(DurabilityTest, UnknownTaskNameAfterRestartIsDeadLetteredNotLost) {
+  {
+    Engine engine(config());
+    engine.register_task("old_name", [](TaskContext&) {});
+    TaskOptions o;
+    o.delay = 1h;
+    engine.start();
+    ASSERT_TRUE(engine.wait_durable(engine.submit("old_name", "data", o)));
+  }
+  Engine engine(config());
+  engine.register_task("new_name", [](TaskContext&) {});
+  engine.start();
+  ASSERT_EQ(engine.dead_letter_count(), 1u);
+  EXPECT_EQ(engine.dead_letters().front().name, "old_name");
+  EXPECT_EQ(engine.dead_letters().front().payload, "data");
+}
+
+TEST_F(DurabilityTest, MemoryOverrideIsNotLoggedAndDurableNeedsALog) {
+  {
+    Engine engine(config());
+    engine.register_task("t", [](TaskContext&) {});
+    engine.start();
+    TaskOptions memory;
+    memory.durability = Durability::memory;
+    memory.delay = 1h;
+    const SubmitResult r = engine.submit("t", "", memory);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r.durable_lsn, 0u);
+    EXPECT_FALSE(engine.wait_durable(r));
+  }
+  Engine engine(config());
+  engine.register_task("t", [](TaskContext&) {});
+  engine.start();
+  EXPECT_EQ(engine.recovery_report().tasks_requeued, 0u);
+
+  EngineConfig no_log;
+  no_log.workers = 1;
+  no_log.pin_workers = false;
+  Engine memory_only(no_log);
+  memory_only.register_task("t", [](TaskContext&) {});
+  TaskOptions durable;
+  durable.durability = Durability::durable;
+  EXPECT_EQ(memory_only.submit("t", "", durable).status, SubmitStatus::invalid);
+}
+
+TEST_F(DurabilityTest, CorruptionInTheMiddleStopsStartUnlessTheModeSkips) {
+  {
+    Engine engine(config());
+    engine.register_task("t", [](TaskContext&) {});
+    engine.start();
+    TaskOptions o;
+    o.delay = 1h;
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(engine.wait_durable(engine.submit("t", std::string(100, 'x'), o)));
+  }
+  // Flip bytes in the middle of the largest log file.
+  fs::path victim;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (victim.empty() || fs::file_size(e.path()) > fs::file_size(victim)) victim = e.path();
+  }
+  ASSERT_FALSE(victim.empty());
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(victim) / 2));
+    f.write("\xde\xad\xbe\xef", 4);
+  }
+  {
+    Engine strict(config());
+    strict.register_task("t", [](TaskContext&) {});
+    try {
+      strict.start();
+      FAIL() << "mid-log corruption must stop the start";
+    } catch (const RecoveryError& e) {
+      EXPECT_NE(std::string(e.what()).find(victim.filename().string()), std::string::npos) << e.what();
+    }
+  }
+  EngineConfig lenient = config();
+  lenient.durability.recovery_mode = RecoveryMode::skip_any_corrupted_record;
+  Engine engine(lenient);
+  engine.register_task("t", [](TaskContext&) {});
+  engine.start();
+  const RecoveryReport& report = engine.recovery_report();
+  EXPECT_FALSE(report.damage.empty()) << "every skip is reported";
+  EXPECT_GT(report.tasks_requeued, 150u);
+  EXPECT_LT(report.tasks_requeued, 200u);
+}
+
+}  // namespace
+}  // namespace brisk
