@@ -1,0 +1,188 @@
+// The profiler's tuning rules (tools/brisk/tuning_advice.hpp): each fires on
+// numbers that should trigger it, names its config field and quotes the
+// number, and stays silent on a healthy run or on numbers it was not given.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../../tools/brisk/tuning_advice.hpp"
+
+namespace brisk::tools {
+namespace {
+
+// A run that needs no tuning: 4 workers 60% busy, short waits, no refusals,
+// work spread evenly, few parks.
+Measurements healthy() {
+  Measurements m;
+  m.wall_s = 2;
+  m.workers = 4;
+  m.executed = 1'000'000;
+  m.queue_wait_p50_ns = 2'000;
+  m.queue_wait_p99_ns = 15'000;
+  m.run_time_p50_ns = 5'000;
+  m.run_time_mean_ns = 6'000;
+  m.busy_fraction = 0.6;
+  m.parks_per_worker_s = 10;
+  m.steal_fraction = 0.05;
+  m.jobs_per_steal = 8;
+  m.top_shard_share = 0.27;
+  m.top_shard = 1;
+  m.offered = 1'000'000;
+  m.rejected_full = 0;
+  m.rejected_backpressure = 0;
+  m.producer_blocked_fraction = 0;
+  m.trace_dropped = 0;
+  m.spin_polls = 2000;
+  m.steal_batch = 16;
+  m.ring_capacity = 4096;
+  m.credits = 49152;
+  return m;
+}
+
+std::vector<std::string> fields(const std::vector<Advice>& advice) {
+  std::vector<std::string> out;
+  for (const Advice& a : advice) out.push_back(a.field);
+  return out;
+}
+
+// A copy, not a pointer: callers pass the temporary tuning_advice() returns.
+std::optional<Advice> find(const std::vector<Advice>& advice, const std::string& field, const std::string& needle = "") {
+  const auto it = std::find_if(advice.begin(), advice.end(), [&](const Advice& a) {
+    return a.field == field && a.text.find(needle) != std::string::npos;
+  });
+  if (it == advice.end()) return std::nullopt;
+  return *it;
+}
+
+TEST(ProfileAdvice, HealthyRunGetsNoAdvice) { EXPECT_TRUE(tuning_advice(healthy()).empty()); }
+
+TEST(ProfileAdvice, UnmeasuredNumbersTriggerNothing) { EXPECT_TRUE(tuning_advice(Measurements{}).empty()); }
+
+TEST(ProfileAdvice, OneShardHoldingMostJobsPointsAtProducerAffinity) {
+  Measurements m = healthy();
+  m.top_shard_share = 0.91;
+  m.top_shard = 0;
+  const auto advice = tuning_advice(m);
+  const auto a = find(advice, "steal_batch", "affinity");
+  ASSERT_TRUE(a) << ::testing::PrintToString(fields(advice));
+  EXPECT_NE(a->text.find("shard 0 received 91%"), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("(now 16)"), std::string::npos) << a->text;
+  // Two workers: 70% is above half but below 1.5x the fair 50%; 80% is not.
+  m.workers = 2;
+  m.top_shard_share = 0.7;
+  EXPECT_FALSE(find(tuning_advice(m), "steal_batch", "affinity"));
+  m.top_shard_share = 0.8;
+  EXPECT_TRUE(find(tuning_advice(m), "steal_batch", "affinity"));
+  // One worker has one shard: it holds everything by definition.
+  m.workers = 1;
+  m.top_shard_share = 1;
+  EXPECT_FALSE(find(tuning_advice(m), "steal_batch", "affinity"));
+}
+
+TEST(ProfileAdvice, FrequentParksWithLateWakesLengthenTheSpin) {
+  Measurements m = healthy();
+  m.parks_per_worker_s = 800;
+  m.queue_wait_p99_ns = 120'000;
+  m.run_time_p50_ns = 1'000;
+  const auto a = find(tuning_advice(m), "spin_polls");
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->text.find("800 times per second"), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("p99 120.0 us"), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("try 8000"), std::string::npos) << a->text;
+  // Parks often but wakes in time: the tail is within 10x the work.
+  m.queue_wait_p99_ns = 9'000;
+  EXPECT_FALSE(find(tuning_advice(m), "spin_polls"));
+  // Wakes late but rarely parks: the spin is not what is slow.
+  m.queue_wait_p99_ns = 120'000;
+  m.parks_per_worker_s = 50;
+  EXPECT_FALSE(find(tuning_advice(m), "spin_polls"));
+}
+
+TEST(ProfileAdvice, FullRingsRaiseRingCapacity) {
+  Measurements m = healthy();
+  m.rejected_full = 5'000;
+  const auto a = find(tuning_advice(m), "ring_capacity");
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->text.find("5000 submissions"), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("0.50% of offers"), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("(now 4096)"), std::string::npos) << a->text;
+}
+
+TEST(ProfileAdvice, BackpressureRaisesCreditsOnlyWhenWorkersHaveHeadroom) {
+  Measurements m = healthy();
+  m.rejected_backpressure = 300;
+  auto a = find(tuning_advice(m), "credits");
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->text.find("300 refusals"), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("raise credits (now 49152)"), std::string::npos) << a->text;
+
+  m.rejected_backpressure = 0;
+  m.producer_blocked_fraction = 0.2;
+  m.busy_fraction = 0.95;
+  a = find(tuning_advice(m), "credits");
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->text.find("blocked 20.0%"), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("saturated"), std::string::npos) << a->text;
+
+  m.producer_blocked_fraction = 0.01;  // a little shaping is what credits are for
+  EXPECT_FALSE(find(tuning_advice(m), "credits"));
+}
+
+TEST(ProfileAdvice, HeavyStealingOfSmallTasksRaisesStealBatch) {
+  Measurements m = healthy();
+  m.steal_fraction = 0.45;
+  m.jobs_per_steal = 3;
+  m.run_time_mean_ns = 800;
+  const auto a = find(tuning_advice(m), "steal_batch", "stolen");
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->text.find("45% of jobs"), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("0.80 us"), std::string::npos) << a->text;
+  m.run_time_mean_ns = 50'000;  // big tasks: the steal's cost is noise
+  EXPECT_FALSE(find(tuning_advice(m), "steal_batch", "stolen"));
+}
+
+TEST(ProfileAdvice, MostlyIdleWorkersSuggestFewer) {
+  Measurements m = healthy();
+  m.workers = 8;
+  m.busy_fraction = 0.1;
+  const auto a = find(tuning_advice(m), "workers", "busy 10.0%");
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->text.find("2 worker(s)"), std::string::npos) << a->text;  // 0.8 busy workers at 70%
+  m.workers = 1;  // nothing to take away
+  EXPECT_FALSE(find(tuning_advice(m), "workers", "busy"));
+}
+
+TEST(ProfileAdvice, QueueWaitDominatingSaturatedWorkersAsksForMoreWorkers) {
+  Measurements m = healthy();
+  m.busy_fraction = 0.93;
+  m.queue_wait_p50_ns = 400'000;
+  m.run_time_mean_ns = 10'000;
+  const auto a = find(tuning_advice(m), "workers", "queue wait dominates");
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->text.find("p50 400.0 us"), std::string::npos) << a->text;
+  m.busy_fraction = 0.5;  // waiting while workers idle is a wake-up problem, not capacity
+  EXPECT_FALSE(find(tuning_advice(m), "workers", "queue wait dominates"));
+}
+
+TEST(ProfileAdvice, DroppedTraceEventsAskForBiggerTraceRings) {
+  Measurements m = healthy();
+  m.trace_dropped = 12;
+  const auto a = find(tuning_advice(m), "observability.trace_events_per_worker");
+  ASSERT_TRUE(a);
+  EXPECT_NE(a->text.find("12 trace events"), std::string::npos) << a->text;
+}
+
+TEST(ProfileAdvice, UnknownConfigIsNotQuoted) {
+  Measurements m = healthy();
+  m.rejected_full = 1;
+  m.ring_capacity = -1;  // a recorded trace does not say
+  const auto a = find(tuning_advice(m), "ring_capacity");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->text.find("(now"), std::string::npos) << a->text;
+}
+
+}  // namespace
+}  // namespace brisk::tools
