@@ -649,6 +649,16 @@ EngineStats EngineCore::stats() const {
   s.producer_blocked_ns = producer_blocked_ns_.load(std::memory_order_relaxed);
   s.pending_timers = delays_.pending();
   s.dead_letters = dead_letters_.size();
+  s.durability_failures = durability_failures_.load(std::memory_order_relaxed);
+  if (wal_) {
+    const wal::WalStats w = wal_->stats();
+    s.wal_records = w.records;
+    s.wal_bytes = w.bytes;
+    s.wal_batches = w.batches;
+    s.wal_syncs = w.syncs;
+    s.wal_largest_batch_bytes = w.largest_batch_bytes;
+    s.wal_failed = wal_->failed();
+  }
   s.uptime_ns = started_ns_ != 0 ? static_cast<std::uint64_t>(now_ns() - started_ns_) : 0;
   for (std::size_t lane = 0; lane < config_.priority_lanes; ++lane) {
     LaneStats l;

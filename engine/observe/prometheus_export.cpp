@@ -50,6 +50,14 @@ std::string render_prometheus(const EngineStats& s, const EngineHistograms& h) {
   out.gauge("brisk_timers_pending", "Named tasks waiting on a delay, backoff or rate limit.", {},
             d(s.pending_timers));
   out.gauge("brisk_dead_letters", "Tasks in the dead-letter queue.", {}, d(s.dead_letters));
+  out.counter("brisk_wal_records_total", "Records appended to the write-ahead log.", {}, d(s.wal_records));
+  out.counter("brisk_wal_bytes_total", "Bytes written to the write-ahead log.", {}, d(s.wal_bytes));
+  out.counter("brisk_wal_batches_total", "Group-commit batches written.", {}, d(s.wal_batches));
+  out.counter("brisk_wal_syncs_total", "fdatasync calls made by the log.", {}, d(s.wal_syncs));
+  out.gauge("brisk_wal_batch_bytes_max", "Largest group-commit batch.", {}, d(s.wal_largest_batch_bytes));
+  out.gauge("brisk_wal_failed", "1 when the log has failed (disk full, I/O error).", {}, s.wal_failed ? 1 : 0);
+  out.counter("brisk_durability_failures_total", "Durable submissions refused because the log failed.", {},
+              d(s.durability_failures));
   out.counter("brisk_trace_events_dropped_total", "Trace events lost to full trace rings.", {}, d(s.trace_dropped));
 
   for (const TaskTypeStats& t : s.task_types) {

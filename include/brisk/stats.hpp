@@ -55,6 +55,11 @@ struct EngineStats {
   std::uint64_t named_in_flight = 0;        // named tasks accepted, not yet final
   std::uint64_t pending_timers = 0;         // named tasks waiting on a delay, backoff or rate limit
   std::uint64_t dead_letters = 0;
+  // Write-ahead log (zero without one).
+  std::uint64_t wal_records = 0, wal_bytes = 0, wal_batches = 0, wal_syncs = 0;
+  std::uint64_t wal_largest_batch_bytes = 0;
+  bool wal_failed = false;
+  std::uint64_t durability_failures = 0;   // durable submissions refused: the log failed
   std::uint64_t trace_dropped = 0;          // trace events lost to full rings
   std::uint64_t uptime_ns = 0;              // since start()
   LatencySummary queue_wait;                // submit to start, every job
