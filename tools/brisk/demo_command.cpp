@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "brisk/brisk.hpp"
+#include "brisk/live_status.hpp"
 
 namespace brisk::tools {
 
@@ -35,6 +36,7 @@ void post_retrying(Engine& engine, F&& f) {
 
 void throughput_phase(Engine& engine, const DemoOptions& o) {
   std::atomic<std::uint64_t> ran{0};
+  LiveStatus status(engine);  // a refreshing line on a terminal, silent otherwise
   const std::uint64_t per_producer = o.tasks / o.producers;
   const auto t0 = Clock::now();
   std::vector<std::thread> producers;
@@ -48,6 +50,7 @@ void throughput_phase(Engine& engine, const DemoOptions& o) {
   for (auto& t : producers) t.join();
   engine.drain();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  status.stop();
   const std::uint64_t n = ran.load();
   std::printf("throughput: %llu tasks from %u producer(s) on %u worker(s) in %.3f s = %.2f M tasks/s\n",
               static_cast<unsigned long long>(n), o.producers, engine.config().workers, secs,
@@ -58,6 +61,7 @@ void latency_phase(Engine& engine, const DemoOptions& o) {
   const auto count = static_cast<std::size_t>(o.rate * o.seconds);
   std::vector<std::int64_t> latency(count, 0);
   const double interval_ns = 1e9 / o.rate;
+  LiveStatus status(engine);
   const std::int64_t start = now_ns();
   for (std::size_t i = 0; i < count; ++i) {
     const auto due = start + static_cast<std::int64_t>(static_cast<double>(i) * interval_ns);
@@ -68,6 +72,7 @@ void latency_phase(Engine& engine, const DemoOptions& o) {
     post_retrying(engine, [slot, submitted] { *slot = now_ns() - submitted; });
   }
   engine.drain();
+  status.stop();
   std::sort(latency.begin(), latency.end());
   std::printf("latency:    submit-to-start at %.0f tasks/s for %.1f s (%zu tasks): "
               "p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n",
