@@ -2,7 +2,8 @@
 # Quick start 2: the whole test suite, as CI runs it.
 #   1. release build: unit tests, README example, install-consumer test
 #   2. the same suite under ASan+UBSan, then under TSan
-#   3. benchmark programs in short mode (they run; numbers are not judged)
+#   3. each libFuzzer target for a short bounded time
+#   4. benchmark programs in short mode (they run; numbers are not judged)
 # BRISK_TEST_SKIP_SANITIZERS=1 skips step 2 (for a quick local loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +23,5 @@ if [ "${BRISK_TEST_SKIP_SANITIZERS:-0}" != 1 ]; then
   run_suite asan
   run_suite tsan
 fi
+bash scripts/fuzz.sh "${BRISK_FUZZ_SECONDS:-30}"
 bash scripts/bench.sh --short
