@@ -121,6 +121,7 @@ EngineCore::EngineCore(EngineConfig config)
     : config_(validated(std::move(config))),
       clock_(config_.clock != nullptr ? config_.clock : &SteadyClock::instance()),
       lane_schedule_(config_.lane_weights),
+      workers_(config_.workers + kMaxReplacementWorkers),
       tasks_(config_.max_named_tasks),
       dead_letters_(config_.dead_letter_capacity),
       credits_(config_.credits),
@@ -128,11 +129,10 @@ EngineCore::EngineCore(EngineConfig config)
       delays_(*clock_, config_.timer_tick, [this](TaskRecord& r) { return make_ready(r); }),
       health_monitor_(config_.observability.health) {
   shards_.reserve(config_.workers);
-  workers_.reserve(config_.workers);
   for (unsigned i = 0; i < config_.workers; ++i) {
     shards_.push_back(std::make_unique<Shard>(config_.priority_lanes, config_.ring_capacity));
     const int cpu = config_.pin_workers ? config_.cpus[i % config_.cpus.size()] : -1;
-    workers_.push_back(std::make_unique<Worker>(*this, i, cpu));
+    workers_.add(std::make_unique<Worker>(*this, i, cpu));
   }
 }
 
@@ -165,8 +165,19 @@ void EngineCore::start() {
   }
   if (!config_.durability.wal_dir.empty()) recover();
   started_ns_ = now_ns();
-  for (auto& worker : workers_) worker->start();
+  for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i].start();
   delays_.start();
+  std::int64_t shortest_hard_limit = 0;
+  for (std::uint32_t t = 0; t < registry_.size(); ++t) {
+    const std::int64_t limit = registry_.at(t).options.hard_timeout.count();
+    if (limit > 0 && (shortest_hard_limit == 0 || limit < shortest_hard_limit)) shortest_hard_limit = limit;
+  }
+  if (shortest_hard_limit > 0) {
+    const auto period = std::clamp<std::int64_t>(shortest_hard_limit / 4, 1'000'000, 1'000'000'000);
+    watchdog_ = std::make_unique<HardLimitWatchdog>(std::chrono::nanoseconds(period),
+                                                    [this] { enforce_hard_limits(); });
+    watchdog_->start();
+  }
   phase_ = Phase::running;
 }
 
@@ -381,6 +392,10 @@ void EngineCore::run_named(TaskRecord& record) {
   record.holds_gate_slot = false;
   ++record.attempt;
   RunningTask context(record, type, *clock_);
+  const std::int64_t hard_limit = type.options.hard_timeout.count();
+  Worker* const self = hard_limit > 0 ? Worker::current() : nullptr;
+  const std::int64_t hard_deadline = self != nullptr ? now_ns() + hard_limit : 0;
+  if (self != nullptr) self->begin_attempt(&record, hard_deadline);
   Outcome outcome = Outcome::success();
   try {
     struct SlotRelease {  // frees the type's slot however the handler ends
@@ -396,6 +411,14 @@ void EngineCore::run_named(TaskRecord& record) {
   } catch (...) {
     outcome = type.options.exceptions_are_permanent ? Outcome::fail("unknown exception")
                                                     : Outcome::retry("unknown exception");
+  }
+  if (self != nullptr && !self->end_attempt(hard_deadline)) {
+    // The watchdog declared this attempt timed out and retried the task in a
+    // new record; wait for it to finish copying, then drop the late result.
+    while (!record.abandoned.load(std::memory_order_acquire)) std::this_thread::yield();
+    type.counters.late_results.fetch_add(1, std::memory_order_relaxed);
+    tasks_.release(&record);
+    return;
   }
   if (outcome.kind() == Outcome::Kind::success) {
     type.counters.succeeded.fetch_add(1, std::memory_order_relaxed);
@@ -551,10 +574,12 @@ void EngineCore::drain() {
         while (shard->lane(lane).head() < targets[t]) wait_a_little(rounds);
       }
     }
-    for (const auto& worker : workers_) {
-      const std::uint64_t cycle = worker->cycle();
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      const Worker& worker = workers_[i];
+      if (worker.replaced()) continue;  // stuck past its hard limit: its task was retried elsewhere
+      const std::uint64_t cycle = worker.cycle();
       if (cycle & 1) {
-        while (worker->cycle() == cycle) wait_a_little(rounds);
+        while (worker.cycle() == cycle && !worker.replaced()) wait_a_little(rounds);
       }
     }
     std::uint64_t before = 0;
@@ -601,13 +626,16 @@ void EngineCore::shutdown() {
   if (phase_ == Phase::running) {
     lifecycle_mutex_.unlock();
     drain();
+    if (watchdog_) watchdog_->stop();
     delays_.stop();  // tasks not yet due stay behind (see pending_timers)
     if (metrics_server_) metrics_server_->stop();
     lifecycle_mutex_.lock();
     // release: workers that see stopping_ also see everything before it.
     stopping_.store(true, std::memory_order_release);
     idle_.wake_all();
-    for (auto& worker : workers_) worker->join();
+    // A handler stuck past its hard limit is waited for here: C++ cannot
+    // kill a thread (docs/architecture.md).
+    for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i].join();
   }
   phase_ = Phase::stopped;
   run_leftovers();
@@ -622,7 +650,8 @@ EngineStats EngineCore::stats() const {
       s.queued += shard->lane(lane).size_approx();
     }
   }
-  for (const auto& worker : workers_) {
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const Worker* worker = &workers_[i];
     const auto& c = worker->counters();
     WorkerStats w;
     w.executed = c.executed.load(std::memory_order_relaxed);
@@ -674,7 +703,8 @@ EngineStats EngineCore::stats() const {
     s.task_types.push_back(TaskTypeStats{e.name, get(e.counters.accepted), get(e.counters.succeeded),
                                          get(e.counters.failed_attempts), get(e.counters.retried),
                                          get(e.counters.dead_lettered), get(e.counters.cancelled),
-                                         get(e.counters.rate_limited)});
+                                         get(e.counters.rate_limited), get(e.counters.timed_out),
+                                         get(e.counters.late_results)});
   }
   const EngineHistograms h = histograms();
   const auto summarize = [](const metrics::HistogramSnapshot& snap) {
@@ -700,9 +730,9 @@ namespace brisk::detail {
 
 EngineHistograms EngineCore::histograms() const {
   EngineHistograms h;
-  for (const auto& worker : workers_) {
-    h.queue_wait.merge(worker->queue_wait());
-    h.run_time.merge(worker->run_time());
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    h.queue_wait.merge(workers_[i].queue_wait());
+    h.run_time.merge(workers_[i].run_time());
   }
   return h;
 }
@@ -720,16 +750,16 @@ HealthReport EngineCore::health() {
   snap.failed = s.failed + failed_attempts;
   snap.succeeded = s.executed > snap.failed ? s.executed - snap.failed : 0;
   snap.dlq_size = s.dead_letters;
-  snap.workers = static_cast<std::uint32_t>(workers_.size());
-  snap.workers_alive = static_cast<std::uint32_t>(workers_.size());
+  snap.workers = config_.workers;
+  snap.workers_alive = config_.workers;  // a stuck worker is replaced, so capacity stays
   std::lock_guard lock(health_mutex_);
   return health_monitor_.observe(snap);
 }
 
 std::size_t EngineCore::write_trace(std::ostream& out) {
   std::vector<trace::TraceEvent> events;
-  for (auto& worker : workers_) {
-    if (trace::TraceBuffer* t = worker->trace()) t->drain(events);
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    if (trace::TraceBuffer* t = workers_[i].trace()) t->drain(events);
   }
   trace::ChromeTraceOptions options;
   write_chrome_trace(out, events, options);
@@ -802,6 +832,74 @@ bool EngineCore::is_durable(const SubmitResult& r) const noexcept {
 
 bool EngineCore::wait_durable(const SubmitResult& r) const {
   return r.durable_lsn != 0 && wal_ && wal_->wait(r.durable_lsn);
+}
+
+}  // namespace brisk::detail
+
+namespace brisk::detail {
+
+void EngineCore::enforce_hard_limits() {
+  const std::int64_t now = now_ns();
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    Worker& stuck = workers_[i];
+    if (stuck.replaced()) continue;
+    TaskRecord* overrun = stuck.take_overrun(now);
+    if (overrun == nullptr) continue;
+    TaskTypeEntry& type = registry_.at(overrun->type);
+    type.counters.timed_out.fetch_add(1, std::memory_order_relaxed);
+    type.counters.failed_attempts.fetch_add(1, std::memory_order_relaxed);
+    overrun->stop_requested.store(true, std::memory_order_relaxed);  // for a handler that polls
+    // The task goes on in a fresh record: the stuck thread still reads the old one.
+    if (TaskRecord* next = tasks_.acquire()) {
+      next->type = overrun->type;
+      next->priority = overrun->priority;
+      next->submit_ns = overrun->submit_ns;
+      next->payload = overrun->payload;
+      next->attempt = overrun->attempt;
+      next->durable_id = overrun->durable_id;
+      next->holds_credit = overrun->holds_credit;
+      next->failures = overrun->failures;
+      next->failures.push_back(FailureEntry{now, overrun->attempt,
+                                            "hard time limit of " + std::to_string(type.options.hard_timeout.count() / 1'000'000) +
+                                                " ms exceeded"});
+      overrun->durable_id = 0;
+      overrun->holds_credit = false;
+      if (next->attempt < type.options.retry.max_attempts) {
+        const std::int64_t due = now + retry_delay(type.options.retry, next->attempt, next_random()).count();
+        type.counters.retried.fetch_add(1, std::memory_order_relaxed);
+        if (next->durable_id != 0) wal_->retry_scheduled(next->durable_id, next->attempt, due);
+        wait_until(*next, due);
+      } else {
+        dead_letter(*next, type);
+      }
+    } else {
+      // No record to retry in (max_named_tasks in use): it ends here, kept
+      // in the dead-letter queue rather than lost.
+      DeadLetter letter;
+      letter.id = task_id_of(*overrun);
+      letter.durable_id = overrun->durable_id;
+      letter.name = type.name;
+      letter.payload = overrun->payload;
+      letter.attempts = overrun->attempt;
+      for (const FailureEntry& f : overrun->failures) letter.failures.push_back({f.time_ns, f.attempt, f.message});
+      letter.failures.push_back({now, overrun->attempt, "hard time limit exceeded; no record free to retry"});
+      if (letter.durable_id != 0) wal_->dead_lettered(letter.durable_id, letter.attempts, letter.failures);
+      dead_letters_.add(std::move(letter));
+      type.counters.dead_lettered.fetch_add(1, std::memory_order_relaxed);
+      if (overrun->holds_credit) return_credits(1);
+      overrun->durable_id = 0;
+      overrun->holds_credit = false;
+    }
+    // release: everything above is done before the stuck worker drops its record.
+    overrun->abandoned.store(true, std::memory_order_release);
+    // Restore capacity: a new thread takes over the stuck worker's shard.
+    auto fresh = std::make_unique<Worker>(*this, stuck.index(), stuck.cpu());
+    Worker* started = fresh.get();
+    if (workers_.add(std::move(fresh))) {
+      stuck.mark_replaced();
+      started->start();
+    }
+  }
 }
 
 }  // namespace brisk::detail

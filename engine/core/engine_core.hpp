@@ -34,11 +34,18 @@
 #include "shard/shard.hpp"
 #include "task/task_table.hpp"
 #include "worker/worker.hpp"
+#include "watchdog/hard_limit_watchdog.hpp"
+#include "worker/worker.hpp"
+#include "worker/worker_set.hpp"
 
 namespace brisk::detail {
 
 class EngineCore {
  public:
+  // Workers started over the engine's life to replace ones stuck in a
+  // handler past its hard limit; beyond it, a stuck worker is not replaced.
+  static constexpr std::size_t kMaxReplacementWorkers = 64;
+
   explicit EngineCore(EngineConfig config);  // throws ConfigError
   ~EngineCore();
 
@@ -97,6 +104,9 @@ class EngineCore {
   void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
   // start(): opens the WAL and brings back keys, dead letters and incomplete tasks.
   void recover();
+  // The watchdog's check: attempts past their type's hard limit are retried
+  // in a new record and their worker is replaced.
+  void enforce_hard_limits();
   // DelayScheduler callback: a waiting record is due. False if the rings are full.
   bool make_ready(TaskRecord& record);
   // running -> waiting until due_ns (retry backoff, rate limit).
@@ -113,7 +123,7 @@ class EngineCore {
   Clock* const clock_;
   const LaneSchedule lane_schedule_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  WorkerSet workers_;
   IdleWorkers idle_;
   TaskRegistry registry_;
   TaskTable tasks_;
@@ -124,6 +134,7 @@ class EngineCore {
   std::mutex health_mutex_;
   metrics::HealthMonitor health_monitor_;
   std::int64_t started_ns_ = 0;
+  std::unique_ptr<HardLimitWatchdog> watchdog_;  // only with a hard_timeout somewhere
   std::unique_ptr<DurableLog> wal_;  // null without durability.wal_dir
   RecoveryReport recovery_report_;
   std::atomic<std::uint64_t> durability_failures_{0};

@@ -70,6 +70,10 @@ std::string render_prometheus(const EngineStats& s, const EngineHistograms& h) {
     out.counter("brisk_tasks_dead_lettered_total", "Tasks moved to the dead-letter queue, by type.", l,
                 d(t.dead_lettered));
     out.counter("brisk_tasks_cancelled_total", "Tasks cancelled before they ran, by type.", l, d(t.cancelled));
+    out.counter("brisk_task_attempts_timed_out_total", "Attempts past the type's hard limit, by type.", l,
+                d(t.timed_out));
+    out.counter("brisk_task_late_results_total", "Discarded results of timed-out attempts, by type.", l,
+                d(t.late_results));
     out.counter("brisk_tasks_rate_limited_total", "Times a task waited for its type's rate limit.", l,
                 d(t.rate_limited));
   }

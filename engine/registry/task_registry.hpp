@@ -25,6 +25,8 @@ struct TaskTypeCounters {
   std::atomic<std::uint64_t> failed_attempts{0};
   std::atomic<std::uint64_t> retried{0};
   std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> timed_out{0};     // attempts past the hard limit
+  std::atomic<std::uint64_t> late_results{0};  // results of those attempts, discarded
   std::atomic<std::uint64_t> dead_lettered{0};
   std::atomic<std::uint64_t> cancelled{0};
 };

@@ -53,6 +53,9 @@ struct TaskRecord : TimerNode {
   // polls it through TaskContext::cancellation_requested(). relaxed: a flag
   // with no data behind it.
   std::atomic<bool> stop_requested{false};
+  // Set by the watchdog once it has copied an attempt that overran its hard
+  // limit into a new record: the stuck worker discards its late result.
+  std::atomic<bool> abandoned{false};
 };
 
 inline std::uint64_t state_word(std::uint32_t generation, TaskState state) noexcept {

@@ -74,6 +74,7 @@ void TaskTable::release(TaskRecord* record) noexcept {
   record->due_ns = 0;
   record->holds_gate_slot = false;
   record->stop_requested.store(false, std::memory_order_relaxed);
+  record->abandoned.store(false, std::memory_order_relaxed);
   record->state_word.store(state_word(generation_of(*record), TaskState::free),
                           std::memory_order_relaxed);
   in_use_.fetch_sub(1, std::memory_order_relaxed);

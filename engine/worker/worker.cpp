@@ -38,6 +38,10 @@ void Worker::run() {
   const unsigned spin_polls = core_.config().spin_polls;
 
   for (;;) {
+    if (replaced()) {  // a replacement owns our shard now
+      flush_credits();
+      return;
+    }
     std::size_t n = find_work();
     if (n != 0) {
       run_batch(n);

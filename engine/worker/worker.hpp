@@ -21,6 +21,7 @@
 namespace brisk::detail {
 
 class EngineCore;
+struct TaskRecord;
 
 class Worker {
  public:
@@ -41,6 +42,33 @@ class Worker {
   // move on. Written only by the worker.
   std::uint64_t cycle() const noexcept { return cycle_.load(std::memory_order_acquire); }
 
+  // ---- hard time limits (the watchdog's view of this worker) ----
+
+  // Called by this worker around a named attempt that has a hard limit.
+  void begin_attempt(TaskRecord* record, std::int64_t deadline_ns) noexcept {
+    attempt_record_.store(record, std::memory_order_relaxed);
+    // release: the record pointer is visible to a watchdog that sees the deadline.
+    attempt_deadline_ns_.store(deadline_ns, std::memory_order_release);
+  }
+  // False if the watchdog took the attempt first (it is being retried
+  // elsewhere; the caller must discard its result).
+  bool end_attempt(std::int64_t deadline_ns) noexcept {
+    // acq_rel: pairs with take_overrun's CAS; exactly one of the two wins.
+    return attempt_deadline_ns_.compare_exchange_strong(deadline_ns, 0, std::memory_order_acq_rel);
+  }
+  // The watchdog takes the overrun attempt (once): returns its record, or
+  // nullptr if none is past deadline.
+  TaskRecord* take_overrun(std::int64_t now_ns) noexcept {
+    std::int64_t deadline = attempt_deadline_ns_.load(std::memory_order_acquire);
+    if (deadline == 0 || now_ns < deadline) return nullptr;
+    // acq_rel: only one taker, and it sees begin_attempt's record store.
+    if (!attempt_deadline_ns_.compare_exchange_strong(deadline, 0, std::memory_order_acq_rel)) return nullptr;
+    return attempt_record_.load(std::memory_order_relaxed);
+  }
+  // A replacement took over this worker's shard: it exits once its handler returns.
+  void mark_replaced() noexcept { replaced_.store(true, std::memory_order_release); }
+  bool replaced() const noexcept { return replaced_.load(std::memory_order_acquire); }
+
   // Counters, written only by this worker (relaxed: independent totals read
   // for reporting; a reader may see a slightly stale value).
   struct Counters {
@@ -58,6 +86,7 @@ class Worker {
   const metrics::LatencyHistogram& run_time() const noexcept { return run_time_; }
   // The worker's trace ring, or nullptr when tracing is off.
   trace::TraceBuffer* trace() noexcept { return trace_.get(); }
+  const trace::TraceBuffer* trace() const noexcept { return trace_.get(); }
 
  private:
   void run();
@@ -93,6 +122,9 @@ class Worker {
   void flush_credits();
 
   alignas(kCacheLine) std::atomic<std::uint64_t> cycle_{0};
+  std::atomic<std::int64_t> attempt_deadline_ns_{0};  // 0: no attempt with a hard limit running
+  std::atomic<TaskRecord*> attempt_record_{nullptr};
+  std::atomic<bool> replaced_{false};
   Counters counters_;
 };
 

@@ -20,6 +20,8 @@ struct TaskTypeStats {
   std::string name;
   std::uint64_t accepted = 0, succeeded = 0, failed_attempts = 0, retried = 0;
   std::uint64_t dead_lettered = 0, cancelled = 0, rate_limited = 0;
+  std::uint64_t timed_out = 0;     // attempts past the hard limit (then retried or dead-lettered)
+  std::uint64_t late_results = 0;  // results of timed-out attempts, discarded
 };
 
 struct LaneStats {

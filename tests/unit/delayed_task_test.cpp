@@ -318,3 +318,61 @@ TEST(NamedTasks, BadInputGetsClearAnswers) {
 
 }  // namespace
 }  // namespace brisk
+
+namespace brisk {
+namespace {
+
+TEST(HardLimit, StuckAttemptIsRetriedOnAReplacementWorkerAndItsLateResultDropped) {
+  using namespace std::chrono_literals;
+  ManualClock clock;
+  EngineConfig c;
+  c.workers = 1;
+  c.pin_workers = false;
+  c.clock = &clock;
+  Engine engine(c);
+  TaskTypeOptions o;
+  o.hard_timeout = 100ms;
+  o.retry.max_attempts = 2;
+  o.retry.base = 1ms;
+  o.retry.cap = 1ms;
+  o.retry.jitter = false;
+  std::atomic<bool> stuck{false}, release{false}, saw_cancel{false}, second{false};
+  engine.register_task("hangs", [&](TaskContext& t) {
+    if (t.attempt() == 1) {
+      stuck = true;
+      while (!release.load()) {
+        if (t.cancellation_requested()) saw_cancel = true;
+        std::this_thread::sleep_for(100us);
+      }
+      return Outcome::success();  // too late: must be discarded
+    }
+    second = true;
+    return Outcome::success();
+  }, o);
+  engine.start();
+  ASSERT_TRUE(engine.submit("hangs", ""));
+  auto eventually = [](auto&& f) {
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    while (!f()) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(200us);
+    }
+    return true;
+  };
+  ASSERT_TRUE(eventually([&] { return stuck.load(); }));
+  clock.advance(101ms);
+  ASSERT_TRUE(eventually([&] { return engine.stats().workers.size() == 2; })) << "no replacement worker";
+  ASSERT_TRUE(eventually([&] { return saw_cancel.load(); })) << "the stuck handler was not asked to stop";
+  clock.advance(2ms);
+  engine.drain();
+  ASSERT_TRUE(eventually([&] { return second.load(); })) << "the retry did not run while attempt 1 hung";
+  release = true;
+  ASSERT_TRUE(eventually([&] { return engine.stats().task_types[0].late_results == 1; }));
+  const TaskTypeStats t = engine.stats().task_types[0];
+  EXPECT_EQ(t.timed_out, 1u);
+  EXPECT_EQ(t.succeeded, 1u) << "only the retry's success counts";
+  EXPECT_EQ(engine.stats().named_in_flight, 0u);
+}
+
+}  // namespace
+}  // namespace brisk
