@@ -9,6 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "support/eventually.hpp"
+
 namespace brisk {
 namespace {
 
@@ -351,14 +353,7 @@ TEST(HardLimit, StuckAttemptIsRetriedOnAReplacementWorkerAndItsLateResultDropped
   }, o);
   engine.start();
   ASSERT_TRUE(engine.submit("hangs", ""));
-  auto eventually = [](auto&& f) {
-    const auto end = std::chrono::steady_clock::now() + 30s;
-    while (!f()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      std::this_thread::sleep_for(200us);
-    }
-    return true;
-  };
+  using test::eventually;
   ASSERT_TRUE(eventually([&] { return stuck.load(); }));
   clock.advance(101ms);
   ASSERT_TRUE(eventually([&] { return engine.stats().workers.size() == 2; })) << "no replacement worker";

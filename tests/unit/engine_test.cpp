@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventually.hpp"
+
 #include "support/test_seed.hpp"
 
 namespace brisk {
@@ -26,16 +28,7 @@ EngineConfig small_config(unsigned workers = 2) {
   return c;
 }
 
-// Waits for a condition with a generous bound, so a bug fails instead of hanging.
-template <class F>
-bool eventually(F&& condition, std::chrono::seconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100us);
-  }
-  return true;
-}
+using test::eventually;
 
 TEST(Engine, RunsEveryPostedTaskOnce) {
   Engine engine(small_config());

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/eventually.hpp"
+
 namespace brisk {
 namespace {
 
@@ -24,15 +26,7 @@ EngineConfig config_with_credits(std::int64_t credits, unsigned workers = 2) {
   return c;
 }
 
-template <class F>
-bool eventually(F&& condition, std::chrono::seconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(100us);
-  }
-  return true;
-}
+using test::eventually;
 
 TEST(Credits, OverloadStaysBoundedAndCountsAddUp) {
   constexpr std::int64_t kCredits = 64;
