@@ -30,6 +30,10 @@
 // found with one 64-bit occupancy mask per level, so an idle gap of any
 // length costs O(levels) per slot reached, and a timer moves at most once per
 // level. An empty wheel has no next_due_ns(): nobody needs to tick it.
+// A cascade walks its slot's list, one node after the other: a few ns per
+// timer in cache, but a cache miss each (~130 ns) when the nodes lie scattered
+// over a large heap, so a slot holding a million such timers holds up the
+// owner thread for ~0.1 s once per turn of that slot (bench: BM_TimerCascade).
 #pragma once
 
 #include <array>
