@@ -485,7 +485,12 @@ bool EngineCore::make_ready(TaskRecord& record) {
   job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
   if (push_job(job, record.priority)) return true;
   // Rings full: back to waiting; the scheduler offers it again next tick.
-  record.state_word.store(state_word(generation, TaskState::waiting), std::memory_order_release);
+  // A CAS, not a store: cancel() may have moved it from queued meanwhile,
+  // and a store would resurrect a task whose cancel() already returned true.
+  if (!transition(record, generation, TaskState::queued, TaskState::waiting)) {
+    retire_cancelled(record, registry_.at(record.type));
+    return true;
+  }
   return false;
 }
 

@@ -9,6 +9,8 @@ namespace brisk::detail {
 
 namespace {
 thread_local Worker* tls_current_worker = nullptr;
+// Polls spent spinning with PAUSE (as a searcher) before yielding polls.
+constexpr unsigned kSpinPolls = 64;
 }  // namespace
 
 Worker::Worker(EngineCore& core, unsigned index, int cpu)
@@ -49,28 +51,39 @@ void Worker::run() {
     }
 
     // Search: poll every shard for a while before paying for a futex sleep.
+    // While it spins, this worker counts as a searcher, so producers need not
+    // wake a sleeper.
+    const unsigned spin = std::min(spin_polls, kSpinPolls);
     idle.begin_search();
-    for (unsigned poll = 0; poll < spin_polls && n == 0; ++poll) {
-      // Pause first; later polls yield the CPU, because on a machine with
-      // more runnable threads than cores the producer we wait for may need it.
-      if (poll < 64) {
-        cpu_relax();
-      } else {
-        std::this_thread::yield();
-      }
+    for (unsigned poll = 0; poll < spin && n == 0; ++poll) {
+      cpu_relax();
       n = find_work();
     }
+    const bool last_searcher = idle.end_search();
     if (n != 0) {
       // The last searcher to find work hands the baton on: if more work is
       // waiting, a sleeper must take it (producers skipped waking while we
       // searched).
-      if (idle.end_search() && work_visible()) idle.notify_work();
+      if (last_searcher && work_visible()) idle.notify_work();
+      run_batch(n);
+      continue;
+    }
+    // Then poll yielding the CPU, because on a machine with more runnable
+    // threads than cores the producer we wait for may need this one. No
+    // longer a searcher: a yielding thread can lose its CPU for a whole time
+    // slice, and producers must then wake a sleeper rather than wait for us.
+    for (unsigned poll = spin; poll < spin_polls && n == 0; ++poll) {
+      std::this_thread::yield();
+      n = find_work();
+    }
+    if (n != 0) {
       run_batch(n);
       continue;
     }
 
     // Park. The order below is the worker half of the handshake documented in
     // park/idle_workers.hpp: read the epoch, announce sleep, re-check, sleep.
+    idle.begin_search();
     const std::uint32_t epoch = idle.epoch();
     idle.searcher_to_sleeper();
     if (work_visible()) {
