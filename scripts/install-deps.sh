@@ -8,7 +8,7 @@ packages=(
   libtbb-dev libmimalloc-dev libconcurrentqueue-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libcpp-httplib-dev nlohmann-json3-dev libboost-dev
-  clang-14 libclang-rt-14-dev gnuplot-nox redis-server
+  clang-14 libclang-rt-14-dev gnuplot-nox redis-server libhiredis-dev
 )
 
 missing=()

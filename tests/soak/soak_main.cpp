@@ -365,9 +365,14 @@ int main(int argc, char** argv) {
     ++failures;
     std::printf("FAIL counts: some accepted task did not reach a final state (or a counter disagrees)\n");
   }
+  // Drift is judged on medians of quarters; with fewer than 20 samples a
+  // quarter's median is one or two noisy windows, so a short run (CI) judges
+  // the counts only.
+  constexpr std::size_t kMinSamplesToJudgeDrift = 20;
   const std::size_t q = samples.size() / 4;
-  if (q == 0) {
-    std::printf("brisk_soak: %zu samples, too few to judge drift (need 4)\n", samples.size());
+  if (samples.size() < kMinSamplesToJudgeDrift) {
+    std::printf("brisk_soak: %zu samples, too few to judge memory and p99 drift (need %zu); counts judged\n",
+                samples.size(), kMinSamplesToJudgeDrift);
   } else {
     const std::size_t n = samples.size();
     const double rss2 = median_of(samples, q, 2 * q, [](const Sample& x) { return double(x.rss_kib); });
