@@ -57,6 +57,17 @@ std::vector<SystemEntry> select_systems(const std::vector<std::string>& names) {
   return chosen;
 }
 
+// The plan cut down to the measurements named by --only (all when empty).
+Plan only_these(Plan plan, const std::vector<std::string>& only) {
+  if (only.empty()) return plan;
+  auto named = [&](const std::string& what) { return std::find(only.begin(), only.end(), what) != only.end(); };
+  std::erase_if(plan.throughput, [&](const Spec& s) { return !named(s.id); });
+  if (!named("latency")) plan.latency.clear();
+  if (!named("scaling")) plan.scaling.clear();
+  if (!named("hardware")) plan.ping_pong_runs = 0;
+  return plan;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,12 +78,15 @@ int main(int argc, char** argv) {
   run.threads = std::max(1u, std::thread::hardware_concurrency());
   bool no_pin = false;
   std::string json_path, plot_dir, disk_dir = "/tmp";
-  std::vector<std::string> peer_names;
+  std::vector<std::string> peer_names, only;
   app.add_flag("--short", short_mode, "1 repetition, tiny sizes: only checks that everything runs");
   app.add_option("--reps", reps, "measured repetitions per workload (median reported)")->check(CLI::Range(1, 100));
   app.add_option("--threads", run.threads, "worker threads for every system")->check(CLI::Range(1u, 1024u));
   app.add_flag("--no-pin", no_pin, "do not pin brisk's workers (peers never pin)");
   app.add_option("--peers", peer_names, "peers to run beside brisk (default: all; 'none': brisk alone, e.g. to profile)")
+      ->delimiter(',');
+  app.add_option("--only", only,
+                 "measure only these: throughput ids (empty_1p, bulk, ...), 'latency', 'scaling', 'hardware'")
       ->delimiter(',');
   app.add_option("--json", json_path, "write every raw number to this JSON file");
   app.add_option("--plot-dir", plot_dir, "write gnuplot data files (.tsv) into this directory");
@@ -91,13 +105,15 @@ int main(int argc, char** argv) {
     const std::uint64_t spin_1us = spin_iterations_for(1'000), spin_10us = spin_iterations_for(10'000);
     results.meta.spin_1us_iters = static_cast<double>(spin_1us);
     results.meta.spin_10us_iters = static_cast<double>(spin_10us);
-    const Plan plan = make_plan(short_mode, spin_1us, spin_10us);
+    const Plan plan = only_these(make_plan(short_mode, spin_1us, spin_10us), only);
     const std::vector<SystemEntry> systems = select_systems(peer_names);
     for (const SystemEntry& s : systems) results.systems.push_back(s.name);
 
-    std::fprintf(stderr, "hardware limits\n");
-    results.ping_pong = cache_line_ping_pong(plan.ping_pong_trips, plan.ping_pong_runs);
-    results.disk = disk_limits(disk_dir, plan.fdatasync_appends, plan.write_mib);
+    if (plan.ping_pong_runs != 0) {
+      std::fprintf(stderr, "hardware limits\n");
+      results.ping_pong = cache_line_ping_pong(plan.ping_pong_trips, plan.ping_pong_runs);
+      results.disk = disk_limits(disk_dir, plan.fdatasync_appends, plan.write_mib);
+    }
     for (const Spec& spec : plan.throughput) results.throughput.push_back(measure(spec, systems, run, reps));
     for (const LatencySpec& spec : plan.latency) results.latency.push_back(measure(spec, systems, run, reps));
     for (std::uint64_t tasks : plan.scaling) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -72,6 +74,18 @@ EngineConfig validated(EngineConfig c) {
     throw ConfigError("observability.trace_events_per_worker must be <= 2^26");
   }
   if (c.dead_letter_capacity == 0) throw ConfigError("dead_letter_capacity must be >= 1");
+  if (!c.durability.wal_dir.empty()) {
+    // Here, not only when start() opens the log (DurableLog keeps its own
+    // check): config.hpp promises the constructor validates the whole struct.
+    if (c.durability.segment_bytes < 4096) {
+      throw ConfigError("durability.segment_bytes must be >= 4096 (got " +
+                        std::to_string(c.durability.segment_bytes) + ")");
+    }
+    if (c.durability.fsync_interval.count() <= 0) {
+      throw ConfigError("durability.fsync_interval must be > 0 (got " +
+                        std::to_string(c.durability.fsync_interval.count()) + " ms)");
+    }
+  }
   if (c.pin_workers) {
     const std::vector<int> allowed = allowed_cpus();
     if (allowed.empty()) throw ConfigError("pin_workers: cannot read this process's CPU affinity");
@@ -107,6 +121,16 @@ std::uint64_t next_random() noexcept {
   return state;
 }
 
+// The answer to a durable submission once the log has failed for good. The
+// log's own message is not reachable through Engine, so the text points at
+// what is: EngineStats::wal_failed and the brisk_wal_failed metric.
+constexpr std::string_view kWalFailedReason =
+    "the write-ahead log has failed (disk full or I/O error; EngineStats::wal_failed, metric "
+    "brisk_wal_failed): fix the disk and restart the engine to recover";
+
+// The reason for an oversized durable task quotes the limit as text.
+static_assert(wal::kMaxPayloadSize == 64u << 20, "update the 'record limit' reason in submit()");
+
 void wait_a_little(unsigned& rounds) {
   if (++rounds < 64) {
     std::this_thread::yield();
@@ -120,6 +144,7 @@ void wait_a_little(unsigned& rounds) {
 EngineCore::EngineCore(EngineConfig config)
     : config_(validated(std::move(config))),
       clock_(config_.clock != nullptr ? config_.clock : &SteadyClock::instance()),
+      ticks_(*clock_),
       lane_schedule_(config_.lane_weights),
       workers_(config_.workers + kMaxReplacementWorkers),
       tasks_(config_.max_named_tasks),
@@ -137,7 +162,7 @@ EngineCore::EngineCore(EngineConfig config)
 }
 
 EngineCore::~EngineCore() {
-  shutdown();
+  stop();
   // A post() that raced with shutdown() may have landed after it; it was
   // accepted, so it runs, here.
   run_leftovers();
@@ -209,7 +234,7 @@ SubmitStatus EngineCore::post_job(Job&& job, Priority priority) {
     rejected_shutdown_.fetch_add(1, std::memory_order_relaxed);
     return SubmitStatus::rejected_shutdown;
   }
-  job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
+  job.submit_stamp = ticks_.now();
   if (push_job(job, priority)) return SubmitStatus::accepted;
   rejected_full_.fetch_add(1, std::memory_order_relaxed);
   return SubmitStatus::rejected_full;
@@ -227,8 +252,8 @@ BulkResult EngineCore::post_jobs(Job* jobs, std::size_t count, Priority priority
     result.first_refusal = SubmitStatus::rejected_shutdown;
     return result;
   }
-  const auto now = static_cast<std::uint64_t>(now_ns());
-  for (std::size_t i = 0; i < count; ++i) jobs[i].enqueue_ns = now;
+  const std::uint64_t stamp = ticks_.now();
+  for (std::size_t i = 0; i < count; ++i) jobs[i].submit_stamp = stamp;
   const std::size_t home = home_shard();
   const std::size_t n = shards_.size();
   for (std::size_t k = 0; k < n && result.accepted < count; ++k) {
@@ -272,6 +297,15 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     return refuse(SubmitStatus::invalid, "payload larger than EngineConfig::max_payload_bytes");
   }
   if (options.delay.count() < 0) return refuse(SubmitStatus::invalid, "negative delay");
+  const std::int64_t submit_ns = now_ns();
+  // now + delay must fit in int64: a signed overflow is undefined behaviour
+  // and in practice wraps to the past, so the task would run at once.
+  // Refused rather than saturated: a silently changed deadline is no answer.
+  if (!options.run_at_ns && submit_ns > 0 &&
+      options.delay.count() > std::numeric_limits<std::int64_t>::max() - submit_ns) {
+    return refuse(SubmitStatus::invalid, "delay too large: now + delay overflows int64 nanoseconds");
+  }
+  const std::int64_t due = options.run_at_ns ? *options.run_at_ns : submit_ns + options.delay.count();
   if (options.idempotency_key.size() > 1024) {
     return refuse(SubmitStatus::invalid, "idempotency key longer than 1024 bytes");
   }
@@ -281,6 +315,23 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   if (durable && !wal_) {
     return refuse(SubmitStatus::invalid, "a durable submission needs EngineConfig::durability.wal_dir");
   }
+  if (durable) {
+    // Checked here, not left to the log's append: a refused append looks
+    // like a failed log (lsn 0), and this is the caller's input, not the disk.
+    if (!wal_->fits_in_a_record(registry_.at(static_cast<std::uint32_t>(type)).name, payload,
+                                options.idempotency_key)) {
+      return refuse(SubmitStatus::invalid,
+                    "durable task larger than the write-ahead log's 64 MiB record limit "
+                    "(payload, task name and idempotency key together)");
+    }
+    // The log stores wall-clock times (engine time + an offset): that sum
+    // must not overflow either.
+    if (due > submit_ns && !wal_->fits_wall_clock(due)) {
+      return refuse(SubmitStatus::invalid,
+                    "delay too large (or run_at_ns too late) to log: the deadline as wall-clock time "
+                    "overflows int64 nanoseconds");
+    }
+  }
   if (!accepting_.load(std::memory_order_relaxed)) {
     return refuse(SubmitStatus::rejected_shutdown, "engine is shutting down");
   }
@@ -288,14 +339,14 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     durability_failures_.fetch_add(1, std::memory_order_relaxed);
     SubmitResult r;
     r.status = SubmitStatus::durability_failed;
-    r.reason = "the write-ahead log has failed (disk full or I/O error); see the log's status";
+    r.reason = kWalFailedReason;
     return r;
   }
   TaskRecord* record = tasks_.acquire();
   if (record == nullptr) return refuse(SubmitStatus::rejected_full, "max_named_tasks tasks in flight");
   record->type = static_cast<std::uint32_t>(type);
   record->priority = options.priority;
-  record->submit_ns = now_ns();
+  record->submit_ns = submit_ns;
   record->payload = std::move(payload);
   record->holds_credit = holds_credit;
   const TaskId id = task_id_of(*record);
@@ -315,7 +366,6 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
       return r;
     }
   }
-  const std::int64_t due = options.run_at_ns ? *options.run_at_ns : record->submit_ns + options.delay.count();
   record->due_ns = due > record->submit_ns ? due : 0;
   std::uint64_t lsn = 0;
   if (durable) {
@@ -329,7 +379,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
       durability_failures_.fetch_add(1, std::memory_order_relaxed);
       SubmitResult r;
       r.status = SubmitStatus::durability_failed;
-      r.reason = "the write-ahead log has failed (disk full or I/O error)";
+      r.reason = kWalFailedReason;  // the size was checked above: only a failed (or closed) log refuses
       return r;
     }
   }
@@ -356,7 +406,7 @@ SubmitStatus EngineCore::enqueue_named(TaskRecord& record) {
   // release: the record's fields are visible to whoever acquires the state.
   record.state_word.store(state_word(generation_of(record), TaskState::queued), std::memory_order_release);
   Job job(NamedTaskJob{this, &record});
-  job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
+  job.submit_stamp = ticks_.now();
   return push_job(job, record.priority) ? SubmitStatus::accepted : SubmitStatus::rejected_full;
 }
 
@@ -463,7 +513,7 @@ void EngineCore::release_gate_slot(TaskTypeEntry& type) {
   // The slot passes to the parked task; it runs when a worker takes it.
   next->holds_gate_slot = true;
   Job job(NamedTaskJob{this, next});
-  job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
+  job.submit_stamp = ticks_.now();
   // Already accepted: it must not be dropped if the rings are full, and this
   // worker must not block, so it runs here instead.
   if (!push_job(job, next->priority)) job.run();
@@ -482,7 +532,7 @@ bool EngineCore::make_ready(TaskRecord& record) {
     return true;
   }
   Job job(NamedTaskJob{this, &record});
-  job.enqueue_ns = static_cast<std::uint64_t>(now_ns());
+  job.submit_stamp = ticks_.now();
   if (push_job(job, record.priority)) return true;
   // Rings full: back to waiting; the scheduler offers it again next tick.
   // A CAS, not a store: cancel() may have moved it from queued meanwhile,
@@ -622,19 +672,29 @@ void EngineCore::run_leftovers() {
 }
 
 void EngineCore::shutdown() {
-  std::lock_guard lock(lifecycle_mutex_);
+  // From a task, the drain inside stop() would wait for the calling task
+  // itself (and drain() throws there). Refuse before touching the lock or
+  // accepting_, so that the engine goes on exactly as before the call.
+  if (Worker::current() != nullptr) throw std::logic_error("brisk::Engine::shutdown() called from a task");
+  stop();
+}
+
+void EngineCore::stop() {
+  // unique_lock, not lock_guard: the lock is released around the drain, and
+  // if anything there throws, the lock must not be unlocked a second time.
+  std::unique_lock lock(lifecycle_mutex_);
   if (phase_ == Phase::stopped) return;
   // A submit that read accepting_ == true just before this store may still
   // push after the drain below; run_leftovers() (here and in the destructor)
   // runs such late arrivals, so nothing accepted is dropped.
   accepting_.store(false, std::memory_order_relaxed);
   if (phase_ == Phase::running) {
-    lifecycle_mutex_.unlock();
+    lock.unlock();
     drain();
     if (watchdog_) watchdog_->stop();
     delays_.stop();  // tasks not yet due stay behind (see pending_timers)
     if (metrics_server_) metrics_server_->stop();
-    lifecycle_mutex_.lock();
+    lock.lock();
     // release: workers that see stopping_ also see everything before it.
     stopping_.store(true, std::memory_order_release);
     idle_.wake_all();
@@ -776,6 +836,20 @@ std::size_t EngineCore::write_trace(std::ostream& out) {
 namespace brisk::detail {
 
 void EngineCore::recover() {
+  // One engine per directory (dir_lock.hpp), taken before the log is read.
+  // Held until the engine is destroyed; dropped again, with the log, if the
+  // recovery below throws, so that a failed start() leaves the directory free.
+  if (!wal_lock_) wal_lock_ = std::make_unique<DirLock>(config_.durability.wal_dir);
+  try {
+    recover_locked();
+  } catch (...) {
+    wal_.reset();
+    wal_lock_.reset();
+    throw;
+  }
+}
+
+void EngineCore::recover_locked() {
   wal::RecoveredState state;
   wal_ = std::make_unique<DurableLog>(config_.durability, *clock_, config_.idempotency_retention.count(), &state);
   RecoveryReport& report = recovery_report_;
@@ -786,6 +860,18 @@ void EngineCore::recover() {
     report.damage.push_back(d.file + " at offset " + std::to_string(d.offset) + ": " + d.reason + " (" +
                             std::to_string(d.bytes) + " bytes " +
                             (d.kind == wal::Damage::Kind::torn_tail ? "cut)" : "skipped)"));
+  }
+  // point_in_time stopped before these files: not read at all, and renamed
+  // to *.damaged by the log's open. Reported here too, so that the report
+  // accounts for everything that was not replayed.
+  for (const std::string& name : state.report.dropped_files) {
+    std::error_code ec;
+    const std::string kept = name + ".damaged";
+    const auto size = std::filesystem::file_size(std::filesystem::path(config_.durability.wal_dir) / kept, ec);
+    if (!ec) report.bytes_dropped += size;
+    report.damage.push_back(name + ": not read, recovery stopped at earlier damage (" +
+                            (ec ? std::string("size unknown") : std::to_string(size) + " bytes") + ", kept as " +
+                            kept + ")");
   }
   for (const wal::IdempotencyKey& k : state.idempotency_keys) {
     idempotency_.restore(k.key, k.id, wal_->to_engine(k.accepted_ns));

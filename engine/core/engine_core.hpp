@@ -21,6 +21,7 @@
 #include "brisk/task.hpp"
 #include "delay/delay_scheduler.hpp"
 #include "dlq/dead_letter_queue.hpp"
+#include "durability/dir_lock.hpp"
 #include "durability/durable_log.hpp"
 #include "flow/credit_pool.hpp"
 #include "http/metrics_server.hpp"
@@ -29,6 +30,7 @@
 #include "idempotency/idempotency_index.hpp"
 #include "park/idle_workers.hpp"
 #include "platform/cache_line.hpp"
+#include "platform/tick_clock.hpp"
 #include "registry/task_registry.hpp"
 #include "shard/lane_schedule.hpp"
 #include "shard/shard.hpp"
@@ -58,6 +60,7 @@ class EngineCore {
   std::int64_t find_type(std::string_view name) const noexcept { return registry_.find(name); }
   bool cancel(TaskId id);
   void drain();
+  // Throws std::logic_error when called from a task (a worker thread).
   void shutdown();
   EngineStats stats() const;
   std::string prometheus_text() const;
@@ -77,6 +80,8 @@ class EngineCore {
   // ---- for producers ----
   CreditPool& credits() noexcept { return credits_; }
   std::int64_t now_ns() const noexcept { return clock_->now_ns(); }
+  // Stamps for jobs (submit, start, end): cheaper than now_ns().
+  const TickClock& ticks() const noexcept { return ticks_; }
   void count_backpressure() noexcept { rejected_backpressure_.fetch_add(1, std::memory_order_relaxed); }
   void add_producer_blocked_ns(std::int64_t ns) noexcept {
     producer_blocked_ns_.fetch_add(static_cast<std::uint64_t>(ns), std::memory_order_relaxed);
@@ -104,6 +109,7 @@ class EngineCore {
   void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
   // start(): opens the WAL and brings back keys, dead letters and incomplete tasks.
   void recover();
+  void recover_locked();  // recover() once the directory is locked
   // The watchdog's check: attempts past their type's hard limit are retried
   // in a new record and their worker is replaced.
   void enforce_hard_limits();
@@ -116,11 +122,16 @@ class EngineCore {
   void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
   void dead_letter(TaskRecord& record, TaskTypeEntry& type);
   void run_leftovers();
+  // shutdown() without the from-a-task check: the destructor's path, so that
+  // an engine never started (or already stopped) may still be destroyed on a
+  // worker thread of another engine.
+  void stop();
   std::uint64_t total_tail() const noexcept;
   EngineHistograms histograms() const;
 
   const EngineConfig config_;
   Clock* const clock_;
+  const TickClock ticks_;  // job stamps: the TSC where that is safe
   const LaneSchedule lane_schedule_;
   std::vector<std::unique_ptr<Shard>> shards_;
   WorkerSet workers_;
@@ -135,6 +146,7 @@ class EngineCore {
   metrics::HealthMonitor health_monitor_;
   std::int64_t started_ns_ = 0;
   std::unique_ptr<HardLimitWatchdog> watchdog_;  // only with a hard_timeout somewhere
+  std::unique_ptr<DirLock> wal_lock_;  // before wal_: released after the log is closed
   std::unique_ptr<DurableLog> wal_;  // null without durability.wal_dir
   RecoveryReport recovery_report_;
   std::atomic<std::uint64_t> durability_failures_{0};

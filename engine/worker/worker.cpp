@@ -168,29 +168,41 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
 }
 
 void Worker::run_batch(std::size_t n) {
-  // One clock read per job: a job's end is the next job's start.
+  // One stamp per job: a job's end is the next job's start. Stamps are
+  // TickClock ticks (platform/tick_clock.hpp); durations convert to ns.
+  const TickClock& ticks = core_.ticks();
   const bool timed = record_latency_ || trace_;
-  std::uint64_t start = timed ? static_cast<std::uint64_t>(core_.now_ns()) : 0;
+  std::uint64_t start = timed ? ticks.now() : 0;
+  // Traces need times on the engine clock: anchor this batch's stamps to one
+  // clock reading, so conversion error cannot build up over a long run.
+  const std::int64_t anchor_ns = trace_ ? core_.now_ns() : 0;
+  const std::uint64_t anchor = start;
+  const auto clock_ns = [&](std::uint64_t stamp) {
+    const std::int64_t offset = stamp >= anchor ? static_cast<std::int64_t>(ticks.to_ns(stamp - anchor))
+                                                : -static_cast<std::int64_t>(ticks.to_ns(anchor - stamp));
+    return static_cast<std::uint64_t>(anchor_ns + offset);
+  };
   for (std::size_t i = 0; i < n; ++i) {
     Job& job = batch_[i];
     std::uint64_t id = 0;
     if (timed) {
-      const std::uint64_t submitted = job.enqueue_ns;
-      if (record_latency_) queue_wait_.record(start > submitted ? start - submitted : 0);
+      const std::uint64_t submitted = job.submit_stamp;
+      if (record_latency_) queue_wait_.record(start > submitted ? ticks.to_ns(start - submitted) : 0);
       if (trace_) {
         id = std::uint64_t{index_} << 48 | ++trace_seq_;
-        trace_event(trace::TraceKind::kSubmit, submitted, id);
-        trace_event(trace::TraceKind::kStart, start, id);
+        trace_event(trace::TraceKind::kSubmit, clock_ns(submitted), id);
+        trace_event(trace::TraceKind::kStart, clock_ns(start), id);
       }
     }
     execute(job);
     if (timed) {
-      const auto end = static_cast<std::uint64_t>(core_.now_ns());
+      const std::uint64_t end = ticks.now();
       if (record_latency_) {
-        run_time_.record(end - start);
-        bump(counters_.busy_ns, end - start);
+        const std::uint64_t ran_ns = ticks.to_ns(end - start);
+        run_time_.record(ran_ns);
+        bump(counters_.busy_ns, ran_ns);
       }
-      trace_event(trace::TraceKind::kEnd, end, id);
+      if (trace_) trace_event(trace::TraceKind::kEnd, clock_ns(end), id);
       start = end;
     }
     // Batched to spare the shared counter, but at once when a producer waits.

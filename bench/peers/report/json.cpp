@@ -4,7 +4,6 @@
 #include <stdexcept>
 
 #include "report/results.hpp"
-#include "workloads/durable.hpp"
 
 namespace peers {
 
@@ -61,7 +60,6 @@ void write_json(const Results& r, const std::string& path) {
                 {"fdatasync_4k_p50_us", r.disk.fdatasync_p50_us}, {"fdatasync_4k_p99_us", r.disk.fdatasync_p99_us},
                 {"fdatasync_4k_max_us", r.disk.fdatasync_max_us}, {"write_mib", r.disk.write_mib},
                 {"write_mib_per_s", r.disk.write_mib_per_s}}}};
-  out["durable"] = {{"status", kDurableStatus}};
   std::ofstream file(path);
   if (!file) throw std::runtime_error("cannot write " + path);
   file << out.dump(2) << '\n';

@@ -74,8 +74,9 @@ class Job {
     ops_ = nullptr;
   }
 
-  // Submit timestamp (ns on the engine clock), for queue-wait latency.
-  std::uint64_t enqueue_ns = 0;
+  // When it was submitted, in the engine's stamp ticks (engine-private:
+  // TSC ticks or clock nanoseconds), for queue-wait latency and traces.
+  std::uint64_t submit_stamp = 0;
   // Engine-private bits (for example "holds a credit"); callers never set them.
   std::uint32_t flags = 0;
 
@@ -88,7 +89,7 @@ class Job {
 
   void take(Job& other) noexcept {
     ops_ = other.ops_;
-    enqueue_ns = other.enqueue_ns;
+    submit_stamp = other.submit_stamp;
     flags = other.flags;
     if (ops_ != nullptr) {
       if (ops_->relocate == nullptr) {
