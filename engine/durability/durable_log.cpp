@@ -58,6 +58,15 @@ DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::
   next_id_.store(recovered->max_task_id + 1, std::memory_order_relaxed);
 }
 
+bool DurableLog::fits_in_a_record(std::string_view type_name, std::string_view payload,
+                                  std::string_view key) noexcept {
+  wal::TaskImageRef image;
+  image.type_name = type_name;
+  image.payload = payload;
+  image.idempotency_key = key;
+  return wal::encoded_size(image) <= wal::kMaxPayloadSize;
+}
+
 DurableLog::~DurableLog() {
   if (wal_) wal_->close();
 }

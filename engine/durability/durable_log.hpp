@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,14 @@ class DurableLog {
   DurableLog(const DurabilityConfig& config, const Clock& clock, std::int64_t key_retention_ns,
              wal::RecoveredState* recovered);
   ~DurableLog();
+
+  // False when a task with these fields would be over the log's record
+  // limit (wal::kMaxPayloadSize): the log would refuse its append.
+  static bool fits_in_a_record(std::string_view type_name, std::string_view payload, std::string_view key) noexcept;
+  // False when engine_ns converted to wall-clock time overflows int64.
+  bool fits_wall_clock(std::int64_t engine_ns) const noexcept {
+    return wall_minus_engine_ <= 0 || engine_ns <= std::numeric_limits<std::int64_t>::max() - wall_minus_engine_;
+  }
 
   std::uint64_t next_durable_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 

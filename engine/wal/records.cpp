@@ -40,6 +40,11 @@ void encode(std::string& out, const TaskImageRef& e) {
   enc.bytes(e.idempotency_key);
   enc.i64(e.submit_ns);
 }
+// Keep in step with encode() above: version, id, 3 strings (u32 length
+// each), priority, run_at, attempt, submit time.
+std::size_t encoded_size(const TaskImageRef& e) noexcept {
+  return 1 + 8 + (4 + e.type_name.size()) + (4 + e.payload.size()) + 1 + 8 + 4 + (4 + e.idempotency_key.size()) + 8;
+}
 void encode(std::string& out, const TaskCompleted& e) { id_only(out, e.id); }
 void encode(std::string& out, const TaskRetryScheduled& e) {
   Encoder enc = start(out);

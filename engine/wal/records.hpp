@@ -7,6 +7,7 @@
 // restart they must come from a clock that survives one (wall time).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -93,6 +94,10 @@ void encode(std::string& out, const DlqPurged& e);
 void encode(std::string& out, const SyncMark& e);
 void encode(std::string& out, const KeyRetained& e);
 void encode(std::string& out, const CheckpointEnd& e);
+
+// Bytes encode() appends for a submitted task; the log refuses a record
+// whose payload is over kMaxPayloadSize, and the engine checks this first.
+std::size_t encoded_size(const TaskImageRef& e) noexcept;
 
 // The record type each payload is logged under.
 constexpr RecordType type_of(const TaskImageRef&) noexcept { return RecordType::task_submitted; }
