@@ -28,6 +28,8 @@ enum class RecoveryMode : std::uint8_t {
 
 struct DurabilityConfig {
   // Directory of the log; empty: no log, named tasks live in memory only.
+  // One engine at a time: start() locks <wal_dir>/LOCK (flock) and a second
+  // engine's start() throws RecoveryError. The lock goes with the process.
   std::string wal_dir;
   FsyncPolicy fsync = FsyncPolicy::always;
   std::chrono::milliseconds fsync_interval{1000};

@@ -65,8 +65,11 @@ class Engine {
   }
 
   // Starts the worker threads. Tasks accepted before start() run after it.
-  // With a write-ahead log, first recovers it (throws RecoveryError if the
-  // recovery mode refuses the log).
+  // With a write-ahead log, first locks its directory and recovers it.
+  // Throws RecoveryError if the recovery mode refuses the log, if the
+  // directory cannot be created or opened, or if another engine (in this or
+  // another process) holds it: one engine per durability.wal_dir. A start()
+  // that throws leaves the directory unlocked.
   void start();
 
   // ---- in-memory closures: no allocation for callables up to 32 bytes ----
@@ -121,9 +124,14 @@ class Engine {
 
   // Returns when every task accepted so far that is due has run to a final
   // outcome or is waiting on a timer (a delay, a retry backoff, a rate limit).
+  // Throws std::logic_error when called from inside a task of a started engine.
   void drain();
 
   // Stops accepting, drains, joins the workers. Idempotent.
+  // Must not be called from inside a task: it would wait for that task
+  // itself. It then throws std::logic_error("brisk::Engine::shutdown()
+  // called from a task") into the handler and changes nothing: the engine
+  // keeps accepting and running work. (drain() throws the same way.)
   void shutdown();
 
   // ---- dead-letter queue ----
