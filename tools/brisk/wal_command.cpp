@@ -49,6 +49,13 @@ int run_verify(const WalCommandOptions& o) {
   const wal::ReadReport r = wal::read_log(wal::WalEnv::posix(), o.dir, {mode_of(o), 0}, [](const wal::RecordView&) {});
   std::printf("%s\n", r.summary().c_str());
   if (!r.status) return 1;
+  if (r.files.empty() && r.dropped_files.empty()) {
+    // Nothing to verify is not a clean log: most likely a mistyped --dir.
+    std::printf("refused: no log files in %s (expected wal-NNNNNN.log or checkpoint-NNNNNN.log): "
+                "not a brisk write-ahead log directory\n",
+                o.dir.c_str());
+    return 1;
+  }
   if (!r.damage.empty()) {
     std::printf("damage found: recovery in mode %s would drop %llu bytes\n", o.mode.c_str(),
                 static_cast<unsigned long long>(r.damaged_bytes()));
@@ -85,7 +92,8 @@ void add_wal_commands(CLI::App& app) {
     cmd->callback([options, run] { std::exit(run(*options)); });
   };
   add("inspect", "Files, sequence ranges, record counts by type, damage", run_inspect);
-  add("verify", "Check every record; exit 0 clean, 1 refused, 2 damage the mode would cut or skip", run_verify);
+  add("verify", "Check every record; exit 0 clean, 1 refused (or no log files), 2 damage the mode would cut or skip",
+      run_verify);
   add("dump", "Print every record, one per line", run_dump);
 }
 
