@@ -464,6 +464,31 @@ TEST(BadInputSubmit, RingsFullForANamedTaskReleasesItsKey) {
   EXPECT_EQ(ran.load(), 3);
 }
 
+TEST(BadInputSubmit, InvalidSubmissionOnAProducerWithoutCreditsIsBackpressure) {
+  EngineConfig c = small_config();
+  c.credits = 1;
+  c.credit_chunk = 1;
+  Engine engine(c);  // not started: the one credit stays spent
+  engine.register_task("t", [](TaskContext&) {});
+  Producer producer = engine.make_producer();
+  ASSERT_EQ(producer.post([] {}), SubmitStatus::accepted);
+  const SubmitResult r = producer.submit("no such task", "");
+  EXPECT_EQ(r.status, SubmitStatus::rejected_backpressure) << "the credit check comes before validation";
+  EXPECT_THAT(std::string(r.reason), HasSubstr("no credits: retry after the hint"));
+  EXPECT_GE(r.retry_after.count(), 1);
+  engine.drain();
+}
+
+TEST(BadInputHttp, MetricsHostThatIsNotAnAddressOfThisMachine) {
+  EngineConfig c = small_config();
+  c.observability.metrics_port = 0;
+  c.observability.metrics_host = "192.0.2.1";  // TEST-NET-1 (RFC 5737): never a local address
+  Engine engine(c);
+  EXPECT_THAT(what_of<std::runtime_error>([&] { engine.start(); }),
+              HasSubstr("metrics server cannot bind 192.0.2.1:0"));
+  EXPECT_EQ(engine.metrics_port(), 0);
+}
+
 // ---------------------------------------------------------------- lifecycle
 
 TEST(BadInputLifecycle, EverySubmitPathAfterShutdownIsRefused) {
@@ -721,6 +746,96 @@ TEST_F(BadInputWal, OversizedDurableRecordIsInvalidAndTheLogGoesOn) {
   o.durability = Durability::memory;
   EXPECT_TRUE(engine.submit("t", std::string(detail::wal::kMaxPayloadSize, 'x'), o));
   engine.drain();
+}
+
+TEST_F(BadInputWal, MoreIncompleteTasksThanMaxNamedTasks) {
+  const std::string dir = tmp.path() + "/wal";
+  {
+    Engine engine(config(dir));
+    engine.register_task("t", [](TaskContext&) {});
+    engine.start();
+    TaskOptions later;
+    later.delay = 1h;
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(engine.wait_durable(engine.submit("t", "", later)));
+  }
+  EngineConfig c = config(dir);
+  c.max_named_tasks = 2;
+  {
+    Engine engine(c);
+    engine.register_task("t", [](TaskContext&) {});
+    EXPECT_THAT(what_of<RecoveryError>([&] { engine.start(); }),
+                HasSubstr("brisk: the log holds more incomplete tasks than max_named_tasks (2)"));
+  }
+  Engine engine(config(dir));  // the tasks stayed in the log
+  engine.register_task("t", [](TaskContext&) {});
+  engine.start();
+  EXPECT_EQ(engine.recovery_report().tasks_requeued, 5u);
+}
+
+TEST_F(BadInputWal, TornTailUnderAbsoluteConsistency) {
+  const std::string dir = tmp.path() + "/wal";
+  {
+    Engine engine(config(dir));
+    engine.register_task("t", [](TaskContext&) {});
+    engine.start();
+    TaskOptions later;
+    later.delay = 1h;
+    ASSERT_TRUE(engine.wait_durable(engine.submit("t", "", later)));
+  }
+  std::string newest;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with("wal-") && name.ends_with(".log") && name > newest) newest = name;
+  }
+  ASSERT_FALSE(newest.empty());
+  std::ofstream(fs::path(dir) / newest, std::ios::app | std::ios::binary) << "\x01\x02\x03";  // a cut-short header
+  const auto size = fs::file_size(fs::path(dir) / newest);
+  EngineConfig strict = config(dir);
+  strict.durability.recovery_mode = RecoveryMode::absolute_consistency;
+  {
+    Engine engine(strict);
+    engine.register_task("t", [](TaskContext&) {});
+    const std::string what = what_of<RecoveryError>([&] { engine.start(); });
+    EXPECT_THAT(what, HasSubstr("'" + dir + "'"));
+    EXPECT_THAT(what, HasSubstr(newest));
+    EXPECT_THAT(what, HasSubstr("(torn tail; recovery mode absolute_consistency refuses it)"));
+  }
+  EXPECT_EQ(fs::file_size(fs::path(dir) / newest), size) << "the log is untouched";
+  Engine engine(config(dir));  // the default mode cuts it
+  engine.register_task("t", [](TaskContext&) {});
+  engine.start();
+  ASSERT_EQ(engine.recovery_report().damage.size(), 1u);
+  EXPECT_THAT(engine.recovery_report().damage[0], HasSubstr("truncated header (3 bytes cut)"));
+  EXPECT_EQ(engine.recovery_report().tasks_requeued, 1u);
+}
+
+TEST_F(BadInputWal, TaskLoggedAtAPriorityTheRestartedEngineLacksRunsAtNormal) {
+  const std::string dir = tmp.path() + "/wal";
+  {
+    EngineConfig five = config(dir);
+    five.priority_lanes = 5;
+    five.lane_weights = {8, 4, 2, 1, 1};
+    Engine engine(five);
+    engine.register_task("t", [](TaskContext&) {});
+    engine.start();
+    TaskOptions o;
+    o.delay = 1s;
+    o.priority = 4;
+    ASSERT_TRUE(engine.wait_durable(engine.submit("t", "", o)));
+  }
+  Engine engine(config(dir));  // three lanes
+  std::atomic<int> ran{0};
+  engine.register_task("t", [&](TaskContext&) { ran.fetch_add(1); });
+  engine.start();
+  ASSERT_EQ(engine.recovery_report().tasks_requeued, 1u);
+  clock.advance(2s);
+  ASSERT_TRUE(eventually([&] {
+    engine.drain();
+    return ran.load() == 1;
+  }));
+  const EngineStats s = engine.stats();
+  ASSERT_EQ(s.lanes.size(), 3u);
+  EXPECT_EQ(s.lanes[priority::normal].accepted, 1u);
 }
 
 TEST(BadInputWalRecords, EncodedSizeMatchesTheEncoder) {
