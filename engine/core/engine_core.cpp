@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <limits>
-#include <random>
 #include <stdexcept>
 #include <thread>
 
 #include "core/job_flags.hpp"
-#include "trace/chrome_trace.hpp"
 #include "core/running_task.hpp"
 #include "retry/backoff.hpp"
 #include "platform/cpu_affinity.hpp"
@@ -107,19 +104,6 @@ struct NamedTaskJob {
   TaskRecord* record;
   void operator()() const { core->run_named(*record); }
 };
-
-// Jitter for retry backoff: a per-thread xorshift, seeded once per thread.
-std::uint64_t next_random() noexcept {
-  thread_local std::uint64_t state = [] {
-    std::uint64_t seed = std::random_device{}();
-    seed = seed << 32 | std::random_device{}();
-    return seed | 1;
-  }();
-  state ^= state << 13;
-  state ^= state >> 7;
-  state ^= state << 17;
-  return state;
-}
 
 // The answer to a durable submission once the log has failed for good. The
 // log's own message is not reachable through Engine, so the text points at
@@ -478,7 +462,7 @@ void EngineCore::run_named(TaskRecord& record) {
   }
   record_failure(record, type, outcome);
   if (outcome.kind() == Outcome::Kind::retry && record.attempt < type.options.retry.max_attempts) {
-    const auto delay = retry_delay(type.options.retry, record.attempt, next_random());
+    const auto delay = retry_delay(type.options.retry, record.attempt, jitter_bits());
     type.counters.retried.fetch_add(1, std::memory_order_relaxed);
     const std::int64_t due = now_ns() + delay.count();
     if (record.durable_id != 0) wal_->retry_scheduled(record.durable_id, record.attempt, due);
@@ -705,292 +689,6 @@ void EngineCore::stop() {
   phase_ = Phase::stopped;
   run_leftovers();
   if (wal_) wal_->close();  // syncs what was appended, whatever the policy
-}
-
-EngineStats EngineCore::stats() const {
-  EngineStats s;
-  for (const auto& shard : shards_) {
-    for (std::size_t lane = 0; lane < shard->lanes(); ++lane) {
-      s.accepted += shard->lane(lane).tail();
-      s.queued += shard->lane(lane).size_approx();
-    }
-  }
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    const Worker* worker = &workers_[i];
-    const auto& c = worker->counters();
-    WorkerStats w;
-    w.executed = c.executed.load(std::memory_order_relaxed);
-    w.failed = c.failed.load(std::memory_order_relaxed);
-    w.stolen = c.stolen.load(std::memory_order_relaxed);
-    w.steal_batches = c.steal_batches.load(std::memory_order_relaxed);
-    w.parks = c.parks.load(std::memory_order_relaxed);
-    w.busy_ns = c.busy_ns.load(std::memory_order_relaxed);
-    w.parked_ns = c.parked_ns.load(std::memory_order_relaxed);
-    if (const trace::TraceBuffer* t = worker->trace()) s.trace_dropped += t->dropped();
-    w.cpu = worker->cpu();
-    s.executed += w.executed;
-    s.failed += w.failed;
-    s.stolen += w.stolen;
-    s.parks += w.parks;
-    s.workers.push_back(w);
-  }
-  s.rejected_full = rejected_full_.load(std::memory_order_relaxed);
-  s.rejected_shutdown = rejected_shutdown_.load(std::memory_order_relaxed);
-  s.rejected_invalid = rejected_invalid_.load(std::memory_order_relaxed);
-  s.rejected_backpressure = rejected_backpressure_.load(std::memory_order_relaxed);
-  s.credits_capacity = credits_.capacity();
-  s.credits_outstanding = credits_.outstanding();
-  s.producer_blocked_ns = producer_blocked_ns_.load(std::memory_order_relaxed);
-  s.pending_timers = delays_.pending();
-  s.dead_letters = dead_letters_.size();
-  s.durability_failures = durability_failures_.load(std::memory_order_relaxed);
-  if (wal_) {
-    const wal::WalStats w = wal_->stats();
-    s.wal_records = w.records;
-    s.wal_bytes = w.bytes;
-    s.wal_batches = w.batches;
-    s.wal_syncs = w.syncs;
-    s.wal_largest_batch_bytes = w.largest_batch_bytes;
-    s.wal_failed = wal_->failed();
-  }
-  s.uptime_ns = started_ns_ != 0 ? static_cast<std::uint64_t>(now_ns() - started_ns_) : 0;
-  for (std::size_t lane = 0; lane < config_.priority_lanes; ++lane) {
-    LaneStats l;
-    for (const auto& shard : shards_) {
-      l.accepted += shard->lane(lane).tail();
-      l.queued += shard->lane(lane).size_approx();
-    }
-    s.lanes.push_back(l);
-  }
-  for (std::uint32_t t = 0; t < registry_.size(); ++t) {
-    const TaskTypeEntry& e = registry_.at(t);
-    const auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-    s.task_types.push_back(TaskTypeStats{e.name, get(e.counters.accepted), get(e.counters.succeeded),
-                                         get(e.counters.failed_attempts), get(e.counters.retried),
-                                         get(e.counters.dead_lettered), get(e.counters.cancelled),
-                                         get(e.counters.rate_limited), get(e.counters.timed_out),
-                                         get(e.counters.late_results)});
-  }
-  const EngineHistograms h = histograms();
-  const auto summarize = [](const metrics::HistogramSnapshot& snap) {
-    LatencySummary l;
-    l.count = snap.count();
-    l.mean_ns = snap.mean();
-    l.p50_ns = snap.percentile(50);
-    l.p90_ns = snap.percentile(90);
-    l.p99_ns = snap.percentile(99);
-    l.p999_ns = snap.percentile(99.9);
-    l.max_ns = snap.max();
-    return l;
-  };
-  s.queue_wait = summarize(h.queue_wait);
-  s.run_time = summarize(h.run_time);
-  s.named_in_flight = tasks_.in_use();
-  return s;
-}
-
-}  // namespace brisk::detail
-
-namespace brisk::detail {
-
-EngineHistograms EngineCore::histograms() const {
-  EngineHistograms h;
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    h.queue_wait.merge(workers_[i].queue_wait());
-    h.run_time.merge(workers_[i].run_time());
-  }
-  return h;
-}
-
-std::string EngineCore::prometheus_text() const { return render_prometheus(stats(), histograms()); }
-
-HealthReport EngineCore::health() {
-  const EngineStats s = stats();
-  metrics::HealthSnapshot snap;
-  snap.at_ns = static_cast<std::uint64_t>(SteadyClock::instance().now_ns());
-  snap.queue_depth = s.queued;
-  // A job failed if it threw (closures) or its attempt failed (named tasks).
-  std::uint64_t failed_attempts = 0;
-  for (const TaskTypeStats& t : s.task_types) failed_attempts += t.failed_attempts;
-  snap.failed = s.failed + failed_attempts;
-  snap.succeeded = s.executed > snap.failed ? s.executed - snap.failed : 0;
-  snap.dlq_size = s.dead_letters;
-  snap.workers = config_.workers;
-  snap.workers_alive = config_.workers;  // a stuck worker is replaced, so capacity stays
-  std::lock_guard lock(health_mutex_);
-  return health_monitor_.observe(snap);
-}
-
-std::size_t EngineCore::write_trace(std::ostream& out) {
-  std::vector<trace::TraceEvent> events;
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    if (trace::TraceBuffer* t = workers_[i].trace()) t->drain(events);
-  }
-  trace::ChromeTraceOptions options;
-  write_chrome_trace(out, events, options);
-  return events.size();
-}
-
-}  // namespace brisk::detail
-
-namespace brisk::detail {
-
-void EngineCore::recover() {
-  // One engine per directory (dir_lock.hpp), taken before the log is read.
-  // Held until the engine is destroyed; dropped again, with the log, if the
-  // recovery below throws, so that a failed start() leaves the directory free.
-  if (!wal_lock_) wal_lock_ = std::make_unique<DirLock>(config_.durability.wal_dir);
-  try {
-    recover_locked();
-  } catch (...) {
-    wal_.reset();
-    wal_lock_.reset();
-    throw;
-  }
-}
-
-void EngineCore::recover_locked() {
-  wal::RecoveredState state;
-  wal_ = std::make_unique<DurableLog>(config_.durability, *clock_, config_.idempotency_retention.count(), &state);
-  RecoveryReport& report = recovery_report_;
-  report.records = state.report.records;
-  report.bytes = state.report.bytes;
-  for (const wal::Damage& d : state.report.damage) {
-    report.bytes_dropped += d.bytes;
-    report.damage.push_back(d.file + " at offset " + std::to_string(d.offset) + ": " + d.reason + " (" +
-                            std::to_string(d.bytes) + " bytes " +
-                            (d.kind == wal::Damage::Kind::torn_tail ? "cut)" : "skipped)"));
-  }
-  // point_in_time stopped before these files: not read at all, and renamed
-  // to *.damaged by the log's open. Reported here too, so that the report
-  // accounts for everything that was not replayed.
-  for (const std::string& name : state.report.dropped_files) {
-    std::error_code ec;
-    const std::string kept = name + ".damaged";
-    const auto size = std::filesystem::file_size(std::filesystem::path(config_.durability.wal_dir) / kept, ec);
-    if (!ec) report.bytes_dropped += size;
-    report.damage.push_back(name + ": not read, recovery stopped at earlier damage (" +
-                            (ec ? std::string("size unknown") : std::to_string(size) + " bytes") + ", kept as " +
-                            kept + ")");
-  }
-  for (const wal::IdempotencyKey& k : state.idempotency_keys) {
-    idempotency_.restore(k.key, k.id, wal_->to_engine(k.accepted_ns));
-    ++report.keys_restored;
-  }
-  for (DeadLetter& letter : state.dead_letters) {
-    letter.durable_id = letter.id;
-    for (AttemptFailure& f : letter.failures) f.time_ns = wal_->to_engine(f.time_ns);
-    dead_letters_.add(std::move(letter));
-    ++report.dead_letters_restored;
-  }
-  const std::int64_t now = now_ns();
-  for (const wal::TaskImage& image : state.incomplete) {
-    const std::int64_t type = registry_.find(image.type_name);
-    if (type < 0) {
-      // Logged under a name this build does not register: keep it, visibly.
-      DeadLetter letter;
-      letter.id = letter.durable_id = image.id;
-      letter.name = image.type_name;
-      letter.payload = image.payload;
-      letter.attempts = image.attempt;
-      letter.failures.push_back({now, image.attempt, "no handler registered for this task name after restart"});
-      wal_->dead_lettered(image.id, image.attempt, letter.failures);
-      dead_letters_.add(std::move(letter));
-      continue;
-    }
-    TaskRecord* record = tasks_.acquire();
-    if (record == nullptr) {
-      throw RecoveryError("brisk: the log holds more incomplete tasks than max_named_tasks (" +
-                          std::to_string(config_.max_named_tasks) + ")");
-    }
-    record->type = static_cast<std::uint32_t>(type);
-    record->priority = image.priority < config_.priority_lanes ? image.priority : priority::normal;
-    record->submit_ns = wal_->to_engine(image.submit_ns);
-    record->payload = image.payload;
-    record->attempt = image.attempt;
-    record->durable_id = image.id;
-    registry_.at(record->type).counters.accepted.fetch_add(1, std::memory_order_relaxed);
-    // Due ones too go through the scheduler, which retries when rings are full.
-    const std::int64_t due = image.run_at_ns != 0 ? wal_->to_engine(image.run_at_ns) : now;
-    wait_until(*record, due);
-    ++report.tasks_requeued;
-  }
-}
-
-bool EngineCore::is_durable(const SubmitResult& r) const noexcept {
-  return r.durable_lsn != 0 && wal_ && wal_->acked(r.durable_lsn);
-}
-
-bool EngineCore::wait_durable(const SubmitResult& r) const {
-  return r.durable_lsn != 0 && wal_ && wal_->wait(r.durable_lsn);
-}
-
-}  // namespace brisk::detail
-
-namespace brisk::detail {
-
-void EngineCore::enforce_hard_limits() {
-  const std::int64_t now = now_ns();
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    Worker& stuck = workers_[i];
-    if (stuck.replaced()) continue;
-    TaskRecord* overrun = stuck.take_overrun(now);
-    if (overrun == nullptr) continue;
-    TaskTypeEntry& type = registry_.at(overrun->type);
-    type.counters.timed_out.fetch_add(1, std::memory_order_relaxed);
-    type.counters.failed_attempts.fetch_add(1, std::memory_order_relaxed);
-    overrun->stop_requested.store(true, std::memory_order_relaxed);  // for a handler that polls
-    // The task goes on in a fresh record: the stuck thread still reads the old one.
-    if (TaskRecord* next = tasks_.acquire()) {
-      next->type = overrun->type;
-      next->priority = overrun->priority;
-      next->submit_ns = overrun->submit_ns;
-      next->payload = overrun->payload;
-      next->attempt = overrun->attempt;
-      next->durable_id = overrun->durable_id;
-      next->holds_credit = overrun->holds_credit;
-      next->failures = overrun->failures;
-      next->failures.push_back(FailureEntry{now, overrun->attempt,
-                                            "hard time limit of " + std::to_string(type.options.hard_timeout.count() / 1'000'000) +
-                                                " ms exceeded"});
-      overrun->durable_id = 0;
-      overrun->holds_credit = false;
-      if (next->attempt < type.options.retry.max_attempts) {
-        const std::int64_t due = now + retry_delay(type.options.retry, next->attempt, next_random()).count();
-        type.counters.retried.fetch_add(1, std::memory_order_relaxed);
-        if (next->durable_id != 0) wal_->retry_scheduled(next->durable_id, next->attempt, due);
-        wait_until(*next, due);
-      } else {
-        dead_letter(*next, type);
-      }
-    } else {
-      // No record to retry in (max_named_tasks in use): it ends here, kept
-      // in the dead-letter queue rather than lost.
-      DeadLetter letter;
-      letter.id = task_id_of(*overrun);
-      letter.durable_id = overrun->durable_id;
-      letter.name = type.name;
-      letter.payload = overrun->payload;
-      letter.attempts = overrun->attempt;
-      for (const FailureEntry& f : overrun->failures) letter.failures.push_back({f.time_ns, f.attempt, f.message});
-      letter.failures.push_back({now, overrun->attempt, "hard time limit exceeded; no record free to retry"});
-      if (letter.durable_id != 0) wal_->dead_lettered(letter.durable_id, letter.attempts, letter.failures);
-      dead_letters_.add(std::move(letter));
-      type.counters.dead_lettered.fetch_add(1, std::memory_order_relaxed);
-      if (overrun->holds_credit) return_credits(1);
-      overrun->durable_id = 0;
-      overrun->holds_credit = false;
-    }
-    // release: everything above is done before the stuck worker drops its record.
-    overrun->abandoned.store(true, std::memory_order_release);
-    // Restore capacity: a new thread takes over the stuck worker's shard.
-    auto fresh = std::make_unique<Worker>(*this, stuck.index(), stuck.cpu());
-    Worker* started = fresh.get();
-    if (workers_.add(std::move(fresh))) {
-      stuck.mark_replaced();
-      started->start();
-    }
-  }
 }
 
 }  // namespace brisk::detail

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 
 namespace brisk::detail {
 
@@ -33,6 +34,18 @@ std::chrono::nanoseconds retry_delay(const RetryPolicy& policy, std::uint32_t fa
   // below ceiling / 2^64: under 1e-9 for a 30 s ceiling.
   const auto choices = static_cast<std::uint64_t>(ceiling) + 1;
   return std::chrono::nanoseconds(static_cast<std::int64_t>(random_bits % choices));
+}
+
+std::uint64_t jitter_bits() noexcept {
+  thread_local std::uint64_t state = [] {
+    std::uint64_t seed = std::random_device{}();
+    seed = seed << 32 | std::random_device{}();
+    return seed | 1;  // xorshift's state must not be 0
+  }();
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
 }
 
 }  // namespace brisk::detail

@@ -20,6 +20,10 @@ namespace brisk::detail {
 std::chrono::nanoseconds retry_delay(const RetryPolicy& policy, std::uint32_t failed_attempt,
                                      std::uint64_t random_bits) noexcept;
 
+// 64 random bits for retry_delay's jitter: a per-thread xorshift64, seeded
+// once per thread from std::random_device. Not for cryptography.
+std::uint64_t jitter_bits() noexcept;
+
 // Whether a task that has run attempts_made times (and failed retryably) may
 // run again.
 inline bool should_retry(const RetryPolicy& policy, std::uint32_t attempts_made) noexcept {
