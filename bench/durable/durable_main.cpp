@@ -17,6 +17,7 @@
 //
 //   brisk_durable                      full run (docs/perf.md)
 //   brisk_durable --short              CI: tiny sizes, checks it runs
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -166,6 +167,11 @@ class RedisServer {
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
+      // Its log stays out of our report.
+      if (const int null = ::open("/dev/null", O_WRONLY); null >= 0) {
+        ::dup2(null, STDOUT_FILENO);
+        ::dup2(null, STDERR_FILENO);
+      }
       const std::string port_text = std::to_string(port);
       ::execlp("redis-server", "redis-server", "--port", port_text.c_str(), "--bind", "127.0.0.1", "--dir",
                dir_.path().c_str(), "--appendonly", "yes", "--appendfsync", fsync.c_str(), "--save", "",

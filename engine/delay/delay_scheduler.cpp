@@ -1,5 +1,10 @@
 #include "delay/delay_scheduler.hpp"
 
+#include <sys/prctl.h>
+
+#include <algorithm>
+#include <limits>
+
 #include "park/futex.hpp"
 
 namespace brisk::detail {
@@ -25,8 +30,8 @@ void DelayScheduler::schedule(TaskRecord& record, std::int64_t due_ns) {
   pending_.fetch_add(1, std::memory_order_relaxed);  // a gauge
   TaskRecord* head = inbox_.load(std::memory_order_relaxed);
   do {
-    record.inbox_next = head;
-    // release: the record's fields (due_ns, inbox_next) are visible to the
+    record.prev = head;  // the inbox link (TaskRecord's comment)
+    // release: the record's fields (due_ns, the link) are visible to the
     // scheduler thread that takes the inbox with acquire.
   } while (!inbox_.compare_exchange_weak(head, &record, std::memory_order_release, std::memory_order_relaxed));
   // The thread may be sleeping until a later expiry: tell it. Only the push
@@ -59,10 +64,22 @@ void DelayScheduler::wake() noexcept {
 void DelayScheduler::take_inbox() {
   // acquire: pairs with schedule()'s release CAS.
   TaskRecord* r = inbox_.exchange(nullptr, std::memory_order_acquire);
+  const std::int64_t tick = wheel_.tick_ns();
   while (r != nullptr) {
-    TaskRecord* next = r->inbox_next;
-    wheel_.insert(r, r->due_ns);
+    auto* next = static_cast<TaskRecord*>(r->prev);
+    // Filed a tick early (see the header): fire_due() adds the tick back.
+    const std::int64_t due = r->due_ns;
+    wheel_.insert(r, due >= std::numeric_limits<std::int64_t>::min() + tick ? due - tick
+                                                                            : std::numeric_limits<std::int64_t>::min());
     r = next;
+  }
+}
+
+void DelayScheduler::offer(TaskRecord* r) {
+  if (on_due_(*r)) {
+    pending_.fetch_sub(1, std::memory_order_relaxed);
+  } else {
+    refused_.push_back(r);
   }
 }
 
@@ -70,24 +87,26 @@ void DelayScheduler::fire_due(std::int64_t now) {
   // Records refused last time go first: they were due earlier.
   std::vector<TaskRecord*> retry;
   retry.swap(refused_);
-  for (TaskRecord* r : retry) {
-    if (on_due_(*r)) {
-      pending_.fetch_sub(1, std::memory_order_relaxed);
-    } else {
-      refused_.push_back(r);
-    }
-  }
-  wheel_.advance(now, [this](TimerNode* node) {
+  for (TaskRecord* r : retry) offer(r);
+  const std::int64_t tick = wheel_.tick_ns();
+  wheel_.advance(now, [this, tick](TimerNode* node) {
     auto* r = static_cast<TaskRecord*>(node);
-    if (on_due_(*r)) {
-      pending_.fetch_sub(1, std::memory_order_relaxed);
-    } else {
-      refused_.push_back(r);
-    }
+    r->due_ns += tick;  // its real due time (filed a tick early)
+    imminent_.push_back(r);
+  });
+  // Everything the wheel fired is due within a tick; what is due now goes.
+  std::erase_if(imminent_, [&](TaskRecord* r) {
+    if (r->due_ns > now) return false;
+    offer(r);
+    return true;
   });
 }
 
 void DelayScheduler::run() {
+  // Futex timeouts are precise to the ns, not the default 50 us of slack:
+  // the imminent list sleeps until exact due times.
+  ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  imminent_.reserve(1024);
   for (;;) {
     // Read the wake word before looking at the inbox, so a wake() after our
     // look makes the futex wait below return at once.
@@ -105,6 +124,10 @@ void DelayScheduler::run() {
       timeout_ns = wheel_.tick_ns();
     } else if (const auto next = wheel_.next_due_ns()) {
       timeout_ns = std::max<std::int64_t>(0, *next - now);
+    }
+    for (const TaskRecord* r : imminent_) {
+      const std::int64_t wait = std::max<std::int64_t>(0, r->due_ns - now);
+      if (timeout_ns < 0 || wait < timeout_ns) timeout_ns = wait;
     }
     if (timeout_ns != 0) futex_wait(wake_word_, seen, timeout_ns);
   }

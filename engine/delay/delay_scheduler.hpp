@@ -8,6 +8,16 @@
 // then sleeps on a futex exactly until the next expiry (or until a new
 // record arrives): an idle engine does not tick.
 //
+// Precision. The wheel fires on tick boundaries: a timer filed at its due
+// time would start up to a whole tick late, plus the thread's wake-up. So a
+// record is filed one tick *early* (due - tick, which the wheel rounds up to
+// a boundary at or before due), and what the wheel hands back before its
+// real due time waits in a short `imminent_` list; the thread sleeps until
+// the earliest of those exactly (timer slack 1 ns). A task then starts no
+// earlier than its due time and late only by the wake-up and queueing
+// (BM_DelayedFiringLateness), at the cost of holding up to one tick's worth
+// of records in that list.
+//
 // When on_due cannot take a record (rings full), the record waits in a local
 // list and is offered again on the next pass, a tick later: never dropped.
 //
@@ -57,12 +67,15 @@ class DelayScheduler {
   void run();
   void take_inbox();
   void fire_due(std::int64_t now);
+  // Hands r to on_due, or keeps it in refused_ for the next pass.
+  void offer(TaskRecord* r);
   void wake() noexcept;
 
   const Clock& clock_;
   const OnDue on_due_;
   TimerWheel wheel_;                    // owned by the scheduler thread
   std::vector<TaskRecord*> refused_;    // on_due said "not now"
+  std::vector<TaskRecord*> imminent_;   // fired early by the wheel, due within a tick
   std::thread thread_;
 
   alignas(kCacheLine) std::atomic<TaskRecord*> inbox_{nullptr};

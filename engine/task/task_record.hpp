@@ -28,8 +28,38 @@ struct FailureEntry {
   std::string message;
 };
 
+// The failed attempts of one task, kept for the dead-letter queue. One
+// pointer wide while empty, as it is for most tasks, so that a pending record
+// stays small (10M delayed tasks must fit in 1.5 GiB).
+class FailureLog {
+ public:
+  FailureLog() = default;
+  FailureLog(const FailureLog& other) { *this = other; }
+  FailureLog& operator=(const FailureLog& other) {
+    if (this != &other) {
+      entries_ = other.entries_ ? std::make_unique<std::vector<FailureEntry>>(*other.entries_) : nullptr;
+    }
+    return *this;
+  }
+
+  void push_back(FailureEntry entry) {
+    if (!entries_) entries_ = std::make_unique<std::vector<FailureEntry>>();
+    entries_->push_back(std::move(entry));
+  }
+  void clear() noexcept { entries_.reset(); }
+  std::size_t size() const noexcept { return entries_ ? entries_->size() : 0; }
+  FailureEntry* begin() noexcept { return entries_ ? entries_->data() : nullptr; }
+  FailureEntry* end() noexcept { return entries_ ? entries_->data() + entries_->size() : nullptr; }
+  const FailureEntry* begin() const noexcept { return entries_ ? entries_->data() : nullptr; }
+  const FailureEntry* end() const noexcept { return entries_ ? entries_->data() + entries_->size() : nullptr; }
+
+ private:
+  std::unique_ptr<std::vector<FailureEntry>> entries_;
+};
+
 // A TimerNode first, so the DelayScheduler links records into its wheel
-// without any allocation.
+// without any allocation; while a record waits in the scheduler's inbox
+// (before the wheel), the node's `prev` is the inbox link.
 struct TaskRecord : TimerNode {
   // generation << 32 | TaskState: the state machine's single source of
   // truth. The generation is bumped on every reuse, so a CAS that names a
@@ -43,12 +73,11 @@ struct TaskRecord : TimerNode {
   std::uint32_t attempt = 0;           // attempts started so far
   Priority priority = priority::normal;
   bool holds_credit = false;           // submitted through a Producer
-  std::uint64_t durable_id = 0;        // WAL id; 0: not durable
   bool holds_gate_slot = false;        // handed a ConcurrencyGate slot while parked
+  std::uint64_t durable_id = 0;        // WAL id; 0: not durable
   std::int64_t submit_ns = 0;
   std::string payload;
-  std::vector<FailureEntry> failures;  // empty unless an attempt failed
-  TaskRecord* inbox_next = nullptr;    // DelayScheduler inbox link
+  FailureLog failures;                 // empty unless an attempt failed
   // Set by cancel() of a running task or its hard time limit: the handler
   // polls it through TaskContext::cancellation_requested(). relaxed: a flag
   // with no data behind it.
