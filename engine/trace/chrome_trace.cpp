@@ -46,7 +46,14 @@ std::string track_name(std::uint16_t worker) {
 }  // namespace
 
 void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, const ChromeTraceOptions& options) {
-  std::vector<TraceEvent> sorted(events.begin(), events.end());
+  std::vector<TraceEvent> sorted;
+  sorted.reserve(events.size() * 2);
+  for (const TraceEvent& e : events) {
+    if (e.kind == TraceKind::kStart) {  // its submit, derived from the wait
+      sorted.push_back(TraceEvent{e.ts_ns >= e.arg ? e.ts_ns - e.arg : 0, e.task_id, 0, e.worker, TraceKind::kSubmit});
+    }
+    sorted.push_back(e);
+  }
   // Stable: equal timestamps keep each worker's recording order (B before E).
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const TraceEvent& a, const TraceEvent& b) { return a.ts_ns < b.ts_ns; });
@@ -71,12 +78,7 @@ void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, c
     out << ",\"pid\":1,\"tid\":" << e.worker << ",\"ts\":";
     write_ts(out, e.ts_ns - origin);
     out << ",\"cat\":\"brisk\",\"name\":";
-    if (span) {
-      write_json_string(out, e.arg < options.type_names.size() ? std::string_view(options.type_names[e.arg])
-                                                                 : std::string_view("task"));
-    } else {
-      write_json_string(out, kind_name(e.kind));
-    }
+    write_json_string(out, span ? std::string_view("task") : kind_name(e.kind));
     out << ",\"args\":{\"task\":" << e.task_id << ",\"arg\":" << e.arg << "}}";
   }
   out << "\n],\"displayTimeUnit\":\"ns\"}\n";

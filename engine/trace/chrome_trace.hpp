@@ -2,8 +2,11 @@
 // open) for TraceEvents, and a reader of the same JSON back into events.
 //
 // Written shape, one track (tid) per worker, named by "M" metadata events:
-//   start -> "B" (begin of the task's run span), end -> "E";
+//   start -> "B" (begin of the task's run span, named "task"), end -> "E";
 //   submit, steal, retry, park, unpark -> "i" instant events (thread scope).
+// A start event carries its queue wait (TraceEvent::arg); the writer emits
+// the task's submit instant from it, on the same track, so the JSON holds a
+// submit, a begin and an end per task.
 // Events from workers are merged in timestamp order; "ts" is microseconds
 // since the earliest event, with the nanoseconds as three decimals, so the
 // reader recovers each event's offset exactly.
@@ -22,8 +25,6 @@ namespace brisk::trace {
 
 struct ChromeTraceOptions {
   std::string process_name = "brisk";
-  // Span names by task type (the arg of submit/start/end); "task" past the end.
-  std::vector<std::string> type_names;
 };
 
 // Writes {"traceEvents":[...],"displayTimeUnit":"ns"}.

@@ -43,7 +43,11 @@ inline constexpr std::uint16_t kExternalWorker = 0xFFFF;
 struct TraceEvent {
   std::uint64_t ts_ns;    // steady clock
   std::uint64_t task_id;  // 0 when the event has no task (park, unpark)
-  std::uint32_t arg;      // kind-specific: task type (submit/start/end), victim worker (steal), attempt (retry)
+  // Kind-specific. start: how long the task waited in its ring, in ns
+  // (saturating at 2^32 - 1, about 4.3 s): a worker records no separate
+  // submit event (a third less trace traffic); the exporter derives it as
+  // ts_ns - arg. steal: the victim worker. retry: the attempt.
+  std::uint32_t arg;
   std::uint16_t worker;   // recording worker, or kExternalWorker
   TraceKind kind;
 };

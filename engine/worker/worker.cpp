@@ -1,5 +1,8 @@
 #include "worker/worker.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "core/engine_core.hpp"
 #include "core/job_flags.hpp"
 #include "platform/cpu_affinity.hpp"
@@ -187,11 +190,13 @@ void Worker::run_batch(std::size_t n) {
     std::uint64_t id = 0;
     if (timed) {
       const std::uint64_t submitted = job.submit_stamp;
-      if (record_latency_) queue_wait_.record(start > submitted ? ticks.to_ns(start - submitted) : 0);
+      const std::uint64_t waited_ns = start > submitted ? ticks.to_ns(start - submitted) : 0;
+      if (record_latency_) queue_wait_.record(waited_ns);
       if (trace_) {
         id = std::uint64_t{index_} << 48 | ++trace_seq_;
-        trace_event(trace::TraceKind::kSubmit, clock_ns(submitted), id);
-        trace_event(trace::TraceKind::kStart, clock_ns(start), id);
+        // One event for submit and start: the wait rides in arg.
+        trace_event(trace::TraceKind::kStart, clock_ns(start), id,
+                    static_cast<std::uint32_t>(std::min<std::uint64_t>(waited_ns, UINT32_MAX)));
       }
     }
     execute(job);

@@ -118,17 +118,20 @@ TEST(Observability, TraceHasOneBeginAndOneEndPerTask) {
   std::ostringstream out;
   engine.write_trace(out);
   const nlohmann::json trace = nlohmann::json::parse(out.str());
-  std::map<std::string, int> begins, ends;
+  std::map<std::string, int> submits, begins, ends;
   std::map<int, bool> worker_tracks;
   for (const auto& e : trace["traceEvents"]) {
     const std::string ph = e["ph"];
     if (ph == "M") continue;
+    if (ph == "i" && e["name"] == "submit") submits[e["args"]["task"].dump()]++;
     if (ph == "B") begins[e["args"]["task"].dump()]++;
     if (ph == "E") ends[e["args"]["task"].dump()]++;
     worker_tracks[e["tid"].get<int>()] = true;
   }
+  EXPECT_EQ(submits.size(), 1000u);
   EXPECT_EQ(begins.size(), 1000u);
   EXPECT_EQ(ends.size(), 1000u);
+  for (const auto& [task, n] : submits) EXPECT_EQ(n, 1) << task;
   for (const auto& [task, n] : begins) EXPECT_EQ(n, 1) << task;
   for (const auto& [task, n] : ends) EXPECT_EQ(n, 1) << task;
   EXPECT_EQ(engine.stats().trace_dropped, 0u);
