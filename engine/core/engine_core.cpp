@@ -399,8 +399,7 @@ void EngineCore::run_named(TaskRecord& record) {
   TaskTypeEntry& type = registry_.at(record.type);
   if (!transition(record, generation, TaskState::queued, TaskState::running)) {
     // cancel() won the race while the task sat in a ring.
-    if (record.holds_gate_slot) release_gate_slot(type);
-    retire_cancelled(record, type);
+    retire_cancelled(record, type);  // gives back a gate slot it was handed
     return;
   }
   if (type.limiter && !record.holds_gate_slot) {
@@ -492,15 +491,26 @@ void EngineCore::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
 }
 
 void EngineCore::release_gate_slot(TaskTypeEntry& type) {
-  TaskRecord* next = type.gate->leave();
-  if (next == nullptr) return;
-  // The slot passes to the parked task; it runs when a worker takes it.
-  next->holds_gate_slot = true;
-  Job job(NamedTaskJob{this, next});
-  job.submit_stamp = ticks_.now();
-  // Already accepted: it must not be dropped if the rings are full, and this
-  // worker must not block, so it runs here instead.
-  if (!push_job(job, next->priority)) job.run();
+  // A loop, not recursion: a parked task that cannot be queued or was
+  // cancelled passes the slot straight on to the next one.
+  while (TaskRecord* next = type.gate->leave()) {
+    // The slot passes to the parked task; it runs when a worker takes it.
+    next->holds_gate_slot = true;
+    Job job(NamedTaskJob{this, next});
+    job.submit_stamp = ticks_.now();
+    if (push_job(job, next->priority)) return;
+    // Rings full. It was accepted, so it must not be dropped; this worker
+    // must neither block nor run it here (a long line of parked tasks would
+    // nest one handler call inside the other until the stack overflows). It
+    // waits on the timer for room instead, holding its slot. A CAS: cancel()
+    // may have won while it was parked (state queued).
+    if (transition(*next, generation_of(*next), TaskState::queued, TaskState::waiting)) {
+      delays_.schedule(*next, now_ns());
+      return;
+    }
+    next->holds_gate_slot = false;  // cancelled: retire it, offer the slot on
+    retire_cancelled(*next, type);
+  }
 }
 
 void EngineCore::wait_until(TaskRecord& record, std::int64_t due_ns) {
@@ -529,6 +539,10 @@ bool EngineCore::make_ready(TaskRecord& record) {
 }
 
 void EngineCore::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
+  if (record.holds_gate_slot) {  // handed a slot, then cancelled: pass it on
+    record.holds_gate_slot = false;
+    release_gate_slot(type);
+  }
   type.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
   if (record.durable_id != 0) wal_->cancelled(record.durable_id);
   retire(record);

@@ -106,6 +106,7 @@ class EngineCore {
   SubmitStatus enqueue_named(TaskRecord& record);
   // A named task reached its final outcome: give back its credit and record.
   void retire(TaskRecord& record);
+  // retire() of a cancelled task; a concurrency slot it was handed passes on.
   void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
   // start(): opens the WAL and brings back keys, dead letters and incomplete tasks.
   void recover();

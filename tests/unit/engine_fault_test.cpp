@@ -93,6 +93,51 @@ TEST(EngineFault, FloodOfOneTypeDoesNotStarveAnother) {
   EXPECT_EQ(flood_ran.load(), kFlood);
 }
 
+// A long line of tasks parked on a concurrency limit meets full rings when
+// the slot frees: each must wait for room, not run nested inside the
+// previous one's handler (100k deep would overflow the worker's stack).
+TEST(EngineFault, LongConcurrencyLineMeetsFullRingsWithoutNesting) {
+  EngineConfig config = small_config();
+  config.ring_capacity = 64;
+  Engine engine(config);
+  TaskTypeOptions one_at_a_time;
+  one_at_a_time.max_concurrency = 1;
+  std::latch release_first(1), release_b(1);
+  std::atomic<bool> first_running{false}, b_blocked{false};
+  std::atomic<int> ran{0}, closures{0};
+  engine.register_task("line", [&](TaskContext& t) {
+    if (t.payload() == "first") {
+      first_running = true;
+      release_first.wait();
+    }
+    ran.fetch_add(1);
+  }, one_at_a_time);
+  engine.start();
+  ASSERT_TRUE(engine.submit("line", "first"));
+  ASSERT_TRUE(test::eventually([&] { return first_running.load(); }));
+  constexpr int kParked = 100'000;
+  for (int i = 0; i < kParked; ++i) {
+    while (!engine.submit("line", "")) std::this_thread::yield();  // rings full: the other worker parks them
+  }
+  ASSERT_TRUE(test::eventually([&] { return engine.stats().queued == 0; }));
+  // Block the other worker, then fill every ring.
+  ASSERT_EQ(engine.post([&] {
+    b_blocked = true;
+    release_b.wait();
+  }), SubmitStatus::accepted);
+  ASSERT_TRUE(test::eventually([&] { return b_blocked.load(); }));
+  int posted = 0;
+  while (engine.post([&] { closures.fetch_add(1); }) == SubmitStatus::accepted) ++posted;
+  release_first.count_down();  // the slot frees with every ring full
+  // The line gets through on the one free worker while the other is still
+  // blocked (nested calls would have overflowed that worker's stack).
+  EXPECT_TRUE(test::eventually([&] { return ran.load() == kParked + 1; }));
+  release_b.count_down();
+  engine.drain();
+  EXPECT_EQ(ran.load(), kParked + 1);
+  EXPECT_EQ(closures.load(), posted);
+}
+
 TEST(EngineFault, ClockJumpFarAheadRunsEverythingDueOnceInDueOrderPerWorker) {
   ManualClock clock;
   EngineConfig config = small_config();
