@@ -15,8 +15,9 @@ for target in wal_reader trace_reader; do
   echo "== fuzz $target for ${seconds}s"
   build/fuzz/fuzz/${target}_fuzz "$found" fuzz/corpus/$target -max_total_time="$seconds" -print_final_stats=1 2>&1 \
     | grep -E "^(stat::number_of_executed_units|stat::new_units_added|==.*ERROR|SUMMARY)" || true
-  # libFuzzer leaves crash-* files on a failure; fail loudly.
-  if ls crash-* leak-* timeout-* >/dev/null 2>&1; then
-    echo "fuzz: $target found a failing input:"; ls crash-* leak-* timeout-* 2>/dev/null; exit 1
+  # libFuzzer leaves crash-*, leak-* or timeout-* files on a failure; fail
+  # loudly. (compgen: `ls a-* b-*` fails when any one pattern matches nothing.)
+  if compgen -G "crash-*" >/dev/null || compgen -G "leak-*" >/dev/null || compgen -G "timeout-*" >/dev/null; then
+    echo "fuzz: $target found a failing input:"; ls crash-* leak-* timeout-* 2>/dev/null || true; exit 1
   fi
 done

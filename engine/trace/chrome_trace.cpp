@@ -45,15 +45,22 @@ std::string track_name(std::uint16_t worker) {
 
 }  // namespace
 
-void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, const ChromeTraceOptions& options) {
-  std::vector<TraceEvent> sorted;
-  sorted.reserve(events.size() * 2);
+std::vector<TraceEvent> with_derived_submits(std::span<const TraceEvent> events) {
+  std::vector<TraceEvent> all;
+  all.reserve(events.size() * 2);
   for (const TraceEvent& e : events) {
-    if (e.kind == TraceKind::kStart) {  // its submit, derived from the wait
-      sorted.push_back(TraceEvent{e.ts_ns >= e.arg ? e.ts_ns - e.arg : 0, e.task_id, 0, e.worker, TraceKind::kSubmit});
+    // Just before its start: with a zero wait, a stable sort by time keeps
+    // the submit first.
+    if (e.kind == TraceKind::kStart) {
+      all.push_back(TraceEvent{e.ts_ns >= e.arg ? e.ts_ns - e.arg : 0, e.task_id, 0, e.worker, TraceKind::kSubmit});
     }
-    sorted.push_back(e);
+    all.push_back(e);
   }
+  return all;
+}
+
+void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, const ChromeTraceOptions& options) {
+  std::vector<TraceEvent> sorted = with_derived_submits(events);
   // Stable: equal timestamps keep each worker's recording order (B before E).
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const TraceEvent& a, const TraceEvent& b) { return a.ts_ns < b.ts_ns; });
@@ -102,6 +109,7 @@ std::vector<TraceEvent> read_events(std::string_view json) {
       kind = TraceKind::kEnd;
     } else if (ph == "i") {
       const std::string name = j.value("name", "");
+      if (name == "submit") continue;  // derived from its B event's wait
       const auto it = std::find(std::begin(kInstantNames), std::end(kInstantNames), name);
       if (it == std::end(kInstantNames)) throw std::runtime_error("unknown instant event: " + name);
       kind = static_cast<TraceKind>(it - std::begin(kInstantNames));

@@ -4,9 +4,11 @@
 // Written shape, one track (tid) per worker, named by "M" metadata events:
 //   start -> "B" (begin of the task's run span, named "task"), end -> "E";
 //   submit, steal, retry, park, unpark -> "i" instant events (thread scope).
-// A start event carries its queue wait (TraceEvent::arg); the writer emits
-// the task's submit instant from it, on the same track, so the JSON holds a
-// submit, a begin and an end per task.
+// A start event carries its queue wait (TraceEvent::arg, written as the B
+// event's "arg"); the writer also emits the task's submit instant derived
+// from it, on the same track, so that a viewer shows a submit, a begin and
+// an end per task. The reader skips those derived submits, so read(write(x))
+// gives x back; with_derived_submits() adds them again for analysis.
 // Events from workers are merged in timestamp order; "ts" is microseconds
 // since the earliest event, with the nanoseconds as three decimals, so the
 // reader recovers each event's offset exactly.
@@ -27,12 +29,16 @@ struct ChromeTraceOptions {
   std::string process_name = "brisk";
 };
 
+// `events` with, just before each start event, its submit (ts_ns - arg,
+// same task and worker).
+std::vector<TraceEvent> with_derived_submits(std::span<const TraceEvent> events);
+
 // Writes {"traceEvents":[...],"displayTimeUnit":"ns"}.
 void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, const ChromeTraceOptions& options = {});
 
 // Parses JSON written by write_chrome_trace: its "B", "E" and "i" events
-// become TraceEvents (ts_ns relative to the trace's origin), metadata is
-// skipped. Throws std::runtime_error on JSON that is not such a trace.
+// become TraceEvents (ts_ns relative to the trace's origin); metadata and
+// the derived "submit" instants are skipped. Throws std::runtime_error on JSON that is not such a trace.
 std::vector<TraceEvent> read_chrome_trace(std::string_view json);
 
 }  // namespace brisk::trace

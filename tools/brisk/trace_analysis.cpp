@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "trace/chrome_trace.hpp"
+
 namespace brisk::tools {
 
 namespace {
@@ -48,7 +50,8 @@ TraceAnalysis analyze_trace(std::span<const TraceEvent> events, std::uint64_t bu
   TraceAnalysis a;
   a.events = events.size();
   if (events.empty()) return a;
-  std::vector<TraceEvent> sorted(events.begin(), events.end());
+  // Submits are not recorded: each start carries its wait (chrome_trace.hpp).
+  std::vector<TraceEvent> sorted = trace::with_derived_submits(events);
   // Stable: a worker's events with equal timestamps keep their recording order.
   std::stable_sort(sorted.begin(), sorted.end(), [](const TraceEvent& x, const TraceEvent& y) { return x.ts_ns < y.ts_ns; });
   const std::uint64_t origin = sorted.front().ts_ns;
