@@ -90,6 +90,7 @@ class TempDir {
 // wall time from their common start to the last one's end.
 Run run_producers(const Workload& w, const std::function<void(unsigned, std::vector<std::int64_t>&)>& producer) {
   std::vector<std::vector<std::int64_t>> samples(w.producers);
+  // acquire/release: the producers start after the threads exist; a start line, no data.
   std::atomic<bool> go{false};
   std::vector<std::thread> threads;
   for (unsigned p = 0; p < w.producers; ++p) {

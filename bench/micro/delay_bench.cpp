@@ -52,10 +52,11 @@ void BM_DelayedFiringLateness(benchmark::State& state) {
       std::size_t i = 0;
       std::from_chars(t.payload().data(), t.payload().data() + t.payload().size(), i);
       late[i] = steady_ns() - due[i];
+      // release: this task's late[] entry is visible to the acquire below.
       ran.fetch_add(1, std::memory_order_release);
     });
     engine.start();
-    std::atomic<bool> stop{false};
+    std::atomic<bool> stop{false};  // relaxed: a flag; join() orders the end
     std::thread load([&] {  // ~1 us closures, ~100 per 200 us: about half a core
       while (!stop.load(std::memory_order_relaxed)) {
         for (int k = 0; k < 100; ++k) engine.post([] { spin_for(1'000); });

@@ -46,7 +46,7 @@ BENCHMARK(BM_RingBulk)->Arg(16)->Arg(64)->Arg(1024);
 // batches of up to 16 (half of what is published), as an idle worker does.
 void BM_RingStealContended(benchmark::State& state) {
   Ring ring(4096);
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false};  // relaxed: a flag with no data behind it; join() orders the end
   std::thread producer([&] {
     std::uint64_t v = 0;
     while (!stop.load(std::memory_order_relaxed)) {

@@ -558,63 +558,46 @@ TEST(BadInputLifecycle, DrainBeforeStartRunsWhatTheRingsHoldOnTheCallingThread) 
   for (const auto& id : ran_on) EXPECT_EQ(id, std::this_thread::get_id());
 }
 
-TEST(BadInputLifecycle, DrainFromATaskThrowsAndTheEngineGoesOn) {
+// `call` (drain or shutdown) made from inside a closure and from inside a
+// named task's handler: each throws std::logic_error with `message`, the
+// named attempt fails with it, and the engine keeps accepting and running.
+void expect_refused_from_a_task(const std::function<void(Engine&)>& call, const std::string& message) {
   Engine engine(small_config());
   TaskTypeOptions once;
   once.retry.max_attempts = 1;
-  engine.register_task("drains", [&](TaskContext&) { engine.drain(); }, once);
+  engine.register_task("calls", [&](TaskContext&) { call(engine); }, once);
   engine.start();
   std::string closure_error;
   ASSERT_EQ(engine.post([&] {
     try {
-      engine.drain();
+      call(engine);
     } catch (const std::logic_error& e) {
       closure_error = e.what();
     }
   }),
             SubmitStatus::accepted);
-  ASSERT_TRUE(engine.submit("drains", ""));
+  ASSERT_TRUE(engine.submit("calls", ""));
   engine.drain();
-  EXPECT_THAT(closure_error, HasSubstr("brisk::Engine::drain() called from a task"));
+  EXPECT_THAT(closure_error, HasSubstr(message));
   const std::vector<DeadLetter> letters = engine.dead_letters();
   ASSERT_EQ(letters.size(), 1u) << "the named task's attempt failed with the error";
   ASSERT_EQ(letters[0].failures.size(), 1u);
-  EXPECT_THAT(letters[0].failures[0].message, HasSubstr("brisk::Engine::drain() called from a task"));
+  EXPECT_THAT(letters[0].failures[0].message, HasSubstr(message));
+  // Still accepting and running: the refused call changed nothing.
   std::atomic<int> ran{0};
   ASSERT_EQ(engine.post([&] { ran.fetch_add(1); }), SubmitStatus::accepted);
   engine.drain();
   EXPECT_EQ(ran.load(), 1) << "the engine keeps running";
+  engine.shutdown();  // and the real one works
+  EXPECT_EQ(engine.post([] {}), SubmitStatus::rejected_shutdown);
+}
+
+TEST(BadInputLifecycle, DrainFromATaskThrowsAndTheEngineGoesOn) {
+  expect_refused_from_a_task([](Engine& e) { e.drain(); }, "brisk::Engine::drain() called from a task");
 }
 
 TEST(BadInputLifecycle, ShutdownFromATaskThrowsAndChangesNothing) {
-  Engine engine(small_config());
-  TaskTypeOptions once;
-  once.retry.max_attempts = 1;
-  engine.register_task("stops", [&](TaskContext&) { engine.shutdown(); }, once);
-  engine.start();
-  std::string closure_error;
-  ASSERT_EQ(engine.post([&] {
-    try {
-      engine.shutdown();
-    } catch (const std::logic_error& e) {
-      closure_error = e.what();
-    }
-  }),
-            SubmitStatus::accepted);
-  ASSERT_TRUE(engine.submit("stops", ""));
-  engine.drain();
-  EXPECT_THAT(closure_error, HasSubstr("brisk::Engine::shutdown() called from a task"));
-  const std::vector<DeadLetter> letters = engine.dead_letters();
-  ASSERT_EQ(letters.size(), 1u);
-  ASSERT_EQ(letters[0].failures.size(), 1u);
-  EXPECT_THAT(letters[0].failures[0].message, HasSubstr("brisk::Engine::shutdown() called from a task"));
-  // Still accepting and running: the refused shutdown() changed nothing.
-  std::atomic<int> ran{0};
-  ASSERT_EQ(engine.post([&] { ran.fetch_add(1); }), SubmitStatus::accepted);
-  engine.drain();
-  EXPECT_EQ(ran.load(), 1);
-  engine.shutdown();  // and the real one works
-  EXPECT_EQ(engine.post([] {}), SubmitStatus::rejected_shutdown);
+  expect_refused_from_a_task([](Engine& e) { e.shutdown(); }, "brisk::Engine::shutdown() called from a task");
 }
 
 TEST(BadInputLifecycle, CancelOfARunningTaskReturnsFalseAndRequestsCancellation) {
