@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
   w.producers = 2;
   w.window = 1024;
   int reps = 3;
-  bool short_mode = false;
+  bool short_mode = false, brisk_only = false;
   std::string disk_dir = "/tmp", json_path;
   int port = 16390;
   app.add_option("--tasks", w.tasks, "tasks per repetition")->check(CLI::Range(1ull, 1ull << 40));
@@ -289,6 +289,7 @@ int main(int argc, char** argv) {
   app.add_option("--redis-port", port);
   app.add_option("--json", json_path, "write the raw numbers here");
   app.add_flag("--short", short_mode, "tiny sizes, 1 repetition: checks that it runs");
+  app.add_flag("--brisk-only", brisk_only, "skip Redis (for profiling brisk alone; no ratios)");
   CLI11_PARSE(app, argc, argv);
   if (short_mode) {
     w.tasks = 20'000;
@@ -298,8 +299,10 @@ int main(int argc, char** argv) {
   std::vector<System> systems;
   systems.push_back({"brisk always", [&](const Workload& x) { return run_brisk(x, brisk::FsyncPolicy::always, disk_dir); }, {}, {}});
   systems.push_back({"brisk interval 100ms", [&](const Workload& x) { return run_brisk(x, brisk::FsyncPolicy::interval, disk_dir); }, {}, {}});
-  systems.push_back({"redis always", [&](const Workload& x) { return run_redis(x, "always", disk_dir, port); }, {}, {}});
-  systems.push_back({"redis everysec", [&](const Workload& x) { return run_redis(x, "everysec", disk_dir, port); }, {}, {}});
+  if (!brisk_only) {
+    systems.push_back({"redis always", [&](const Workload& x) { return run_redis(x, "always", disk_dir, port); }, {}, {}});
+    systems.push_back({"redis everysec", [&](const Workload& x) { return run_redis(x, "everysec", disk_dir, port); }, {}, {}});
+  }
 
   std::printf("brisk_durable: %llu tasks, %u producers, %zu-byte payloads, window %zu, %d repetitions, logs in %s\n",
               static_cast<unsigned long long>(w.tasks), w.producers, w.payload_bytes, w.window, reps,
@@ -335,6 +338,10 @@ int main(int argc, char** argv) {
                 p50, p99, p999);
     json["systems"][s.name] = {{"tasks_per_s", s.throughput}, {"ack_p50_us", p50}, {"ack_p99_us", p99},
                                {"ack_p999_us", p999}};
+  }
+  if (brisk_only) {
+    if (!json_path.empty()) std::ofstream(json_path) << json.dump(2) << '\n';
+    return 0;
   }
   std::printf("\n| brisk / redis, ratio of median throughput | redis always | redis everysec |\n|---|---:|---:|\n");
   for (std::size_t b = 0; b < 2; ++b) {

@@ -159,7 +159,7 @@ void BM_WalRecovery(benchmark::State& state) {
     for (brisk::TaskId id = 1; id <= 1'000'000; ++id) {
       ref.id = id;
       log->append(ref);
-      if (id % 4 != 0) log->append(wal::TaskCompleted{id});
+      if (id % 4 != 0) log->append(wal::TaskCompleted{{id}});
     }
     log->close();
   }

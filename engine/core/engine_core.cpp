@@ -455,7 +455,15 @@ void EngineCore::run_named(TaskRecord& record) {
   }
   if (outcome.kind() == Outcome::Kind::success) {
     type.counters.succeeded.fetch_add(1, std::memory_order_relaxed);
-    if (record.durable_id != 0) wal_->completed(record.durable_id);
+    if (record.durable_id != 0) {
+      // A worker logs the completions of a batch together, when the batch
+      // ends and before drain() can see it finished; any other thread at once.
+      if (Worker* worker = Worker::current()) {
+        worker->log_completion(record.durable_id);
+      } else {
+        log_completions({&record.durable_id, 1});
+      }
+    }
     retire(record);
     return;
   }
@@ -553,6 +561,8 @@ void EngineCore::retire(TaskRecord& record) {
   tasks_.release(&record);
   if (credit) return_credits(1);
 }
+
+void EngineCore::log_completions(std::span<const std::uint64_t> durable_ids) { wal_->completed(durable_ids); }
 
 void EngineCore::return_credits(std::int64_t n) {
   credits_.observe_return_rate(now_ns(), n);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,8 @@ class EngineCore {
   void run_named(TaskRecord& record);
   // Credits of finished producer jobs, batched by the worker.
   void return_credits(std::int64_t n);
+  // Durable tasks that finished, batched by the worker: one log record.
+  void log_completions(std::span<const std::uint64_t> durable_ids);
 
  private:
   enum class Phase : std::uint8_t { created, running, stopped };

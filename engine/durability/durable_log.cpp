@@ -84,7 +84,9 @@ std::uint64_t DurableLog::submitted(const TaskRecord& r, std::string_view type_n
   return lsn_of(wal_->append(image));
 }
 
-std::uint64_t DurableLog::completed(std::uint64_t id) { return lsn_of(wal_->append(wal::TaskCompleted{id})); }
+std::uint64_t DurableLog::completed(std::span<const std::uint64_t> ids) {
+  return lsn_of(wal_->append(wal::TaskCompletedRef{ids}));
+}
 
 std::uint64_t DurableLog::retry_scheduled(std::uint64_t id, std::uint32_t attempt, std::int64_t due_engine_ns) {
   return lsn_of(wal_->append(wal::TaskRetryScheduled{id, attempt, to_wall(due_engine_ns)}));

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -44,7 +45,7 @@ class DurableLog {
 
   // Each returns the record's LSN, or 0 when the log has failed.
   std::uint64_t submitted(const TaskRecord& record, std::string_view type_name, std::string_view key);
-  std::uint64_t completed(std::uint64_t durable_id);
+  std::uint64_t completed(std::span<const std::uint64_t> durable_ids);
   std::uint64_t retry_scheduled(std::uint64_t durable_id, std::uint32_t attempt, std::int64_t due_engine_ns);
   std::uint64_t dead_lettered(std::uint64_t durable_id, std::uint32_t attempts,
                               const std::vector<AttemptFailure>& failures);

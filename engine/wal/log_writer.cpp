@@ -165,7 +165,7 @@ WalTicket Wal::append_record(const Record& record) {
 }
 
 WalTicket Wal::append(const TaskImageRef& task) { return append_record(task); }
-WalTicket Wal::append(const TaskCompleted& record) { return append_record(record); }
+WalTicket Wal::append(const TaskCompletedRef& record) { return append_record(record); }
 WalTicket Wal::append(const TaskRetryScheduled& record) { return append_record(record); }
 WalTicket Wal::append(const TaskDeadLettered& record) { return append_record(record); }
 WalTicket Wal::append(const TaskCancelled& record) { return append_record(record); }

@@ -110,7 +110,8 @@ class Wal {
   Wal& operator=(const Wal&) = delete;
 
   WalTicket append(const TaskImageRef& task);
-  WalTicket append(const TaskCompleted& record);
+  WalTicket append(const TaskCompletedRef& record);
+  WalTicket append(const TaskCompleted& record) { return append(TaskCompletedRef{record.ids}); }
   WalTicket append(const TaskRetryScheduled& record);
   WalTicket append(const TaskDeadLettered& record);
   WalTicket append(const TaskCancelled& record);

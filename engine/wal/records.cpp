@@ -17,7 +17,9 @@ Encoder start(std::string& out) {
   return enc;
 }
 
-void id_only(std::string& out, TaskId id) { start(out).u64(id); }
+void id_only(std::string& out, TaskId id) { start(out).varint(id); }
+
+std::size_t string_size(std::string_view s) noexcept { return varint_size(s.size()) + s.size(); }
 
 template <class T>
 std::string finish(Decoder& d, T&& value, Event* out) {
@@ -31,35 +33,43 @@ std::string finish(Decoder& d, T&& value, Event* out) {
 
 void encode(std::string& out, const TaskImageRef& e) {
   Encoder enc = start(out);
-  enc.u64(e.id);
+  enc.varint(e.id);
   enc.bytes(e.type_name);
   enc.bytes(e.payload);
   enc.u8(e.priority);
-  enc.i64(e.run_at_ns);
-  enc.u32(e.attempt);
+  enc.varint(zigzag(e.run_at_ns));  // usually 0 (run now): one byte
+  enc.varint(e.attempt);
   enc.bytes(e.idempotency_key);
   enc.i64(e.submit_ns);
 }
-// Keep in step with encode() above: version, id, 3 strings (u32 length
-// each), priority, run_at, attempt, submit time.
+// Keep in step with encode() above.
 std::size_t encoded_size(const TaskImageRef& e) noexcept {
-  return 1 + 8 + (4 + e.type_name.size()) + (4 + e.payload.size()) + 1 + 8 + 4 + (4 + e.idempotency_key.size()) + 8;
+  return 1 + varint_size(e.id) + string_size(e.type_name) + string_size(e.payload) + 1 +
+         varint_size(zigzag(e.run_at_ns)) + varint_size(e.attempt) + string_size(e.idempotency_key) + 8;
 }
-void encode(std::string& out, const TaskCompleted& e) { id_only(out, e.id); }
+void encode(std::string& out, const TaskCompletedRef& e) {
+  Encoder enc = start(out);
+  enc.varint(e.ids.size());
+  TaskId previous = 0;
+  for (const TaskId id : e.ids) {
+    enc.varint(zigzag(static_cast<std::int64_t>(id - previous)));
+    previous = id;
+  }
+}
 void encode(std::string& out, const TaskRetryScheduled& e) {
   Encoder enc = start(out);
-  enc.u64(e.id);
-  enc.u32(e.attempt);
+  enc.varint(e.id);
+  enc.varint(e.attempt);
   enc.i64(e.next_due_ns);
 }
 void encode(std::string& out, const TaskDeadLettered& e) {
   Encoder enc = start(out);
-  enc.u64(e.id);
-  enc.u32(e.attempts);
-  enc.u32(static_cast<std::uint32_t>(e.failures.size()));
+  enc.varint(e.id);
+  enc.varint(e.attempts);
+  enc.varint(e.failures.size());
   for (const AttemptFailure& f : e.failures) {
     enc.i64(f.time_ns);
-    enc.u32(f.attempt);
+    enc.varint(f.attempt);
     enc.bytes(f.message);
   }
 }
@@ -70,7 +80,7 @@ void encode(std::string& out, const SyncMark& e) { start(out).u64(e.synced_bytes
 void encode(std::string& out, const KeyRetained& e) {
   Encoder enc = start(out);
   enc.bytes(e.key);
-  enc.u64(e.id);
+  enc.varint(e.id);
   enc.i64(e.accepted_ns);
 }
 void encode(std::string& out, const CheckpointEnd& e) {
@@ -97,46 +107,59 @@ std::string decode(RecordType type, std::string_view payload, Event* out) {
     case RecordType::sync_mark: return finish(d, SyncMark{d.u64()}, out);
     case RecordType::task_submitted: {
       TaskImage t;
-      t.id = d.u64();
+      t.id = d.varint();
       t.type_name = d.bytes();
       t.payload = d.bytes();
       t.priority = d.u8();
-      t.run_at_ns = d.i64();
-      t.attempt = d.u32();
+      t.run_at_ns = unzigzag(d.varint());
+      t.attempt = d.varint32();
       t.idempotency_key = d.bytes();
       t.submit_ns = d.i64();
       return finish(d, std::move(t), out);
     }
-    case RecordType::task_completed: return finish(d, TaskCompleted{d.u64()}, out);
+    case RecordType::task_completed: {
+      const std::uint64_t n = d.varint();
+      // Each id takes a byte at least: a larger count is damage (and must
+      // not make the decoder reserve gigabytes).
+      if (n == 0 || n > d.remaining()) return "completion record lists " + std::to_string(n) + " tasks";
+      TaskCompleted c;
+      c.ids.reserve(n);
+      TaskId previous = 0;
+      for (std::uint64_t i = 0; i < n && d.ok(); ++i) {
+        previous += static_cast<TaskId>(unzigzag(d.varint()));
+        c.ids.push_back(previous);
+      }
+      return finish(d, std::move(c), out);
+    }
     case RecordType::task_retry_scheduled: {
       TaskRetryScheduled r;
-      r.id = d.u64();
-      r.attempt = d.u32();
+      r.id = d.varint();
+      r.attempt = d.varint32();
       r.next_due_ns = d.i64();
       return finish(d, r, out);
     }
     case RecordType::task_dead_lettered: {
       TaskDeadLettered r;
-      r.id = d.u64();
-      r.attempts = d.u32();
-      const std::uint32_t n = d.u32();
+      r.id = d.varint();
+      r.attempts = d.varint32();
+      const std::uint64_t n = d.varint();
       if (n > kMaxFailures) return "dead letter lists " + std::to_string(n) + " failures";
-      for (std::uint32_t i = 0; i < n && d.ok(); ++i) {
+      for (std::uint64_t i = 0; i < n && d.ok(); ++i) {
         AttemptFailure f;
         f.time_ns = d.i64();
-        f.attempt = d.u32();
+        f.attempt = d.varint32();
         f.message = d.bytes();
         r.failures.push_back(std::move(f));
       }
       return finish(d, std::move(r), out);
     }
-    case RecordType::task_cancelled: return finish(d, TaskCancelled{d.u64()}, out);
-    case RecordType::dlq_replayed: return finish(d, DlqReplayed{d.u64()}, out);
+    case RecordType::task_cancelled: return finish(d, TaskCancelled{d.varint()}, out);
+    case RecordType::dlq_replayed: return finish(d, DlqReplayed{d.varint()}, out);
     case RecordType::dlq_purged: return finish(d, DlqPurged{}, out);
     case RecordType::key_retained: {
       KeyRetained k;
       k.key = d.bytes();
-      k.id = d.u64();
+      k.id = d.varint();
       k.accepted_ns = d.i64();
       return finish(d, std::move(k), out);
     }
@@ -185,7 +208,14 @@ std::string describe(const Event& e) {
              " attempt=" + num(std::uint64_t{t.attempt}) + " key=" + quoted(t.idempotency_key) +
              " submit_ns=" + num(t.submit_ns);
     }
-    std::string operator()(const TaskCompleted& c) const { return "id=" + num(c.id); }
+    std::string operator()(const TaskCompleted& c) const {
+      std::string s = "ids=";
+      for (std::size_t i = 0; i < c.ids.size(); ++i) {
+        if (i != 0) s += ',';
+        s += num(c.ids[i]);
+      }
+      return s;
+    }
     std::string operator()(const TaskRetryScheduled& r) const {
       return "id=" + num(r.id) + " attempt=" + num(std::uint64_t{r.attempt}) + " next_due_ns=" + num(r.next_due_ns);
     }

@@ -1,8 +1,10 @@
 // The typed records of brisk's task lifecycle and their payload encodings.
 //
-// Every payload begins with a version byte (1 today); a reader refuses
-// versions it does not know rather than guess. Integers are little-endian
-// fixed width, strings a u32 length then bytes (coding.hpp). Times are
+// Every payload begins with a version byte (2 today); a reader refuses
+// versions it does not know rather than guess. Integers are varints where
+// they are usually small (ids, counts, lengths, attempts, an unset due time)
+// and little-endian fixed width where they never are (timestamps); strings
+// are a varint length then bytes (coding.hpp). Times are
 // whatever clock the engine stamps them with: to keep meaning across a
 // restart they must come from a clock that survives one (wall time).
 #pragma once
@@ -10,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <span>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -21,7 +24,7 @@
 
 namespace brisk::detail::wal {
 
-inline constexpr std::uint8_t kPayloadVersion = 1;
+inline constexpr std::uint8_t kPayloadVersion = 2;
 
 // A submitted task as the log keeps it. The engine maps its TaskRecord to a
 // TaskImageRef (views into its own strings: no copy) to log a submit, and
@@ -44,9 +47,15 @@ inline TaskImageRef as_ref(const TaskImage& t) {
   return {t.id, t.type_name, t.payload, t.priority, t.run_at_ns, t.attempt, t.idempotency_key, t.submit_ns};
 }
 
-struct TaskCompleted {
-  TaskId id = 0;
+// Tasks that finished, any number per record: a worker logs the tasks of a
+// batch it ran together. Ids in any order (each is coded as the zigzag
+// difference from the one before it: a byte or two for nearby ids).
+template <class Ids>
+struct BasicTaskCompleted {
+  Ids ids;
 };
+using TaskCompleted = BasicTaskCompleted<std::vector<TaskId>>;
+using TaskCompletedRef = BasicTaskCompleted<std::span<const TaskId>>;
 struct TaskRetryScheduled {
   TaskId id = 0;
   std::uint32_t attempt = 0;      // attempts started so far
@@ -85,7 +94,8 @@ using Event = std::variant<SyncMark, TaskImage, TaskCompleted, TaskRetrySchedule
 // Appends the payload of each type to `out` (after begin_record()).
 void encode(std::string& out, const TaskImageRef& e);
 inline void encode(std::string& out, const TaskImage& e) { encode(out, as_ref(e)); }
-void encode(std::string& out, const TaskCompleted& e);
+void encode(std::string& out, const TaskCompletedRef& e);
+inline void encode(std::string& out, const TaskCompleted& e) { encode(out, TaskCompletedRef{e.ids}); }
 void encode(std::string& out, const TaskRetryScheduled& e);
 void encode(std::string& out, const TaskDeadLettered& e);
 void encode(std::string& out, const TaskCancelled& e);
@@ -103,6 +113,7 @@ std::size_t encoded_size(const TaskImageRef& e) noexcept;
 constexpr RecordType type_of(const TaskImageRef&) noexcept { return RecordType::task_submitted; }
 constexpr RecordType type_of(const TaskImage&) noexcept { return RecordType::task_submitted; }
 constexpr RecordType type_of(const TaskCompleted&) noexcept { return RecordType::task_completed; }
+constexpr RecordType type_of(const TaskCompletedRef&) noexcept { return RecordType::task_completed; }
 constexpr RecordType type_of(const TaskRetryScheduled&) noexcept { return RecordType::task_retry_scheduled; }
 constexpr RecordType type_of(const TaskDeadLettered&) noexcept { return RecordType::task_dead_lettered; }
 constexpr RecordType type_of(const TaskCancelled&) noexcept { return RecordType::task_cancelled; }

@@ -31,7 +31,9 @@ void StateBuilder::apply(Event&& event) {
       const TaskId id = t.id;
       s.live_.insert_or_assign(id, Ordered<TaskImage>{s.next_order_++, std::move(t)});
     }
-    void operator()(TaskCompleted& c) const { s.live_.erase(c.id); }
+    void operator()(TaskCompleted& c) const {
+      for (const TaskId id : c.ids) s.live_.erase(id);
+    }
     void operator()(TaskCancelled& c) const { s.live_.erase(c.id); }
     void operator()(TaskRetryScheduled& r) const {
       if (const auto it = s.live_.find(r.id); it != s.live_.end()) {

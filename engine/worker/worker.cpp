@@ -23,6 +23,7 @@ Worker::Worker(EngineCore& core, unsigned index, int cpu)
       rng_(index * 2654435761u + 1),
       record_latency_(core.config().observability.record_latency) {
   batch_.resize(core.config().steal_batch);
+  completions_.reserve(core.config().steal_batch);
   if (const std::size_t n = core.config().observability.trace_events_per_worker) {
     trace_ = std::make_unique<trace::TraceBuffer>(static_cast<std::uint16_t>(index), n);
   }
@@ -215,6 +216,7 @@ void Worker::run_batch(std::size_t n) {
       flush_credits();
     }
   }
+  flush_completions();
   // release: everything the jobs did happens-before a drain() that sees it.
   cycle_.store(cycle_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
@@ -223,6 +225,12 @@ void Worker::flush_credits() {
   if (credits_to_return_ == 0) return;
   core_.return_credits(credits_to_return_);
   credits_to_return_ = 0;
+}
+
+void Worker::flush_completions() {
+  if (completions_.empty()) return;
+  core_.log_completions(completions_);
+  completions_.clear();
 }
 
 void Worker::execute(Job& job) {

@@ -33,7 +33,7 @@ void write_log(const std::string& dir) {
   ASSERT_TRUE(wal::Wal::open(o, &log, &state));
   for (brisk::TaskId id = 1; id <= 120; ++id) {
     log->append(wal::as_ref(brisk::test::sample_task(id, id % 7 == 0 ? "key" + std::to_string(id) : "")));
-    if (id % 4 == 0) log->append(wal::TaskCompleted{id - 2});
+    if (id % 4 == 0) log->append(wal::TaskCompleted{{id - 2}});
     if (id % 9 == 0) log->append(wal::TaskRetryScheduled{id, 2, 77});
     if (id % 11 == 0) log->append(wal::TaskDeadLettered{id - 1, 3, {{1, 1, "boom"}}});
     if (id % 13 == 0) log->append(wal::DlqReplayed{id - 3});

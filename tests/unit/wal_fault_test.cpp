@@ -47,7 +47,7 @@ bool workload(wal::WalEnv& env, const std::string& dir, TaskId first, TaskId las
   for (TaskId id = first; id <= last; ++id) {
     wal::Status s = log->append_and_wait(wal::as_ref(sample_task(id)));
     if (s && id % 3 == 0) {
-      s = log->append_and_wait(wal::TaskCompleted{id});
+      s = log->append_and_wait(wal::TaskCompleted{{id}});
       (s ? acked->completed : acked->maybe_completed).insert(id);
       acked->submitted.insert(id);
     } else if (s) {
@@ -57,7 +57,7 @@ bool workload(wal::WalEnv& env, const std::string& dir, TaskId first, TaskId las
       EXPECT_EQ(s.code(), wal::Status::Code::io_error) << s.to_string();
       EXPECT_NE(s.message().find("injected fault"), std::string::npos) << s.message();
       EXPECT_TRUE(log->failed());
-      EXPECT_FALSE(log->append(wal::TaskCompleted{id}).valid());  // and stays failed
+      EXPECT_FALSE(log->append(wal::TaskCompleted{{id}}).valid());  // and stays failed
       return false;
     }
     if (id == first + (last - first) / 2) log->compact();  // a failure here must not hurt the log

@@ -63,7 +63,15 @@ TEST(WalFormat, EveryRecordTypeRoundTrips) {
   EXPECT_EQ(back.idempotency_key, "order-1");
   EXPECT_EQ(back.submit_ns, task.submit_ns);
 
-  round_trip(wal::TaskCompleted{1});
+  wal::TaskImage extreme = task;
+  extreme.id = ~0ull;
+  extreme.run_at_ns = INT64_MIN;
+  extreme.attempt = UINT32_MAX;
+  const auto extreme_back = std::get<wal::TaskImage>(round_trip(extreme));
+  EXPECT_EQ(extreme_back.id, ~0ull);
+  EXPECT_EQ(extreme_back.run_at_ns, INT64_MIN);
+  EXPECT_EQ(extreme_back.attempt, UINT32_MAX);
+  round_trip(wal::TaskCompleted{{1}});
   const auto retry = std::get<wal::TaskRetryScheduled>(round_trip(wal::TaskRetryScheduled{5, 3, -42}));
   EXPECT_EQ(retry.attempt, 3u);
   EXPECT_EQ(retry.next_due_ns, -42);
@@ -87,31 +95,90 @@ TEST(WalFormat, DecodeRejectsTruncationTrailingBytesAndUnknownVersions) {
     EXPECT_NE(wal::decode(wal::RecordType::task_submitted, payload.substr(0, n), &e), "") << n;
   }
   EXPECT_NE(wal::decode(wal::RecordType::task_submitted, payload + "x", &e), "");
-  std::string v2 = payload;
-  v2[0] = 2;
-  EXPECT_EQ(wal::decode(wal::RecordType::task_submitted, v2, &e), "unsupported payload version 2");
+  std::string v3 = payload;
+  v3[0] = 3;
+  EXPECT_EQ(wal::decode(wal::RecordType::task_submitted, v3, &e), "unsupported payload version 3");
+}
+
+TEST(WalFormat, VarintsRoundTripAtEveryWidthAndRejectOverflow) {
+  for (const std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 16383ull, 16384ull, 1ull << 35, 1ull << 63, ~0ull}) {
+    std::string out;
+    wal::Encoder(out).varint(v);
+    EXPECT_EQ(out.size(), wal::varint_size(v)) << v;
+    wal::Decoder d(out);
+    EXPECT_EQ(d.varint(), v);
+    EXPECT_TRUE(d.done()) << v;
+  }
+  for (const std::int64_t v : std::initializer_list<std::int64_t>{0, -1, 1, INT64_MIN, INT64_MAX}) EXPECT_EQ(wal::unzigzag(wal::zigzag(v)), v);
+  EXPECT_EQ(wal::zigzag(-1), 1u);  // small either way: one byte
+  // Eleven bytes, or a tenth byte carrying more than bit 63: over 64 bits.
+  // (A Decoder holds a view: each input outlives it.)
+  const std::string eleven = std::string(10, '\x80') + '\x01';
+  wal::Decoder too_long(eleven);
+  too_long.varint();
+  EXPECT_FALSE(too_long.ok());
+  const std::string past_bit_63 = std::string(9, '\xff') + '\x02';
+  wal::Decoder over(past_bit_63);
+  over.varint();
+  EXPECT_FALSE(over.ok());
+  const std::string cut_short(3, '\x80');  // continuation bits, then nothing
+  wal::Decoder cut(cut_short);
+  cut.varint();
+  EXPECT_FALSE(cut.ok());
+  std::string big;
+  wal::Encoder(big).varint(1ull << 32);
+  wal::Decoder over32(big);
+  over32.varint32();
+  EXPECT_FALSE(over32.ok());
+}
+
+TEST(WalFormat, CompletionsOfABatchRoundTripInAnyOrder) {
+  const wal::TaskCompleted batch{{1000, 1003, 999, 1, ~0ull, 2}};
+  EXPECT_EQ(std::get<wal::TaskCompleted>(round_trip(batch)).ids, batch.ids);
+  // Nearby ids cost a byte each, not eight.
+  std::vector<std::uint64_t> nearby;
+  for (std::uint64_t id = 5000; id < 5016; ++id) nearby.push_back(id ^ 3);
+  std::string payload;
+  wal::encode(payload, wal::TaskCompleted{nearby});
+  EXPECT_LE(payload.size(), 1 + 1 + 2 + 15u);
+}
+
+TEST(WalFormat, CompletionCountsThatCannotFitAreRejected) {
+  wal::Event e;
+  for (const std::uint64_t count : {0ull, 3ull, 1ull << 40}) {
+    std::string payload;
+    wal::Encoder enc(payload);
+    enc.u8(wal::kPayloadVersion);
+    enc.varint(count);
+    enc.varint(2);
+    enc.varint(2);  // two ids' bytes: a count of 3 or more cannot be right
+    EXPECT_EQ(wal::decode(wal::RecordType::task_completed, payload, &e),
+              "completion record lists " + std::to_string(count) + " tasks");
+  }
 }
 
 TEST(WalFormat, HugeFailureCountIsRejectedWithoutAllocating) {
   std::string payload;
   wal::Encoder enc(payload);
   enc.u8(wal::kPayloadVersion);
-  enc.u64(1);
-  enc.u32(1);
-  enc.u32(0xffffffffu);
+  enc.varint(1);
+  enc.varint(1);
+  enc.varint(0xffffffffu);
   wal::Event e;
   EXPECT_NE(wal::decode(wal::RecordType::task_dead_lettered, payload, &e), "");
 }
 
 TEST(WalFormat, RecordLayoutMatchesTheDocumentedBytes) {
   wal::FileBuilder b(wal::FileKind::segment, 1, 5);
-  const std::size_t at = b.add(5, wal::TaskCompleted{0x0102030405060708ull});
+  const std::size_t at = b.add(5, wal::TaskCompleted{{5, 3}});
   const std::string& f = b.bytes();
   ASSERT_EQ(at, wal::kFileHeaderSize);
-  EXPECT_EQ(wal::load_u32(f.data() + at + 4), 9u);  // version byte + u64 id
+  EXPECT_EQ(wal::load_u32(f.data() + at + 4), 4u);  // version, count, two ids
   EXPECT_EQ(static_cast<std::uint8_t>(f[at + 8]), static_cast<std::uint8_t>(wal::RecordType::task_completed));
   EXPECT_EQ(wal::load_u64(f.data() + at + 9), 5u);
   EXPECT_EQ(static_cast<std::uint8_t>(f[at + 17]), wal::kPayloadVersion);
-  EXPECT_EQ(static_cast<std::uint8_t>(f[at + 18]), 0x08);  // little-endian id
-  EXPECT_EQ(f.size(), at + wal::kRecordHeaderSize + 9);
+  EXPECT_EQ(static_cast<std::uint8_t>(f[at + 18]), 2);     // count, a varint
+  EXPECT_EQ(static_cast<std::uint8_t>(f[at + 19]), 10);    // zigzag(5 - 0)
+  EXPECT_EQ(static_cast<std::uint8_t>(f[at + 20]), 3);     // zigzag(3 - 5)
+  EXPECT_EQ(f.size(), at + wal::kRecordHeaderSize + 4);
 }

@@ -36,7 +36,7 @@ class WalReader : public ::testing::Test {
   wal::FileBuilder segment(std::uint32_t number, std::uint64_t first, std::uint64_t last, std::uint64_t mark_after = 0) {
     wal::FileBuilder b(wal::FileKind::segment, number, first);
     for (std::uint64_t s = first; s <= last; ++s) {
-      offsets_[s] = b.add(s, wal::TaskCompleted{s});
+      offsets_[s] = b.add(s, wal::TaskCompleted{{s}});
       if (s == mark_after) b.add(0, wal::SyncMark{b.bytes().size()});
     }
     return b;
@@ -103,14 +103,16 @@ TEST_F(WalReader, TruncatedHeader) {
 
 TEST_F(WalReader, TruncatedPayload) {
   const std::string f = segment(1, 1, 3).bytes();
-  save(1, f.substr(0, f.size() - 4));
+  std::string last_payload;
+  wal::encode(last_payload, wal::TaskCompleted{{3}});
+  save(1, f.substr(0, f.size() - 2));
   for (const RecoveryMode mode : {kTolerate, kPointInTime, kSkip}) {
     const Read r = read(mode);
     ASSERT_TRUE(r.report.status);
     EXPECT_EQ(r.sequences, seqs({1, 2}));
     ASSERT_EQ(r.report.damage.size(), 1u);
     EXPECT_EQ(r.report.damage[0].reason, "truncated payload");
-    EXPECT_EQ(r.report.damage[0].bytes, wal::kRecordHeaderSize + 9 - 4);
+    EXPECT_EQ(r.report.damage[0].bytes, wal::kRecordHeaderSize + last_payload.size() - 2);
   }
   EXPECT_FALSE(read(kAbsolute).report.status);
 }
@@ -183,11 +185,11 @@ TEST_F(WalReader, BadPayloadVersion) { refused_after_edit(wal::kRecordHeaderSize
 TEST_F(WalReader, SequenceGap) {
   // Record 3 went missing: 4 follows 2. Intact records, wrong order.
   wal::FileBuilder b(wal::FileKind::segment, 1, 1);
-  b.add(1, wal::TaskCompleted{1});
-  b.add(2, wal::TaskCompleted{2});
-  const std::size_t at = b.add(4, wal::TaskCompleted{4});
+  b.add(1, wal::TaskCompleted{{1}});
+  b.add(2, wal::TaskCompleted{{2}});
+  const std::size_t at = b.add(4, wal::TaskCompleted{{4}});
   b.add(0, wal::SyncMark{b.bytes().size()});
-  b.add(5, wal::TaskCompleted{5});
+  b.add(5, wal::TaskCompleted{{5}});
   save(1, b.bytes());
   const Read r = read(kTolerate);
   EXPECT_FALSE(r.report.status);
@@ -202,7 +204,7 @@ TEST_F(WalReader, StaleRecordAfterTheEnd) {
   // An old record (sequence 2 again) after the last one, as a reused file
   // could hold: it does not belong, and nothing durable follows it.
   wal::FileBuilder b = segment(1, 1, 3, 3);
-  b.add(2, wal::TaskCompleted{2});
+  b.add(2, wal::TaskCompleted{{2}});
   save(1, b.bytes());
   const Read r = read(kTolerate);
   ASSERT_TRUE(r.report.status);

@@ -66,7 +66,7 @@ TEST_F(WalWriter, LifecycleRecordsFoldIntoTheRecoveredState) {
     for (brisk::TaskId id = 1; id <= 6; ++id) {
       ASSERT_TRUE(log->append_and_wait(wal::as_ref(sample_task(id, id == 2 ? "key-2" : ""))));
     }
-    ASSERT_TRUE(log->append_and_wait(wal::TaskCompleted{1}));
+    ASSERT_TRUE(log->append_and_wait(wal::TaskCompleted{{1}}));
     ASSERT_TRUE(log->append_and_wait(wal::TaskRetryScheduled{3, 2, 5'000}));
     ASSERT_TRUE(log->append_and_wait(wal::TaskCancelled{4}));
     ASSERT_TRUE(log->append_and_wait(wal::TaskDeadLettered{5, 3, {{10, 1, "e1"}, {20, 2, "e2"}}}));
@@ -135,7 +135,7 @@ TEST_F(WalWriter, ManyProducersGroupCommitEveryRecordOnce) {
         const brisk::TaskId id = static_cast<brisk::TaskId>(p) * kPerThread + i + 1;
         const wal::WalTicket t = log->append(wal::as_ref(sample_task(id)));
         ASSERT_TRUE(t.valid());
-        if (i % 2 == 1) ASSERT_TRUE(log->append_and_wait(wal::TaskCompleted{id}));
+        if (i % 2 == 1) ASSERT_TRUE(log->append_and_wait(wal::TaskCompleted{{id}}));
         if (i % 100 == 0) ASSERT_TRUE(log->wait(t));
       }
     });
@@ -163,7 +163,7 @@ TEST_F(WalWriter, CheckpointsKeepTheLogBounded) {
   auto log = open(o, &state);
   for (brisk::TaskId id = 1; id <= 2000; ++id) {
     log->append(wal::as_ref(sample_task(id, "k" + std::to_string(id))));
-    if (id % 10 != 0) log->append(wal::TaskCompleted{id});
+    if (id % 10 != 0) log->append(wal::TaskCompleted{{id}});
   }
   ASSERT_TRUE(log->sync());
   EXPECT_GT(files().size(), 20u);
@@ -191,7 +191,7 @@ TEST_F(WalWriter, BackgroundCompactionRunsOnRotation) {
   auto log = open(o, &state);
   for (brisk::TaskId id = 1; id <= 3000; ++id) {
     log->append(wal::as_ref(sample_task(id)));
-    log->append(wal::TaskCompleted{id});
+    log->append(wal::TaskCompleted{{id}});
   }
   ASSERT_TRUE(log->close());
   EXPECT_GT(log->stats().checkpoints, 0u);
@@ -218,7 +218,7 @@ TEST_F(WalWriter, AppendAfterCloseIsRefused) {
   wal::RecoveredState state;
   auto log = open(options(), &state);
   ASSERT_TRUE(log->close());
-  const wal::WalTicket t = log->append(wal::TaskCompleted{1});
+  const wal::WalTicket t = log->append(wal::TaskCompleted{{1}});
   EXPECT_FALSE(t.valid());
   EXPECT_EQ(log->wait(t).code(), wal::Status::Code::closed);
 }
