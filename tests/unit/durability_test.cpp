@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace brisk {
 namespace {
@@ -57,6 +58,42 @@ TEST_F(DurabilityTest, AcknowledgedTasksRunAndCompletedOnesDoNotComeBack) {
   again.drain();
   EXPECT_EQ(again.recovery_report().tasks_requeued, 0u);
   EXPECT_EQ(runs.load(), 100) << "completed tasks must not run again";
+}
+
+TEST_F(DurabilityTest, AWorkerLogsTheCompletionsOfABatchTogetherAndDrainSeesThemLogged) {
+  constexpr int kQueued = 200;
+  std::atomic<int> runs{0};
+  std::atomic<bool> release{false};
+  {
+    EngineConfig c = config();
+    c.workers = 1;
+    Engine engine(c);
+    engine.register_task("gate", [&](TaskContext&) {
+      while (!release.load()) std::this_thread::yield();
+    });
+    engine.register_task("job", [&](TaskContext&) { runs.fetch_add(1); });
+    engine.start();
+    ASSERT_TRUE(engine.submit("gate", ""));
+    // The one worker is busy: these queue up and then run in full batches.
+    for (int i = 0; i < kQueued; ++i) ASSERT_TRUE(engine.wait_durable(engine.submit("job", "p")));
+    const std::uint64_t records_before = engine.stats().wal_records;
+    release.store(true);
+    engine.drain();
+    const std::uint64_t completion_records = engine.stats().wal_records - records_before;
+    EXPECT_GE(completion_records, 1u);
+    // The completions of a batch (up to steal_batch, 16; a pop takes half of
+    // what is queued, so batches shrink at the end) share a record: far
+    // fewer than one each (about 30 here).
+    EXPECT_LE(completion_records, static_cast<std::uint64_t>(kQueued / 4));
+  }
+  EXPECT_EQ(runs.load(), kQueued);
+  Engine again(config());
+  again.register_task("gate", [](TaskContext&) {});
+  again.register_task("job", [&](TaskContext&) { runs.fetch_add(1); });
+  again.start();
+  again.drain();
+  EXPECT_EQ(again.recovery_report().tasks_requeued, 0u) << "every batched completion must reach the log";
+  EXPECT_EQ(runs.load(), kQueued);
 }
 
 TEST_F(DurabilityTest, PendingRetryAndDelayKeepAttemptAndDueTime) {
