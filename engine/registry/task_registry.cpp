@@ -9,6 +9,11 @@ namespace brisk::detail {
 
 namespace {
 
+// Retry delays and timeouts are added to the engine clock (and, for durable
+// retries, converted to wall-clock time, ~1.8e18 ns since 1970): bounded
+// well below where that sum would overflow int64 nanoseconds (292 years).
+constexpr std::chrono::hours kLongestDelay{24 * 365 * 100};
+
 void validate(const std::string& name, const Handler& handler, const TaskTypeOptions& o) {
   auto fail = [&](const std::string& why) {
     throw ConfigError("task type '" + name + "': " + why);
@@ -24,6 +29,10 @@ void validate(const std::string& name, const Handler& handler, const TaskTypeOpt
   if (o.retry.base.count() < 0 || o.retry.cap.count() < 0) fail("retry delays must be >= 0");
   if (o.retry.cap < o.retry.base) fail("retry.cap must be >= retry.base");
   if (o.soft_timeout.count() < 0 || o.hard_timeout.count() < 0) fail("timeouts must be >= 0");
+  if (o.retry.cap > kLongestDelay) fail("retry.cap must be <= 100 years (the due time would overflow the clock)");
+  if (o.soft_timeout > kLongestDelay || o.hard_timeout > kLongestDelay) {
+    fail("timeouts must be <= 100 years (the deadline would overflow the clock)");
+  }
 }
 
 }  // namespace
