@@ -105,12 +105,12 @@ struct NamedTaskJob {
   void operator()() const { core->run_named(*record); }
 };
 
-// The answer to a durable submission once the log has failed for good. The
-// log's own message is not reachable through Engine, so the text points at
-// what is: EngineStats::wal_failed and the brisk_wal_failed metric.
+// The answer to a durable submission once the log has failed for good. A
+// reason is a static string; the log's own message (file, operation, error)
+// is in EngineStats::wal_failure.
 constexpr std::string_view kWalFailedReason =
-    "the write-ahead log has failed (disk full or I/O error; EngineStats::wal_failed, metric "
-    "brisk_wal_failed): fix the disk and restart the engine to recover";
+    "the write-ahead log has failed (disk full or I/O error; EngineStats::wal_failure says which file and "
+    "why): fix the disk and restart the engine to recover";
 
 // The reason for an oversized durable task quotes the limit as text.
 static_assert(wal::kMaxPayloadSize == 64u << 20, "update the 'record limit' reason in submit()");

@@ -53,6 +53,7 @@ EngineStats EngineCore::stats() const {
     s.wal_syncs = w.syncs;
     s.wal_largest_batch_bytes = w.largest_batch_bytes;
     s.wal_failed = wal_->failed();
+    if (s.wal_failed) s.wal_failure = wal_->failure_message();
   }
   s.uptime_ns = started_ns_ != 0 ? static_cast<std::uint64_t>(now_ns() - started_ns_) : 0;
   for (std::size_t lane = 0; lane < config_.priority_lanes; ++lane) {

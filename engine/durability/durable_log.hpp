@@ -56,6 +56,7 @@ class DurableLog {
   bool acked(std::uint64_t lsn) const noexcept { return wal_->acked_lsn() >= lsn && !wal_->failed(); }
   bool wait(std::uint64_t lsn) const { return wal_->wait(wal::WalTicket{lsn}).is_ok(); }
   bool failed() const noexcept { return wal_->failed(); }
+  std::string failure_message() const { return wal_->status().message(); }
   wal::WalStats stats() const { return wal_->stats(); }
   void close() { wal_->close(); }
 

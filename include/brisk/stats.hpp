@@ -61,6 +61,10 @@ struct EngineStats {
   std::uint64_t wal_records = 0, wal_bytes = 0, wal_batches = 0, wal_syncs = 0;
   std::uint64_t wal_largest_batch_bytes = 0;
   bool wal_failed = false;
+  // After a disk failure, the log's own message: which file, which
+  // operation, which error (e.g. "... fdatasync /var/lib/app/wal-000003.log:
+  // Input/output error"). Empty while the log is healthy.
+  std::string wal_failure;
   std::uint64_t durability_failures = 0;   // durable submissions refused: the log failed
   std::uint64_t trace_dropped = 0;          // trace events lost to full rings
   std::uint64_t uptime_ns = 0;              // since start()

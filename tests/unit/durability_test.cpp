@@ -2,7 +2,9 @@
 #include "brisk/brisk.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <filesystem>
@@ -183,6 +185,64 @@ TEST_F(DurabilityTest, UnknownTaskNameAfterRestartIsDeadLetteredNotLost) {
   ASSERT_EQ(engine.dead_letter_count(), 1u);
   EXPECT_EQ(engine.dead_letters().front().name, "old_name");
   EXPECT_EQ(engine.dead_letters().front().payload, "data");
+}
+
+// A disk that refuses writes, for real: RLIMIT_FSIZE makes the log's
+// write() past 256 KiB fail with EFBIG, as a full disk fails with ENOSPC.
+// In a child process (the limit and the failed engine stay there), which
+// reports on stderr and exits; the parent then recovers what it acked.
+TEST_F(DurabilityTest, ADiskThatRefusesWritesFailsDurableSubmitsLoudlyAndLosesNothingAcked) {
+  // fork() without exec: the child sees this test's directory (no engine
+  // thread exists yet to make the fork unsafe).
+  GTEST_FLAG_SET(death_test_style, "fast");
+  const std::string acked_file = dir + "-acked";
+  auto child = [&] {
+    ::signal(SIGXFSZ, SIG_IGN);  // EFBIG from write(), not a signal
+    const rlimit limit{256 << 10, 256 << 10};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    std::atomic<bool> never{false};
+    Engine engine(config());
+    // Handlers never finish: every acked task must come back after a restart.
+    engine.register_task("job", [&](TaskContext&) {
+      while (!never.load()) std::this_thread::sleep_for(1ms);
+    });
+    engine.start();
+    int acked = 0;
+    SubmitResult refused;
+    for (int i = 0; i < 100'000; ++i) {
+      SubmitResult r = engine.submit("job", std::string(100, 'x'));
+      if (!r || !engine.wait_durable(r)) {
+        refused = engine.submit("job", "after");
+        break;
+      }
+      ++acked;
+    }
+    const EngineStats stats = engine.stats();
+    TaskOptions memory;
+    memory.durability = Durability::memory;
+    const bool memory_ok = static_cast<bool>(engine.submit("job", "m", memory));
+    std::ofstream(acked_file) << acked;
+    std::fprintf(stderr, "acked=%d refused=%s wal_failed=%d memory_ok=%d reason=[%s] failure=[%s]\n", acked,
+                 std::string(to_string(refused.status)).c_str(), stats.wal_failed, memory_ok,
+                 std::string(refused.reason).c_str(), stats.wal_failure.c_str());
+    std::_Exit(0);  // as if the process died: no drain, no clean close
+  };
+  EXPECT_EXIT(child(), ::testing::ExitedWithCode(0),
+              "acked=[1-9][0-9]* refused=durability_failed wal_failed=1 memory_ok=1 "
+              "reason=\\[the write-ahead log has failed.*EngineStats::wal_failure.*\\] "
+              "failure=\\[write-ahead log failed; records after LSN [0-9]+ may not be durable.*"
+              "write .*wal-[0-9]+\\.log: File too large\\]");
+  int acked = 0;
+  std::ifstream(acked_file) >> acked;
+  fs::remove(acked_file);
+  ASSERT_GT(acked, 0);
+  std::atomic<int> runs{0};
+  Engine again(config());
+  again.register_task("job", [&](TaskContext&) { runs.fetch_add(1); });
+  again.start();
+  again.drain();
+  EXPECT_GE(again.recovery_report().tasks_requeued, static_cast<std::uint64_t>(acked));
+  EXPECT_GE(runs.load(), acked) << "every task acknowledged before the disk failed runs after the restart";
 }
 
 TEST_F(DurabilityTest, MemoryOverrideIsNotLoggedAndDurableNeedsALog) {
