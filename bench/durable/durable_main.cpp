@@ -110,7 +110,9 @@ Run run_producers(const Workload& w, const std::function<void(unsigned, std::vec
   return run;
 }
 
-// Every 16th ack is sampled: enough for a p99.9, little memory.
+// Every 16th submission is timed and its ack sampled: enough for a p99.9,
+// little memory, and the clock is read for one submission in 16 only (a
+// clock read per task cost the producer loop ~3% of the CPU).
 constexpr std::uint64_t kSampleEvery = 16;
 
 // --details: each brisk run's log statistics on stderr.
@@ -140,7 +142,7 @@ Run run_brisk(const Workload& w, brisk::FsyncPolicy policy, const std::string& d
       pending.pop_front();
     };
     for (std::uint64_t i = 0; i < n; ++i) {
-      const std::int64_t t = now_ns();
+      const std::int64_t t = i % kSampleEvery == 0 ? now_ns() : 0;
       brisk::SubmitResult r;
       while (!(r = engine.submit(job, payload))) {
         if (r.status != brisk::SubmitStatus::rejected_full) {
@@ -246,7 +248,7 @@ Run run_redis(const Workload& w, const std::string& fsync, const std::string& di
       // A pipeline of up to W commands, then its replies (the acks).
       const std::uint64_t batch = std::min<std::uint64_t>(w.window, n - done);
       for (std::uint64_t i = 0; i < batch; ++i) {
-        sent[i] = now_ns();
+        if ((seq + i) % kSampleEvery == 0) sent[i] = now_ns();
         redisAppendCommand(c, "LPUSH %b %b", key.data(), key.size(), payload.data(), payload.size());
       }
       for (std::uint64_t i = 0; i < batch; ++i, ++seq) {
