@@ -428,7 +428,12 @@ void EngineCore::run_named(TaskRecord& record) {
   const std::int64_t hard_limit = type.options.hard_timeout.count();
   Worker* const self = hard_limit > 0 ? Worker::current() : nullptr;
   const std::int64_t hard_deadline = self != nullptr ? now_ns() + hard_limit : 0;
-  if (self != nullptr) self->begin_attempt(&record, hard_deadline);
+  if (self != nullptr) {
+    // If this attempt hangs, the watchdog replaces the worker and drain()
+    // stops waiting for it: log what it finished before, first.
+    self->flush_completions();
+    self->begin_attempt(&record, hard_deadline);
+  }
   Outcome outcome = Outcome::success();
   try {
     struct SlotRelease {  // frees the type's slot however the handler ends
@@ -457,8 +462,9 @@ void EngineCore::run_named(TaskRecord& record) {
     type.counters.succeeded.fetch_add(1, std::memory_order_relaxed);
     if (record.durable_id != 0) {
       // A worker logs the completions of a batch together, when the batch
-      // ends and before drain() can see it finished; any other thread at once.
-      if (Worker* worker = Worker::current()) {
+      // ends and before drain() can see it finished; any other thread (or
+      // another engine's worker, running this one's drain()) at once.
+      if (Worker* worker = Worker::current(); worker != nullptr && worker->serves(*this)) {
         worker->log_completion(record.durable_id);
       } else {
         log_completions({&record.durable_id, 1});

@@ -60,9 +60,16 @@ DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::
 
 bool DurableLog::fits_in_a_record(std::string_view type_name, std::string_view payload,
                                   std::string_view key) noexcept {
+  // Sized with the widest id, due time and attempt count the task can ever
+  // be logged with (varints grow with the value; a retried task is written
+  // to checkpoints with its attempt and due time): a task that fits now
+  // fits for good.
   wal::TaskImageRef image;
+  image.id = std::numeric_limits<std::uint64_t>::max();
   image.type_name = type_name;
   image.payload = payload;
+  image.run_at_ns = std::numeric_limits<std::int64_t>::min();
+  image.attempt = std::numeric_limits<std::uint32_t>::max();
   image.idempotency_key = key;
   return wal::encoded_size(image) <= wal::kMaxPayloadSize;
 }

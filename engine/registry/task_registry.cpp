@@ -26,6 +26,9 @@ void validate(const std::string& name, const Handler& handler, const TaskTypeOpt
   }
   if (!(o.burst >= 0) || !std::isfinite(o.burst)) fail("burst must be >= 0 and finite");
   if (o.retry.max_attempts == 0) fail("retry.max_attempts must be >= 1");
+  // A dead letter keeps every attempt's failure, and the log's record of it
+  // must stay readable (wal/records.cpp: kMaxFailures).
+  if (o.retry.max_attempts > 65536) fail("retry.max_attempts must be <= 65536");
   if (o.retry.base.count() < 0 || o.retry.cap.count() < 0) fail("retry delays must be >= 0");
   if (o.retry.cap < o.retry.base) fail("retry.cap must be >= retry.base");
   if (o.soft_timeout.count() < 0 || o.hard_timeout.count() < 0) fail("timeouts must be >= 0");

@@ -167,7 +167,8 @@ WalTicket Wal::append_record(const Record& record) {
   }
   end_record(pending_, start);
   const WalTicket ticket{next_lsn_++};
-  const bool lingering_batch_full = start < kLingerBytes && pending_.size() >= kLingerBytes;
+  const std::size_t linger_bytes = std::min(kLingerBytes, options_.max_pending_bytes / 2);
+  const bool lingering_batch_full = start < linger_bytes && pending_.size() >= linger_bytes;
   lock.unlock();
   // The writer sleeps only when nothing is pending (wake it on the first
   // record) or while it lingers for kLingerBytes.
@@ -247,8 +248,10 @@ void Wal::writer_loop() {
         writer_wakeup_.wait(lock, has_work);
       }
       if (may_linger && streaming) {
-        writer_wakeup_.wait_for(lock, kLinger, [this] {
-          return pending_.size() >= kLingerBytes || closing_ || sync_requested_ > synced_lsn_;
+        // Half of max_pending_bytes at most: producers block at the whole.
+        const std::size_t linger_bytes = std::min(kLingerBytes, options_.max_pending_bytes / 2);
+        writer_wakeup_.wait_for(lock, kLinger, [&] {
+          return pending_.size() >= linger_bytes || closing_ || sync_requested_ > synced_lsn_;
         });
       }
       batch_.swap(pending_);

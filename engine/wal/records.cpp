@@ -7,9 +7,12 @@
 namespace brisk::detail::wal {
 namespace {
 
-// A dead-letter record lists at most this many failures: more is damage (a
-// corrupt count must not make the decoder reserve gigabytes).
+// A dead-letter record lists at most this many failures (register_task caps
+// retry.max_attempts there), a completion record at most this many tasks (a
+// worker logs one batch, at most steal_batch): more is damage, and a corrupt
+// count must not make the decoder reserve gigabytes.
 constexpr std::uint32_t kMaxFailures = 1u << 16;
+constexpr std::uint32_t kMaxCompletions = 1u << 16;
 
 Encoder start(std::string& out) {
   Encoder enc(out);
@@ -121,7 +124,9 @@ std::string decode(RecordType type, std::string_view payload, Event* out) {
       const std::uint64_t n = d.varint();
       // Each id takes a byte at least: a larger count is damage (and must
       // not make the decoder reserve gigabytes).
-      if (n == 0 || n > d.remaining()) return "completion record lists " + std::to_string(n) + " tasks";
+      if (n == 0 || n > kMaxCompletions || n > d.remaining()) {
+        return "completion record lists " + std::to_string(n) + " tasks";
+      }
       TaskCompleted c;
       c.ids.reserve(n);
       TaskId previous = 0;

@@ -14,6 +14,9 @@ namespace {
 thread_local Worker* tls_current_worker = nullptr;
 // Polls spent spinning with PAUSE (as a searcher) before yielding polls.
 constexpr unsigned kSpinPolls = 64;
+// Buffered completions are logged between two tasks once the oldest is this
+// old: a slow task later in a batch must not hold the earlier ones back long.
+constexpr std::uint64_t kCompletionDelayNs = 1'000'000;
 }  // namespace
 
 Worker::Worker(EngineCore& core, unsigned index, int cpu)
@@ -211,6 +214,9 @@ void Worker::run_batch(std::size_t n) {
       if (trace_) trace_event(trace::TraceKind::kEnd, clock_ns(end), id);
       start = end;
     }
+    if (!completions_.empty() && ticks.to_ns(ticks.now() - completions_since_) > kCompletionDelayNs) {
+      flush_completions();
+    }
     // Batched to spare the shared counter, but at once when a producer waits.
     if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
       flush_credits();
@@ -225,6 +231,12 @@ void Worker::flush_credits() {
   if (credits_to_return_ == 0) return;
   core_.return_credits(credits_to_return_);
   credits_to_return_ = 0;
+}
+
+void Worker::log_completion(std::uint64_t durable_id) {
+  if (completions_.size() == completions_.capacity()) flush_completions();
+  if (completions_.empty()) completions_since_ = core_.ticks().now();
+  completions_.push_back(durable_id);
 }
 
 void Worker::flush_completions() {

@@ -42,12 +42,14 @@ class Worker {
   // move on. Written only by the worker.
   std::uint64_t cycle() const noexcept { return cycle_.load(std::memory_order_acquire); }
 
+  bool serves(const EngineCore& core) const noexcept { return &core_ == &core; }
+
   // A durable task this worker ran has completed: logged with the others of
-  // the batch as one record when the batch ends (sooner if many pile up).
-  void log_completion(std::uint64_t durable_id) {
-    if (completions_.size() == completions_.capacity()) flush_completions();
-    completions_.push_back(durable_id);
-  }
+  // the batch as one record when the batch ends, or between two tasks once
+  // the oldest has waited kCompletionDelayNs.
+  void log_completion(std::uint64_t durable_id);
+  // Logs the buffered completions now (before an attempt that may hang).
+  void flush_completions();
 
   // ---- hard time limits (the watchdog's view of this worker) ----
 
@@ -122,13 +124,13 @@ class Worker {
   std::vector<Job> batch_;  // stolen jobs, sized once to steal_batch
   std::int64_t credits_to_return_ = 0;  // of finished producer jobs, batched
   std::vector<std::uint64_t> completions_;  // durable ids finished this batch; capacity steal_batch
+  std::uint64_t completions_since_ = 0;     // tick stamp of the oldest buffered completion
   const bool record_latency_;
   std::uint64_t trace_seq_ = 0;         // ids for traced jobs: index << 48 | seq
   std::unique_ptr<trace::TraceBuffer> trace_;
   metrics::LatencyHistogram queue_wait_;
   metrics::LatencyHistogram run_time_;
   void flush_credits();
-  void flush_completions();
 
   alignas(kCacheLine) std::atomic<std::uint64_t> cycle_{0};
   std::atomic<std::int64_t> attempt_deadline_ns_{0};  // 0: no attempt with a hard limit running

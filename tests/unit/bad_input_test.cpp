@@ -274,6 +274,17 @@ TEST(BadInputTaskType, DelaysSoLongTheDeadlineWouldOverflowAreRefused) {
   EXPECT_EQ(engine.stats().pending_timers, 1u) << "the retry waits on the timer, a century out";
 }
 
+TEST(BadInputTaskType, MoreAttemptsThanADeadLetterRecordCanList) {
+  Engine engine(small_config());
+  TaskTypeOptions o;
+  o.retry.max_attempts = 65537;
+  EXPECT_THAT(register_error(engine, "x", [](TaskContext&) {}, o),
+              HasSubstr("task type 'x': retry.max_attempts must be <= 65536"));
+  expect_unregistered(engine, "x");
+  o.retry.max_attempts = 65536;
+  EXPECT_NO_THROW(engine.register_task("y", [](TaskContext&) {}, o));
+}
+
 TEST(BadInputTaskType, NegativeTimeouts) {
   Engine engine(small_config());
   TaskTypeOptions o;
@@ -755,6 +766,22 @@ TEST_F(BadInputWal, OversizedDurableRecordIsInvalidAndTheLogGoesOn) {
   o = {};
   o.durability = Durability::memory;
   EXPECT_TRUE(engine.submit("t", std::string(detail::wal::kMaxPayloadSize, 'x'), o));
+  // A payload that would fit only while the task's id, due time and attempt
+  // count are small (they are varints) is refused up front too: logged with
+  // a real id, or later with a retry's attempt and due time, it would not fit.
+  std::string edge(detail::wal::kMaxPayloadSize, 'x');
+  detail::wal::TaskImageRef smallest;
+  smallest.type_name = "t";
+  smallest.payload = edge;
+  while (detail::wal::encoded_size(smallest) > detail::wal::kMaxPayloadSize) {
+    edge.pop_back();
+    smallest.payload = edge;
+  }
+  const SubmitResult at_edge = engine.submit("t", edge);
+  EXPECT_EQ(at_edge.status, SubmitStatus::invalid);
+  EXPECT_THAT(std::string(at_edge.reason), HasSubstr("64 MiB record limit"));
+  EXPECT_EQ(engine.stats().durability_failures, 0u);
+  EXPECT_FALSE(engine.stats().wal_failed);
   engine.drain();
 }
 

@@ -145,13 +145,15 @@ TEST(WalFormat, CompletionsOfABatchRoundTripInAnyOrder) {
 
 TEST(WalFormat, CompletionCountsThatCannotFitAreRejected) {
   wal::Event e;
-  for (const std::uint64_t count : {0ull, 3ull, 1ull << 40}) {
+  for (const std::uint64_t count : {0ull, 3ull, (1ull << 16) + 1, 1ull << 40}) {
     std::string payload;
     wal::Encoder enc(payload);
     enc.u8(wal::kPayloadVersion);
     enc.varint(count);
-    enc.varint(2);
-    enc.varint(2);  // two ids' bytes: a count of 3 or more cannot be right
+    // Bytes for 2^16 + 2 one-byte ids: a count of 0, or over 2^16, or over
+    // what the bytes can hold (3 below) cannot be right.
+    const std::size_t ids = count == 3 ? 2 : (1u << 16) + 2;
+    for (std::size_t i = 0; i < ids; ++i) enc.varint(2);
     EXPECT_EQ(wal::decode(wal::RecordType::task_completed, payload, &e),
               "completion record lists " + std::to_string(count) + " tasks");
   }
@@ -165,7 +167,7 @@ TEST(WalFormat, HugeFailureCountIsRejectedWithoutAllocating) {
   enc.varint(1);
   enc.varint(0xffffffffu);
   wal::Event e;
-  EXPECT_NE(wal::decode(wal::RecordType::task_dead_lettered, payload, &e), "");
+  EXPECT_EQ(wal::decode(wal::RecordType::task_dead_lettered, payload, &e), "dead letter lists 4294967295 failures");
 }
 
 TEST(WalFormat, RecordLayoutMatchesTheDocumentedBytes) {
