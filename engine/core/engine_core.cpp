@@ -564,7 +564,13 @@ void EngineCore::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
 
 void EngineCore::retire(TaskRecord& record) {
   const bool credit = record.holds_credit;
-  tasks_.release(&record);
+  // On this engine's worker the record joins the batch's chain, given back
+  // in one push when the batch ends; anywhere else, at once.
+  if (Worker* worker = Worker::current(); worker != nullptr && worker->serves(*this)) {
+    tasks_.defer_release(&record, worker->finished_records());
+  } else {
+    tasks_.release(&record);
+  }
   if (credit) return_credits(1);
 }
 

@@ -100,6 +100,8 @@ class EngineCore {
   void return_credits(std::int64_t n);
   // Durable tasks that finished, batched by the worker: one log record.
   void log_completions(std::span<const std::uint64_t> durable_ids);
+  // Records of finished tasks, batched by the worker: one push.
+  void return_records(TaskTable::ReleaseChain& chain) noexcept { tasks_.release_chain(chain); }
 
  private:
   enum class Phase : std::uint8_t { created, running, stopped };

@@ -65,7 +65,7 @@ TaskRecord* TaskTable::acquire() {
   return record;
 }
 
-void TaskTable::release(TaskRecord* record) noexcept {
+void TaskTable::reset(TaskRecord* record) noexcept {
   record->payload.clear();
   record->failures.clear();
   record->attempt = 0;
@@ -77,18 +77,41 @@ void TaskTable::release(TaskRecord* record) noexcept {
   record->abandoned.store(false, std::memory_order_relaxed);
   record->state_word.store(state_word(generation_of(*record), TaskState::free),
                           std::memory_order_relaxed);
-  in_use_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void TaskTable::push(TaskRecord* first, TaskRecord* last, std::uint32_t count) noexcept {
+  in_use_.fetch_sub(count, std::memory_order_relaxed);  // a gauge: no ordering needed
   std::uint64_t head = free_head_.load(std::memory_order_relaxed);
   for (;;) {
-    record->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
-    const std::uint64_t tagged = ((head >> 32) + 1) << 32 | (record->index + 1);
-    // release: the record's reset fields and next_free are visible to the
-    // thread that pops it (acquire in acquire()).
+    last->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
+    const std::uint64_t tagged = ((head >> 32) + 1) << 32 | (first->index + 1);
+    // release: the records' reset fields and next_free links are visible to
+    // the thread that pops them (acquire in acquire()).
     if (free_head_.compare_exchange_weak(head, tagged, std::memory_order_release,
                                          std::memory_order_relaxed)) {
       return;
     }
   }
+}
+
+void TaskTable::release(TaskRecord* record) noexcept {
+  reset(record);
+  push(record, record, 1);
+}
+
+void TaskTable::defer_release(TaskRecord* record, ReleaseChain& chain) noexcept {
+  reset(record);
+  // relaxed: the chain is this thread's until push() publishes it (release).
+  record->next_free.store(chain.first_ != nullptr ? chain.first_->index + 1 : 0, std::memory_order_relaxed);
+  if (chain.first_ == nullptr) chain.last_ = record;
+  chain.first_ = record;
+  ++chain.size_;
+}
+
+void TaskTable::release_chain(ReleaseChain& chain) noexcept {
+  if (chain.first_ == nullptr) return;
+  push(chain.first_, chain.last_, chain.size_);
+  chain = ReleaseChain{};
 }
 
 TaskRecord* TaskTable::find(TaskId id) const noexcept {

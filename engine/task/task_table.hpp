@@ -2,7 +2,10 @@
 //
 // Records are allocated in chunks on first use and recycled through a
 // lock-free Treiber stack (tagged head against ABA), so steady-state submit
-// and completion allocate nothing and take no lock. A TaskId is
+// and completion allocate nothing and take no lock. Producers pop one record
+// at a time; a worker gives back the records of a batch as one chain (one
+// CAS): the head's cache line then moves between cores once per batch, not
+// once per task. A TaskId is
 // generation << 32 | index: find() rejects ids of records since reused.
 // The bound (EngineConfig::max_named_tasks) caps memory for named tasks that
 // are queued, running, delayed or waiting for a retry.
@@ -30,6 +33,23 @@ class TaskTable {
   TaskRecord* acquire();
   // Returns a record to the pool; clears payload and history.
   void release(TaskRecord* record) noexcept;
+
+  // Records one thread releases, held back to be returned together.
+  class ReleaseChain {
+   public:
+    bool empty() const noexcept { return first_ == nullptr; }
+
+   private:
+    friend class TaskTable;
+    TaskRecord* first_ = nullptr;
+    TaskRecord* last_ = nullptr;
+    std::uint32_t size_ = 0;
+  };
+  // Clears `record` (as release() does) and adds it to `chain`; it is not
+  // handed out again until release_chain(). Single-threaded per chain.
+  void defer_release(TaskRecord* record, ReleaseChain& chain) noexcept;
+  // Returns every record of `chain` to the pool at once; leaves it empty.
+  void release_chain(ReleaseChain& chain) noexcept;
   // The record id names, or nullptr if it was never handed out. The record
   // may belong to a newer task: callers CAS with id's generation (transition()).
   TaskRecord* find(TaskId id) const noexcept;
@@ -49,6 +69,9 @@ class TaskTable {
     return &chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
   }
   TaskRecord* chunk_for(std::uint32_t index);
+  static void reset(TaskRecord* record) noexcept;  // what release() clears
+  // Pushes first..last (already linked through next_free) onto the stack.
+  void push(TaskRecord* first, TaskRecord* last, std::uint32_t count) noexcept;
 
   const std::uint32_t capacity_;
   std::unique_ptr<std::atomic<TaskRecord*>[]> chunks_;

@@ -223,6 +223,7 @@ void Worker::run_batch(std::size_t n) {
     }
   }
   flush_completions();
+  core_.return_records(finished_records_);
   // release: everything the jobs did happens-before a drain() that sees it.
   cycle_.store(cycle_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }

@@ -15,6 +15,7 @@
 
 #include "brisk/detail/job.hpp"
 #include "metrics/latency_histogram.hpp"
+#include "task/task_table.hpp"
 #include "platform/cache_line.hpp"
 #include "trace/trace_buffer.hpp"
 
@@ -43,6 +44,10 @@ class Worker {
   std::uint64_t cycle() const noexcept { return cycle_.load(std::memory_order_acquire); }
 
   bool serves(const EngineCore& core) const noexcept { return &core_ == &core; }
+
+  // Records of tasks this worker finished, returned to the table as one
+  // chain when the batch ends (TaskTable::release_chain).
+  TaskTable::ReleaseChain& finished_records() noexcept { return finished_records_; }
 
   // A durable task this worker ran has completed: logged with the others of
   // the batch as one record when the batch ends, or between two tasks once
@@ -125,6 +130,7 @@ class Worker {
   std::int64_t credits_to_return_ = 0;  // of finished producer jobs, batched
   std::vector<std::uint64_t> completions_;  // durable ids finished this batch; capacity steal_batch
   std::uint64_t completions_since_ = 0;     // tick stamp of the oldest buffered completion
+  TaskTable::ReleaseChain finished_records_;
   const bool record_latency_;
   std::uint64_t trace_seq_ = 0;         // ids for traced jobs: index << 48 | seq
   std::unique_ptr<trace::TraceBuffer> trace_;
