@@ -281,7 +281,15 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     return refuse(SubmitStatus::invalid, "payload larger than EngineConfig::max_payload_bytes");
   }
   if (options.delay.count() < 0) return refuse(SubmitStatus::invalid, "negative delay");
-  const std::int64_t submit_ns = now_ns();
+  const bool durable = options.durability == Durability::durable ||
+                       (options.durability == Durability::engine_default && wal_ &&
+                        config_.durability.durable_by_default);
+  // The clock is read only when something needs the time: a due time, a
+  // key's retention, the log. An immediate memory task skips it (a
+  // clock_gettime is ~9% of such a submit).
+  const bool needs_time =
+      options.run_at_ns || options.delay.count() != 0 || !options.idempotency_key.empty() || durable;
+  const std::int64_t submit_ns = needs_time ? now_ns() : 0;
   // now + delay must fit in int64: a signed overflow is undefined behaviour
   // and in practice wraps to the past, so the task would run at once.
   // Refused rather than saturated: a silently changed deadline is no answer.
@@ -293,9 +301,6 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   if (options.idempotency_key.size() > 1024) {
     return refuse(SubmitStatus::invalid, "idempotency key longer than 1024 bytes");
   }
-  const bool durable = options.durability == Durability::durable ||
-                       (options.durability == Durability::engine_default && wal_ &&
-                        config_.durability.durable_by_default);
   if (durable && !wal_) {
     return refuse(SubmitStatus::invalid, "a durable submission needs EngineConfig::durability.wal_dir");
   }

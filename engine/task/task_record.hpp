@@ -75,7 +75,7 @@ struct TaskRecord : TimerNode {
   bool holds_credit = false;           // submitted through a Producer
   bool holds_gate_slot = false;        // handed a ConcurrencyGate slot while parked
   std::uint64_t durable_id = 0;        // WAL id; 0: not durable
-  std::int64_t submit_ns = 0;
+  std::int64_t submit_ns = 0;            // accepted at (engine clock); 0 if nothing needed the time
   std::string payload;
   FailureLog failures;                 // empty unless an attempt failed
   // Set by cancel() of a running task or its hard time limit: the handler
