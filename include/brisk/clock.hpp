@@ -2,6 +2,8 @@
 // and timeouts run on a manual clock instead of sleeping.
 #pragma once
 
+#include <time.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -13,15 +15,26 @@ class Clock {
   virtual ~Clock() = default;
   // Monotonic nanoseconds since an arbitrary epoch. Thread-safe.
   virtual std::int64_t now_ns() const noexcept = 0;
+  // The same clock, possibly a few milliseconds behind now_ns() and cheaper
+  // to read: for stamps that need no precision (when an idempotency key or a
+  // durable task was accepted). Never ahead of now_ns().
+  virtual std::int64_t now_coarse_ns() const noexcept { return now_ns(); }
 };
 
-// std::chrono::steady_clock (CLOCK_MONOTONIC through the vDSO: ~20 ns).
+// std::chrono::steady_clock (CLOCK_MONOTONIC through the vDSO: ~20 ns);
+// coarse: CLOCK_MONOTONIC_COARSE, the same clock as of the last tick (a few
+// ms at most; a few ns to read).
 class SteadyClock final : public Clock {
  public:
   std::int64_t now_ns() const noexcept override {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
+  }
+  std::int64_t now_coarse_ns() const noexcept override {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
   }
   static SteadyClock& instance() noexcept {
     static SteadyClock clock;

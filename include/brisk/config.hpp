@@ -67,7 +67,9 @@ struct EngineConfig {
   // Largest named-task payload accepted; larger ones are refused as invalid.
   std::size_t max_payload_bytes = 1u << 20;
   // A second submission with an idempotency key accepted less than this
-  // long ago is answered `duplicate` and does not run.
+  // long ago is answered `duplicate` and does not run. (Acceptance is
+  // stamped with the clock's coarse reading: the window may close a few
+  // milliseconds early.)
   std::chrono::nanoseconds idempotency_retention = std::chrono::hours(24);
   // Keys remembered at most; beyond it keyed submissions are refused
   // (rejected_full) rather than forgetting a key early.
