@@ -6,9 +6,12 @@
 // amortised per insert and no sweeper thread. Sharded by key hash, each
 // shard under its own mutex: keyed submissions are the durable, named path,
 // never the post() hot path. The WAL restores the index after a restart.
+// max_keys bounds the keys held in all shards together, exactly: one
+// counter beside the shards (a new key reserves a place in it first).
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -24,7 +27,7 @@ namespace brisk::detail {
 class IdempotencyIndex {
  public:
   IdempotencyIndex(std::int64_t retention_ns, std::size_t max_keys)
-      : retention_ns_(retention_ns), max_keys_per_shard_(max_keys / kShards + 1) {}
+      : retention_ns_(retention_ns), max_keys_(max_keys) {}
 
   enum class Claim { claimed, duplicate, full };
   struct ClaimResult {
@@ -55,9 +58,15 @@ class IdempotencyIndex {
     return shards_[std::hash<std::string_view>{}(key) % kShards];
   }
   void expire_locked(Shard& shard, std::int64_t now_ns);
+  // Takes a place for a new key; false when max_keys are held.
+  bool reserve() noexcept;
+  void erase_locked(Shard& shard, std::unordered_map<std::string, Entry>::iterator it);
 
   const std::int64_t retention_ns_;
-  const std::size_t max_keys_per_shard_;
+  const std::size_t max_keys_;
+  // Keys held in all shards. relaxed: a count, read and changed only by
+  // atomic RMWs; the keys themselves are guarded by their shard's mutex.
+  std::atomic<std::size_t> held_{0};
   std::array<Shard, kShards> shards_;
 };
 

@@ -448,34 +448,56 @@ TEST(BadInputSubmit, MaxNamedTasksInFlight) {
 }
 
 TEST(BadInputSubmit, MaxIdempotencyKeysRemembered) {
-  // The index is split in 16 shards of max_idempotency_keys / 16 + 1 keys
-  // each, so with a limit of 1 at most 16 keys fit: 17 distinct keys must
-  // meet a full shard.
+  // The bound is exact across the index's shards: three keys fit, the
+  // fourth is refused, whichever shards they hash to.
   EngineConfig c = small_config();
-  c.max_idempotency_keys = 1;
+  c.max_idempotency_keys = 3;
   Engine engine(c);
   engine.register_task("t", [](TaskContext&) {});
   engine.start();
-  std::vector<std::string> accepted;
-  int refused = 0;
-  for (int i = 0; i < 17; ++i) {
+  for (int i = 0; i < 3; ++i) {
+    TaskOptions o;
+    o.idempotency_key = "key-" + std::to_string(i);
+    EXPECT_TRUE(engine.submit("t", "", o)) << o.idempotency_key;
+  }
+  for (int i = 3; i < 40; ++i) {
     TaskOptions o;
     o.idempotency_key = "key-" + std::to_string(i);
     const SubmitResult r = engine.submit("t", "", o);
-    if (r) {
-      accepted.push_back(o.idempotency_key);
-      continue;
-    }
-    ++refused;
-    EXPECT_EQ(r.status, SubmitStatus::rejected_full);
+    EXPECT_EQ(r.status, SubmitStatus::rejected_full) << o.idempotency_key;
     EXPECT_THAT(std::string(r.reason), HasSubstr("max_idempotency_keys keys remembered"));
   }
-  EXPECT_GE(refused, 1);
-  EXPECT_EQ(engine.stats().rejected_full, static_cast<std::uint64_t>(refused));
-  for (const std::string& key : accepted) {
+  EXPECT_EQ(engine.stats().rejected_full, 37u);
+  for (int i = 0; i < 3; ++i) {
     TaskOptions o;
-    o.idempotency_key = key;
-    EXPECT_EQ(engine.submit("t", "", o).status, SubmitStatus::duplicate) << "no key is forgotten early: " << key;
+    o.idempotency_key = "key-" + std::to_string(i);
+    EXPECT_EQ(engine.submit("t", "", o).status, SubmitStatus::duplicate) << "no key is forgotten early: " << i;
+  }
+  engine.drain();
+}
+
+TEST(BadInputSubmit, ExpiredKeysInOtherShardsMakeRoomForANewOne) {
+  ManualClock clock;
+  EngineConfig c = small_config();
+  c.clock = &clock;
+  c.max_idempotency_keys = 8;
+  c.idempotency_retention = 1s;
+  Engine engine(c);
+  engine.register_task("t", [](TaskContext&) {});
+  engine.start();
+  for (int i = 0; i < 8; ++i) {
+    TaskOptions o;
+    o.idempotency_key = "old-" + std::to_string(i);
+    ASSERT_TRUE(engine.submit("t", "", o));
+  }
+  TaskOptions fresh;
+  fresh.idempotency_key = "fresh-0";
+  EXPECT_EQ(engine.submit("t", "", fresh).status, SubmitStatus::rejected_full);
+  clock.advance(2s);
+  // Every old key has expired; most sit in shards this key does not touch.
+  for (int i = 0; i < 8; ++i) {
+    fresh.idempotency_key = "fresh-" + std::to_string(i);
+    EXPECT_TRUE(engine.submit("t", "", fresh)) << fresh.idempotency_key;
   }
   engine.drain();
 }
