@@ -447,6 +447,13 @@ TEST(BadInputSubmit, MaxNamedTasksInFlight) {
   EXPECT_EQ(engine.stats().rejected_full, 1u);
 }
 
+// Submits a task of type "t" with the idempotency key prefix + i.
+SubmitResult submit_keyed(Engine& engine, const std::string& prefix, int i) {
+  TaskOptions o;
+  o.idempotency_key = prefix + std::to_string(i);
+  return engine.submit("t", "", o);
+}
+
 TEST(BadInputSubmit, MaxIdempotencyKeysRemembered) {
   // The bound is exact across the index's shards: three keys fit, the
   // fourth is refused, whichever shards they hash to.
@@ -455,23 +462,15 @@ TEST(BadInputSubmit, MaxIdempotencyKeysRemembered) {
   Engine engine(c);
   engine.register_task("t", [](TaskContext&) {});
   engine.start();
-  for (int i = 0; i < 3; ++i) {
-    TaskOptions o;
-    o.idempotency_key = "key-" + std::to_string(i);
-    EXPECT_TRUE(engine.submit("t", "", o)) << o.idempotency_key;
-  }
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(submit_keyed(engine, "key-", i)) << i;
   for (int i = 3; i < 40; ++i) {
-    TaskOptions o;
-    o.idempotency_key = "key-" + std::to_string(i);
-    const SubmitResult r = engine.submit("t", "", o);
-    EXPECT_EQ(r.status, SubmitStatus::rejected_full) << o.idempotency_key;
+    const SubmitResult r = submit_keyed(engine, "key-", i);
+    EXPECT_EQ(r.status, SubmitStatus::rejected_full) << i;
     EXPECT_THAT(std::string(r.reason), HasSubstr("max_idempotency_keys keys remembered"));
   }
   EXPECT_EQ(engine.stats().rejected_full, 37u);
   for (int i = 0; i < 3; ++i) {
-    TaskOptions o;
-    o.idempotency_key = "key-" + std::to_string(i);
-    EXPECT_EQ(engine.submit("t", "", o).status, SubmitStatus::duplicate) << "no key is forgotten early: " << i;
+    EXPECT_EQ(submit_keyed(engine, "key-", i).status, SubmitStatus::duplicate) << "no key is forgotten early: " << i;
   }
   engine.drain();
 }
@@ -485,20 +484,11 @@ TEST(BadInputSubmit, ExpiredKeysInOtherShardsMakeRoomForANewOne) {
   Engine engine(c);
   engine.register_task("t", [](TaskContext&) {});
   engine.start();
-  for (int i = 0; i < 8; ++i) {
-    TaskOptions o;
-    o.idempotency_key = "old-" + std::to_string(i);
-    ASSERT_TRUE(engine.submit("t", "", o));
-  }
-  TaskOptions fresh;
-  fresh.idempotency_key = "fresh-0";
-  EXPECT_EQ(engine.submit("t", "", fresh).status, SubmitStatus::rejected_full);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(submit_keyed(engine, "old-", i));
+  EXPECT_EQ(submit_keyed(engine, "fresh-", 0).status, SubmitStatus::rejected_full);
   clock.advance(2s);
-  // Every old key has expired; most sit in shards this key does not touch.
-  for (int i = 0; i < 8; ++i) {
-    fresh.idempotency_key = "fresh-" + std::to_string(i);
-    EXPECT_TRUE(engine.submit("t", "", fresh)) << fresh.idempotency_key;
-  }
+  // Every old key has expired; most sit in shards a new key does not touch.
+  for (int i = 0; i < 8; ++i) EXPECT_TRUE(submit_keyed(engine, "fresh-", i)) << i;
   engine.drain();
 }
 
