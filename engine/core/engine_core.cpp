@@ -190,8 +190,13 @@ void EngineCore::start() {
   phase_ = Phase::running;
 }
 
+Worker* EngineCore::own_worker() const noexcept {
+  Worker* w = Worker::current();
+  return w != nullptr && w->serves(*this) ? w : nullptr;
+}
+
 std::size_t EngineCore::home_shard() const noexcept {
-  if (Worker* w = Worker::current(); w != nullptr && w->index() < shards_.size()) return w->index();
+  if (Worker* w = own_worker(); w != nullptr && w->index() < shards_.size()) return w->index();
   return tls_thread_hint % shards_.size();
 }
 
@@ -433,7 +438,7 @@ void EngineCore::run_named(TaskRecord& record) {
   ++record.attempt;
   RunningTask context(record, type, *clock_);
   const std::int64_t hard_limit = type.options.hard_timeout.count();
-  Worker* const self = hard_limit > 0 ? Worker::current() : nullptr;
+  Worker* const self = hard_limit > 0 ? own_worker() : nullptr;
   const std::int64_t hard_deadline = self != nullptr ? now_ns() + hard_limit : 0;
   if (self != nullptr) {
     // If this attempt hangs, the watchdog replaces the worker and drain()
@@ -471,7 +476,7 @@ void EngineCore::run_named(TaskRecord& record) {
       // A worker logs the completions of a batch together, when the batch
       // ends and before drain() can see it finished; any other thread (or
       // another engine's worker, running this one's drain()) at once.
-      if (Worker* worker = Worker::current(); worker != nullptr && worker->serves(*this)) {
+      if (Worker* worker = own_worker()) {
         worker->log_completion(record.durable_id);
       } else {
         log_completions({&record.durable_id, 1});
@@ -573,7 +578,7 @@ void EngineCore::retire(TaskRecord& record) {
   const bool credit = record.holds_credit;
   // On this engine's worker the record joins the batch's chain, given back
   // in one push when the batch ends; anywhere else, at once.
-  if (Worker* worker = Worker::current(); worker != nullptr && worker->serves(*this)) {
+  if (Worker* worker = own_worker()) {
     tasks_.defer_release(&record, worker->finished_records());
   } else {
     tasks_.release(&record);

@@ -107,6 +107,9 @@ class EngineCore {
   enum class Phase : std::uint8_t { created, running, stopped };
 
   std::size_t home_shard() const noexcept;
+  // The worker running on the calling thread if it is one of this engine's
+  // (a task of another engine may call into this one), else nullptr.
+  Worker* own_worker() const noexcept;
   bool push_job(Job& job, Priority priority);
   SubmitStatus enqueue_named(TaskRecord& record);
   // A named task reached its final outcome: give back its credit and record.

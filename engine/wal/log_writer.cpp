@@ -63,7 +63,11 @@ bool Wal::Watermark::wait_for(std::uint64_t lsn) const noexcept {
 
 // ---- open / close ----
 
-Wal::Wal(WalOptions options, WalEnv& env) : options_(std::move(options)), env_(env) {}
+Wal::Wal(WalOptions options, WalEnv& env)
+    : options_(std::move(options)),
+      env_(env),
+      // Half of max_pending_bytes at most: producers block at the whole.
+      linger_bytes_(std::min(kLingerBytes, options_.max_pending_bytes / 2)) {}
 
 Wal::~Wal() { close(); }
 
@@ -167,8 +171,7 @@ WalTicket Wal::append_record(const Record& record) {
   }
   end_record(pending_, start);
   const WalTicket ticket{next_lsn_++};
-  const std::size_t linger_bytes = std::min(kLingerBytes, options_.max_pending_bytes / 2);
-  const bool lingering_batch_full = start < linger_bytes && pending_.size() >= linger_bytes;
+  const bool lingering_batch_full = start < linger_bytes_ && pending_.size() >= linger_bytes_;
   lock.unlock();
   // The writer sleeps only when nothing is pending (wake it on the first
   // record) or while it lingers for kLingerBytes.
@@ -248,10 +251,8 @@ void Wal::writer_loop() {
         writer_wakeup_.wait(lock, has_work);
       }
       if (may_linger && streaming) {
-        // Half of max_pending_bytes at most: producers block at the whole.
-        const std::size_t linger_bytes = std::min(kLingerBytes, options_.max_pending_bytes / 2);
-        writer_wakeup_.wait_for(lock, kLinger, [&] {
-          return pending_.size() >= linger_bytes || closing_ || sync_requested_ > synced_lsn_;
+        writer_wakeup_.wait_for(lock, kLinger, [this] {
+          return pending_.size() >= linger_bytes_ || closing_ || sync_requested_ > synced_lsn_;
         });
       }
       batch_.swap(pending_);

@@ -174,6 +174,7 @@ class Wal {
 
   const WalOptions options_;
   WalEnv& env_;
+  const std::size_t linger_bytes_;  // the writer lingers for this much (see kLingerBytes)
 
   // Shared with producers, under mutex_.
   mutable std::mutex mutex_;
