@@ -54,6 +54,7 @@ struct Workload {
   unsigned producers = 1;
   std::size_t payload_bytes = 64;
   std::size_t window = 0;  // unacknowledged submissions per producer
+  unsigned workers = 2;    // brisk's worker threads
 };
 
 // One repetition of one system: throughput and ack latency.
@@ -121,7 +122,7 @@ bool details = false;
 Run run_brisk(const Workload& w, brisk::FsyncPolicy policy, const std::string& disk_dir) {
   TempDir dir(disk_dir);
   brisk::EngineConfig config;
-  config.workers = 2;
+  config.workers = w.workers;
   config.durability.wal_dir = dir.path();
   config.durability.fsync = policy;
   config.durability.fsync_interval = 100ms;
@@ -296,6 +297,7 @@ int main(int argc, char** argv) {
   app.add_option("--tasks", w.tasks, "tasks per repetition")->check(CLI::Range(1ull, 1ull << 40));
   app.add_option("--producers", w.producers)->check(CLI::Range(1u, 64u));
   app.add_option("--payload", w.payload_bytes, "payload bytes")->check(CLI::Range(1ull, 1ull << 20));
+  app.add_option("--workers", w.workers, "brisk's worker threads")->check(CLI::Range(1u, 64u));
   app.add_option("--window", w.window, "unacknowledged submissions per producer")->check(CLI::Range(1ull, 1ull << 20));
   app.add_option("--reps", reps)->check(CLI::Range(1, 100));
   app.add_option("--disk-dir", disk_dir, "where the logs go (the disk being measured)");

@@ -61,7 +61,7 @@ TaskRecord* TaskTable::acquire() {
   if (generation == 0) generation = 1;  // ids are never 0
   // relaxed: the record is ours alone until a later release publishes it.
   record->state_word.store(state_word(generation, TaskState::free), std::memory_order_relaxed);
-  in_use_.fetch_add(1, std::memory_order_relaxed);  // a gauge: no ordering needed
+  acquired_.fetch_add(1, std::memory_order_relaxed);  // a gauge: no ordering needed
   return record;
 }
 
@@ -80,7 +80,7 @@ void TaskTable::reset(TaskRecord* record) noexcept {
 }
 
 void TaskTable::push(TaskRecord* first, TaskRecord* last, std::uint32_t count) noexcept {
-  in_use_.fetch_sub(count, std::memory_order_relaxed);  // a gauge: no ordering needed
+  released_.fetch_add(count, std::memory_order_relaxed);  // a gauge: no ordering needed
   std::uint64_t head = free_head_.load(std::memory_order_relaxed);
   for (;;) {
     last->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);

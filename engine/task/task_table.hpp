@@ -55,8 +55,9 @@ class TaskTable {
   TaskRecord* find(TaskId id) const noexcept;
 
   std::uint32_t capacity() const noexcept { return capacity_; }
+  // A gauge (the two counters are read at slightly different moments).
   std::uint32_t in_use() const noexcept {
-    return in_use_.load(std::memory_order_relaxed);
+    return acquired_.load(std::memory_order_relaxed) - released_.load(std::memory_order_relaxed);
   }
 
  private:
@@ -79,7 +80,11 @@ class TaskTable {
   // Free-list head: tag << 32 | (index + 1); 0 in the low half = empty.
   alignas(kCacheLine) std::atomic<std::uint64_t> free_head_{0};
   alignas(kCacheLine) std::atomic<std::uint32_t> never_used_{0};  // first index never handed out
-  alignas(kCacheLine) std::atomic<std::uint32_t> in_use_{0};
+  // Counted apart (producers acquire, workers release), so that keeping
+  // the gauge does not move a cache line between the two for every task.
+  // relaxed: statistics; they wrap, and their difference does not.
+  alignas(kCacheLine) std::atomic<std::uint32_t> acquired_{0};
+  alignas(kCacheLine) std::atomic<std::uint32_t> released_{0};
 };
 
 }  // namespace brisk::detail
