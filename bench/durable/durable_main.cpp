@@ -13,7 +13,10 @@
 //          and appendfsync `always` or `everysec`; a reply is the ack (with
 //          `always`, Redis fsyncs the AOF before it replies).
 // Repetitions are interleaved across systems; tables give medians [min-max]
-// and brisk's ratio to each Redis mode.
+// and brisk's ratio to each Redis mode. Before each repetition the program
+// measures a cache-line round trip between the two CPUs: on a VM the host may
+// move the vCPUs (hyperthreads of one core: ~50 ns; two cores: ~350 ns here),
+// and brisk, whose threads hand tasks across cores, follows it.
 //
 //   brisk_durable                      full run (docs/perf.md)
 //   brisk_durable --short              CI: tiny sizes, checks it runs
@@ -41,6 +44,7 @@
 #include <vector>
 
 #include "brisk/brisk.hpp"
+#include "ping_pong.hpp"
 
 namespace {
 
@@ -274,6 +278,7 @@ struct System {
   std::function<Run(const Workload&)> run;
   std::vector<double> throughput;
   std::vector<std::int64_t> ack_ns;  // every repetition's samples
+  std::vector<double> round_trip_ns;  // the core-to-core round trip before each repetition
 };
 
 double median(std::vector<double> v) {
@@ -313,11 +318,17 @@ int main(int argc, char** argv) {
   }
 
   std::vector<System> systems;
-  systems.push_back({"brisk always", [&](const Workload& x) { return run_brisk(x, brisk::FsyncPolicy::always, disk_dir); }, {}, {}});
-  systems.push_back({"brisk interval 100ms", [&](const Workload& x) { return run_brisk(x, brisk::FsyncPolicy::interval, disk_dir); }, {}, {}});
+  auto add = [&systems](std::string name, std::function<Run(const Workload&)> run) {
+    System s;
+    s.name = std::move(name);
+    s.run = std::move(run);
+    systems.push_back(std::move(s));
+  };
+  add("brisk always", [&](const Workload& x) { return run_brisk(x, brisk::FsyncPolicy::always, disk_dir); });
+  add("brisk interval 100ms", [&](const Workload& x) { return run_brisk(x, brisk::FsyncPolicy::interval, disk_dir); });
   if (!brisk_only) {
-    systems.push_back({"redis always", [&](const Workload& x) { return run_redis(x, "always", disk_dir, port); }, {}, {}});
-    systems.push_back({"redis everysec", [&](const Workload& x) { return run_redis(x, "everysec", disk_dir, port); }, {}, {}});
+    add("redis always", [&](const Workload& x) { return run_redis(x, "always", disk_dir, port); });
+    add("redis everysec", [&](const Workload& x) { return run_redis(x, "everysec", disk_dir, port); });
   }
 
   std::printf("brisk_durable: %llu tasks, %u producers, %zu-byte payloads, window %zu, %d repetitions, logs in %s\n",
@@ -326,7 +337,9 @@ int main(int argc, char** argv) {
   try {
     for (int rep = 1; rep <= reps; ++rep) {
       for (System& s : systems) {
-        std::fprintf(stderr, "[%d/%d] %s\n", rep, reps, s.name.c_str());
+        const double round_trip = bench_common::cache_line_ping_pong(20'000, 3).round_trip_ns;
+        s.round_trip_ns.push_back(round_trip);
+        std::fprintf(stderr, "[%d/%d] %s (core round trip %.0f ns)\n", rep, reps, s.name.c_str(), round_trip);
         Run r = s.run(w);
         s.throughput.push_back(r.tasks_per_s);
         s.ack_ns.insert(s.ack_ns.end(), r.ack_ns.begin(), r.ack_ns.end());
@@ -342,18 +355,22 @@ int main(int argc, char** argv) {
   json["producers"] = w.producers;
   json["payload_bytes"] = w.payload_bytes;
   json["window"] = w.window;
-  std::printf("\n| system | k tasks/s acked durable, median [min-max] | ack p50 us | ack p99 us | ack p99.9 us |\n");
-  std::printf("|---|---:|---:|---:|---:|\n");
+  std::printf(
+      "\n| system | k tasks/s acked durable, median [min-max] | ack p50 us | ack p99 us | ack p99.9 us | core round "
+      "trip ns, median [min-max] |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
   for (System& s : systems) {
     const double med = median(s.throughput);
     const double lo = *std::min_element(s.throughput.begin(), s.throughput.end());
     const double hi = *std::max_element(s.throughput.begin(), s.throughput.end());
     const double p50 = percentile_us(s.ack_ns, 0.5), p99 = percentile_us(s.ack_ns, 0.99),
                  p999 = percentile_us(s.ack_ns, 0.999);
-    std::printf("| %s | %.0f [%.0f-%.0f] | %.0f | %.0f | %.0f |\n", s.name.c_str(), med / 1e3, lo / 1e3, hi / 1e3,
-                p50, p99, p999);
-    json["systems"][s.name] = {{"tasks_per_s", s.throughput}, {"ack_p50_us", p50}, {"ack_p99_us", p99},
-                               {"ack_p999_us", p999}};
+    const auto [rt_lo, rt_hi] = std::minmax_element(s.round_trip_ns.begin(), s.round_trip_ns.end());
+    std::printf("| %s | %.0f [%.0f-%.0f] | %.0f | %.0f | %.0f | %.0f [%.0f-%.0f] |\n", s.name.c_str(), med / 1e3,
+                lo / 1e3, hi / 1e3, p50, p99, p999, median(s.round_trip_ns), *rt_lo, *rt_hi);
+    json["systems"][s.name] = {{"tasks_per_s", s.throughput}, {"ack_p50_us", p50},
+                               {"ack_p99_us", p99},       {"ack_p999_us", p999},
+                               {"core_round_trip_ns", s.round_trip_ns}};
   }
   if (!json_path.empty()) std::ofstream(json_path) << json.dump(2) << '\n';
   if (brisk_only) return 0;

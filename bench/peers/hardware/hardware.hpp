@@ -4,16 +4,12 @@
 #include <cstdint>
 #include <string>
 
+#include "ping_pong.hpp"
+
 namespace peers {
 
-struct PingPong {
-  double round_trip_ns = 0;  // median over runs: one cache line there and back
-  double min_ns = 0, max_ns = 0;
-};
-
-// Two threads pinned to two CPUs bounce one atomic; a round trip is two
-// cache-line transfers between cores.
-PingPong cache_line_ping_pong(std::uint64_t round_trips, int runs);
+using bench_common::cache_line_ping_pong;
+using bench_common::PingPong;
 
 struct DiskLimits {
   std::string dir;        // where it was measured
