@@ -1,5 +1,7 @@
 #include "task/task_table.hpp"
 
+#include <algorithm>
+
 namespace brisk::detail {
 
 TaskTable::TaskTable(std::uint32_t capacity)
@@ -80,7 +82,9 @@ void TaskTable::reset(TaskRecord* record) noexcept {
 }
 
 void TaskTable::push(TaskRecord* first, TaskRecord* last, std::uint32_t count) noexcept {
-  released_.fetch_add(count, std::memory_order_relaxed);  // a gauge: no ordering needed
+  // release: in_use() reads this counter first and must then see the
+  // acquires of the records counted here (see in_use()).
+  released_.fetch_add(count, std::memory_order_release);
   std::uint64_t head = free_head_.load(std::memory_order_relaxed);
   for (;;) {
     last->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
@@ -112,6 +116,24 @@ void TaskTable::release_chain(ReleaseChain& chain) noexcept {
   if (chain.first_ == nullptr) return;
   push(chain.first_, chain.last_, chain.size_);
   chain = ReleaseChain{};
+}
+
+std::uint32_t TaskTable::in_use() const noexcept {
+  // Two counters cannot be read at once: read releases, then acquires, then
+  // releases again; if no release happened in between, the two describe one
+  // moment (else the difference can count records that came and went, more
+  // than the table holds). Releases are read first so the
+  // difference is never negative: acquire pairs with the release increment
+  // in push(), and the acquires of the records counted there happened
+  // before it (a record passes from producer to worker through a ring).
+  // Under a storm of releases it gives up retrying and clamps: a gauge.
+  std::uint32_t difference = 0;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::uint32_t released = released_.load(std::memory_order_acquire);
+    difference = acquired_.load(std::memory_order_relaxed) - released;
+    if (released_.load(std::memory_order_relaxed) == released) return difference;
+  }
+  return std::min(difference, capacity_);
 }
 
 TaskRecord* TaskTable::find(TaskId id) const noexcept {

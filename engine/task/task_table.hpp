@@ -55,10 +55,8 @@ class TaskTable {
   TaskRecord* find(TaskId id) const noexcept;
 
   std::uint32_t capacity() const noexcept { return capacity_; }
-  // A gauge (the two counters are read at slightly different moments).
-  std::uint32_t in_use() const noexcept {
-    return acquired_.load(std::memory_order_relaxed) - released_.load(std::memory_order_relaxed);
-  }
+  // Records handed out and not yet returned, as of one instant.
+  std::uint32_t in_use() const noexcept;
 
  private:
   static constexpr std::uint32_t kChunkBits = 12;
@@ -82,7 +80,7 @@ class TaskTable {
   alignas(kCacheLine) std::atomic<std::uint32_t> never_used_{0};  // first index never handed out
   // Counted apart (producers acquire, workers release), so that keeping
   // the gauge does not move a cache line between the two for every task.
-  // relaxed: statistics; they wrap, and their difference does not.
+  // They wrap; their difference does not.
   alignas(kCacheLine) std::atomic<std::uint32_t> acquired_{0};
   alignas(kCacheLine) std::atomic<std::uint32_t> released_{0};
 };

@@ -112,8 +112,17 @@ TEST(TaskTable, ManyThreadsNeverHoldOneRecordTwice) {
       table.release_chain(chain);
     });
   }
+  // The in-use gauge, read while records move: never more than the table
+  // holds (a release counted before its acquire would wrap it to ~4 billion).
+  std::atomic<int> gauge_out_of_range{0};
+  threads.emplace_back([&] {
+    while (consumed.load() < kProducers * kPerProducer) {
+      if (table.in_use() > kCapacity) gauge_out_of_range.fetch_add(1);
+    }
+  });
   for (auto& t : threads) t.join();
   EXPECT_EQ(violations.load(), 0);
+  EXPECT_EQ(gauge_out_of_range.load(), 0);
   EXPECT_EQ(consumed.load(), kProducers * kPerProducer);
   EXPECT_EQ(table.in_use(), 0u);
   // Every record is free again: the table hands out all of them.
