@@ -44,14 +44,14 @@
 #include <vector>
 
 #include "brisk/brisk.hpp"
+#include "clock.hpp"
 #include "ping_pong.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
-std::int64_t now_ns() { return Clock::now().time_since_epoch() / 1ns; }
+using bench_common::now_ns;
 
 struct Workload {
   std::uint64_t tasks = 0;

@@ -6,21 +6,12 @@
 #include <cstdint>
 #include <thread>
 
+#include "clock.hpp"
+
 namespace peers {
 
-inline std::int64_t now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-inline void cpu_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
+using bench_common::cpu_pause;
+using bench_common::now_ns;
 
 // Waiting for a condition another thread will make true: yield a while (the
 // waiter may share a core with the workers), then sleep briefly. This mirrors

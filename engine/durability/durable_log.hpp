@@ -42,6 +42,8 @@ class DurableLog {
     return wall_minus_engine_ <= 0 || engine_ns <= std::numeric_limits<std::int64_t>::max() - wall_minus_engine_;
   }
 
+  // relaxed: only uniqueness matters; the id reaches other threads inside the
+  // record, which the ring publishes.
   std::uint64_t next_durable_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
 
   // Each returns the record's LSN, or 0 when the log has failed.

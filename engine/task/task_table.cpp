@@ -63,7 +63,9 @@ TaskRecord* TaskTable::acquire() {
   if (generation == 0) generation = 1;  // ids are never 0
   // relaxed: the record is ours alone until a later release publishes it.
   record->state_word.store(state_word(generation, TaskState::free), std::memory_order_relaxed);
-  acquired_.fetch_add(1, std::memory_order_relaxed);  // a gauge: no ordering needed
+  // relaxed: in_use() sees this increment through the record's later handoff
+  // to a worker and that worker's release increment (see in_use()).
+  acquired_.fetch_add(1, std::memory_order_relaxed);
   return record;
 }
 
