@@ -33,22 +33,45 @@ TaskRecord* TaskTable::chunk_for(std::uint32_t index) {
   return chunk;
 }
 
-TaskRecord* TaskTable::acquire() {
-  TaskRecord* record = nullptr;
+namespace {
+
+// The free list this thread takes records from: threads are numbered in the
+// order they first acquire, so a handful of producers get lists of their own.
+std::uint32_t this_threads_list() noexcept {
+  // relaxed: only the spread of the numbers matters.
+  static std::atomic<std::uint32_t> threads_seen{0};
+  thread_local const std::uint32_t list = threads_seen.fetch_add(1, std::memory_order_relaxed) % TaskTable::kFreeLists;
+  return list;
+}
+
+}  // namespace
+
+TaskRecord* TaskTable::pop(FreeList& list) noexcept {
   // acquire: the popped record's next_free and contents were written before
   // the release CAS that pushed it.
-  std::uint64_t head = free_head_.load(std::memory_order_acquire);
+  std::uint64_t head = list.head.load(std::memory_order_acquire);
   while (static_cast<std::uint32_t>(head) != 0) {
     TaskRecord* top = at(static_cast<std::uint32_t>(head) - 1);
     // relaxed: if top was popped and re-pushed meanwhile, the tag changed
     // and the CAS below fails; the value read is then discarded.
     const std::uint64_t next = top->next_free.load(std::memory_order_relaxed);
     const std::uint64_t tagged = ((head >> 32) + 1) << 32 | next;
-    if (free_head_.compare_exchange_weak(head, tagged, std::memory_order_acquire,
-                                         std::memory_order_acquire)) {
-      record = top;
-      break;
+    if (list.head.compare_exchange_weak(head, tagged, std::memory_order_acquire, std::memory_order_acquire)) {
+      return top;
     }
+  }
+  return nullptr;
+}
+
+TaskRecord* TaskTable::acquire() {
+  const std::uint32_t own = this_threads_list();
+  std::uint32_t from = own;
+  TaskRecord* record = pop(lists_[own]);
+  // Another thread's list only when ours is empty: growing the table while
+  // records lie idle elsewhere would spend memory the bound is meant to cap.
+  for (std::uint32_t i = 1; record == nullptr && i < kFreeLists; ++i) {
+    from = (own + i) % kFreeLists;
+    record = pop(lists_[from]);
   }
   if (record == nullptr) {
     // relaxed: only uniqueness of the index matters; chunk_for publishes.
@@ -58,14 +81,18 @@ TaskRecord* TaskTable::acquire() {
       return nullptr;
     }
     record = &chunk_for(index)[index & (kChunkSize - 1)];
+    from = own;
   }
+  // Its home from now on is this thread's list, wherever it was found.
+  record->free_list = static_cast<std::uint8_t>(own);
   std::uint32_t generation = generation_of(*record) + 1;
   if (generation == 0) generation = 1;  // ids are never 0
   // relaxed: the record is ours alone until a later release publishes it.
   record->state_word.store(state_word(generation, TaskState::free), std::memory_order_relaxed);
   // relaxed: in_use() sees this increment through the record's later handoff
-  // to a worker and that worker's release increment (see in_use()).
-  acquired_.fetch_add(1, std::memory_order_relaxed);
+  // to a worker and that worker's release increment (see in_use()). Counted
+  // on the list it was popped from, whose line this thread already holds.
+  lists_[from].acquired.fetch_add(1, std::memory_order_relaxed);
   return record;
 }
 
@@ -87,14 +114,14 @@ void TaskTable::push(TaskRecord* first, TaskRecord* last, std::uint32_t count) n
   // release: in_use() reads this counter first and must then see the
   // acquires of the records counted here (see in_use()).
   released_.fetch_add(count, std::memory_order_release);
-  std::uint64_t head = free_head_.load(std::memory_order_relaxed);
+  FreeList& list = lists_[first->free_list];
+  std::uint64_t head = list.head.load(std::memory_order_relaxed);
   for (;;) {
     last->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
     const std::uint64_t tagged = ((head >> 32) + 1) << 32 | (first->index + 1);
     // release: the records' reset fields and next_free links are visible to
-    // the thread that pops them (acquire in acquire()).
-    if (free_head_.compare_exchange_weak(head, tagged, std::memory_order_release,
-                                         std::memory_order_relaxed)) {
+    // the thread that pops them (acquire in pop()).
+    if (list.head.compare_exchange_weak(head, tagged, std::memory_order_release, std::memory_order_relaxed)) {
       return;
     }
   }
@@ -107,32 +134,38 @@ void TaskTable::release(TaskRecord* record) noexcept {
 
 void TaskTable::defer_release(TaskRecord* record, ReleaseChain& chain) noexcept {
   reset(record);
+  ReleaseChain::Links& links = chain.lists_[record->free_list];
   // relaxed: the chain is this thread's until push() publishes it (release).
-  record->next_free.store(chain.first_ != nullptr ? chain.first_->index + 1 : 0, std::memory_order_relaxed);
-  if (chain.first_ == nullptr) chain.last_ = record;
-  chain.first_ = record;
-  ++chain.size_;
+  record->next_free.store(links.first != nullptr ? links.first->index + 1 : 0, std::memory_order_relaxed);
+  if (links.first == nullptr) links.last = record;
+  links.first = record;
+  ++links.size;
+  ++chain.held_;
 }
 
 void TaskTable::release_chain(ReleaseChain& chain) noexcept {
-  if (chain.first_ == nullptr) return;
-  push(chain.first_, chain.last_, chain.size_);
+  if (chain.held_ == 0) return;
+  for (ReleaseChain::Links& links : chain.lists_) {
+    if (links.first != nullptr) push(links.first, links.last, links.size);
+  }
   chain = ReleaseChain{};
 }
 
 std::uint32_t TaskTable::in_use() const noexcept {
-  // Two counters cannot be read at once: read releases, then acquires, then
-  // releases again; if no release happened in between, the two describe one
-  // moment (else the difference can count records that came and went, more
-  // than the table holds). Releases are read first so the
-  // difference is never negative: acquire pairs with the release increment
-  // in push(), and the acquires of the records counted there happened
-  // before it (a record passes from producer to worker through a ring).
-  // Under a storm of releases it gives up retrying and clamps: a gauge.
+  // Acquires and releases cannot be read at once: read releases, then the
+  // acquires, then releases again; if no release happened in between, the
+  // two describe one moment (else the difference can count records that
+  // came and went, more than the table holds). Releases are read first so
+  // the difference is never negative: acquire pairs with the release
+  // increment in push(), and the acquires of the records counted there
+  // happened before it (a record passes from producer to worker through a
+  // ring). Under a storm of releases it gives up retrying and clamps: a gauge.
   std::uint32_t difference = 0;
   for (int attempt = 0; attempt < 8; ++attempt) {
     const std::uint32_t released = released_.load(std::memory_order_acquire);
-    difference = acquired_.load(std::memory_order_relaxed) - released;
+    std::uint32_t acquired = 0;
+    for (const FreeList& list : lists_) acquired += list.acquired.load(std::memory_order_relaxed);
+    difference = acquired - released;
     if (released_.load(std::memory_order_relaxed) == released) return difference;
   }
   return std::min(difference, capacity_);

@@ -1,11 +1,14 @@
 // TaskTable: a bounded pool of TaskRecords addressed by TaskId.
 //
-// Records are allocated in chunks on first use and recycled through a
-// lock-free Treiber stack (tagged head against ABA), so steady-state submit
-// and completion allocate nothing and take no lock. Producers pop one record
-// at a time; a worker gives back the records of a batch as one chain (one
-// CAS): the head's cache line then moves between cores once per batch, not
-// once per task. A TaskId is
+// Records are allocated in chunks on first use and recycled through
+// lock-free Treiber stacks (tagged heads against ABA), so steady-state submit
+// and completion allocate nothing and take no lock. There are kFreeLists
+// stacks, each on its own cache line: a thread takes records from the list
+// its thread number picks (others only when that one is empty), and a record
+// goes back to the list it came from. Two producers then never touch each
+// other's list, and a list's line moves only between its producer and the
+// workers. A worker gives back the records of a batch as one chain per list
+// (one CAS each): once per batch, not once per task. A TaskId is
 // generation << 32 | index: find() rejects ids of records since reused.
 // The bound (EngineConfig::max_named_tasks) caps memory for named tasks that
 // are queued, running, delayed or waiting for a retry.
@@ -34,16 +37,23 @@ class TaskTable {
   // Returns a record to the pool; clears payload and history.
   void release(TaskRecord* record) noexcept;
 
-  // Records one thread releases, held back to be returned together.
+  static constexpr std::uint32_t kFreeLists = 8;
+
+  // Records one thread releases, held back to be returned together: a chain
+  // per free list, so that each record goes home.
   class ReleaseChain {
    public:
-    bool empty() const noexcept { return first_ == nullptr; }
+    bool empty() const noexcept { return held_ == 0; }
 
    private:
     friend class TaskTable;
-    TaskRecord* first_ = nullptr;
-    TaskRecord* last_ = nullptr;
-    std::uint32_t size_ = 0;
+    struct Links {
+      TaskRecord* first = nullptr;
+      TaskRecord* last = nullptr;
+      std::uint32_t size = 0;
+    };
+    Links lists_[kFreeLists];
+    std::uint32_t held_ = 0;
   };
   // Clears `record` (as release() does) and adds it to `chain`; it is not
   // handed out again until release_chain(). Single-threaded per chain.
@@ -68,20 +78,29 @@ class TaskTable {
     return &chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
   }
   TaskRecord* chunk_for(std::uint32_t index);
+  // One lock-free stack of free records. `acquired` shares the head's line:
+  // the producer that pops touches both, so the gauge costs no extra miss.
+  struct alignas(kCacheLine) FreeList {
+    // tag << 32 | (index + 1); 0 in the low half = empty.
+    std::atomic<std::uint64_t> head{0};
+    // Records handed out from this list; wraps (see in_use()).
+    std::atomic<std::uint32_t> acquired{0};
+  };
+
   static void reset(TaskRecord* record) noexcept;  // what release() clears
-  // Pushes first..last (already linked through next_free) onto the stack.
+  TaskRecord* pop(FreeList& list) noexcept;
+  // Pushes first..last (already linked through next_free) onto their list.
   void push(TaskRecord* first, TaskRecord* last, std::uint32_t count) noexcept;
 
   const std::uint32_t capacity_;
   std::unique_ptr<std::atomic<TaskRecord*>[]> chunks_;
   std::mutex grow_mutex_;  // only taken to allocate a new chunk (cold)
-  // Free-list head: tag << 32 | (index + 1); 0 in the low half = empty.
-  alignas(kCacheLine) std::atomic<std::uint64_t> free_head_{0};
+  FreeList lists_[kFreeLists];
   alignas(kCacheLine) std::atomic<std::uint32_t> never_used_{0};  // first index never handed out
-  // Counted apart (producers acquire, workers release), so that keeping
-  // the gauge does not move a cache line between the two for every task.
-  // They wrap; their difference does not.
-  alignas(kCacheLine) std::atomic<std::uint32_t> acquired_{0};
+  // Releases are counted apart from acquires (producers acquire, workers
+  // release, once per chain), so that keeping the gauge does not move a
+  // cache line between the two for every task. Both wrap; the difference
+  // does not.
   alignas(kCacheLine) std::atomic<std::uint32_t> released_{0};
 };
 

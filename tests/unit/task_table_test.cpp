@@ -52,6 +52,34 @@ TEST(TaskTable, ReleaseClearsTheRecordAndANewGenerationNamesIt) {
   EXPECT_NE(generation_of(*again), generation);
 }
 
+// Each thread takes records from a free list of its own and they return
+// there; a thread whose list is empty must still find the records that lie
+// free in others' lists, or the table would report full while half empty.
+TEST(TaskTable, AThreadFindsRecordsFreedIntoAnotherThreadsList) {
+  constexpr std::uint32_t kCapacity = 64;
+  TaskTable table(kCapacity);
+  TaskRecord* mine = table.acquire();
+  const std::uint8_t my_list = mine->free_list;
+  table.release(mine);
+  // Threads are given lists in turn: the next thread or the one after has
+  // a list other than ours.
+  std::uint8_t others_list = my_list;
+  while (others_list == my_list) {
+    std::thread other([&] {
+      std::vector<TaskRecord*> taken;
+      for (std::uint32_t i = 0; i < kCapacity; ++i) taken.push_back(table.acquire());
+      others_list = taken.front()->free_list;
+      for (TaskRecord* r : taken) table.release(r);  // home: that thread's list
+    });
+    other.join();
+  }
+  EXPECT_EQ(table.in_use(), 0u);
+  std::set<TaskRecord*> all;
+  while (TaskRecord* r = table.acquire()) all.insert(r);
+  EXPECT_EQ(all.size(), kCapacity);
+  EXPECT_EQ(table.in_use(), kCapacity);
+}
+
 // Producers take records and hand them to consumers, which give them back
 // one at a time or in chains of up to 16, as workers do. Every record must
 // be held by one thread at a time, and all must come back.
