@@ -366,7 +366,6 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   std::uint64_t lsn = 0;
   if (durable) {
     // Logged before it can run: once in a ring the record may finish and be reused.
-    record->durable_id = wal_->next_durable_id();
     lsn = wal_->submitted(*record, registry_.at(static_cast<std::uint32_t>(type)).name, key);
     if (lsn == 0) {
       if (!key.empty()) idempotency_.forget(key, id);

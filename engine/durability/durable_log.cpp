@@ -55,7 +55,10 @@ DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::
                         "' (recovery mode " + std::string(wal::to_string(options.recovery_mode)) +
                         "): " + status.to_string());
   }
-  next_id_.store(recovered->max_task_id + 1, std::memory_order_relaxed);
+  // The next LSN is last_sequence + 1, so the next id is max_task_id + 1 at
+  // least.
+  const std::uint64_t last = recovered->last_sequence;
+  id_offset_ = recovered->max_task_id > last ? recovered->max_task_id - last : 0;
 }
 
 bool DurableLog::fits_in_a_record(std::string_view type_name, std::string_view payload,
@@ -78,9 +81,8 @@ DurableLog::~DurableLog() {
   if (wal_) wal_->close();
 }
 
-std::uint64_t DurableLog::submitted(const TaskRecord& r, std::string_view type_name, std::string_view key) {
+std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, std::string_view key) {
   wal::TaskImageRef image;
-  image.id = r.durable_id;
   image.type_name = type_name;
   image.payload = r.payload;
   image.priority = r.priority;
@@ -88,7 +90,9 @@ std::uint64_t DurableLog::submitted(const TaskRecord& r, std::string_view type_n
   image.attempt = r.attempt;
   image.idempotency_key = key;
   image.submit_ns = to_wall(r.submit_ns);
-  return lsn_of(wal_->append(image));
+  const std::uint64_t lsn = lsn_of(wal_->append_numbered(image, id_offset_));
+  if (lsn != 0) r.durable_id = lsn + id_offset_;
+  return lsn;
 }
 
 std::uint64_t DurableLog::completed(std::span<const std::uint64_t> ids) {

@@ -1,8 +1,9 @@
 // DurableLog: the engine's side of the write-ahead log.
 //
 // Translates task lifecycle events into WAL records (engine/wal) and back:
-// durable ids (a counter that survives restarts, unlike TaskIds, which name
-// table slots), and times (the engine clock is monotonic and restarts with
+// durable ids (unique across restarts, unlike TaskIds, which name table
+// slots: a task's id is the LSN of its submit record plus an offset fixed
+// at open), and times (the engine clock is monotonic and restarts with
 // the process, so the log stores wall-clock times and converts at the edges).
 // Only named tasks submitted with durability pass through here; post() never
 // touches it.
@@ -19,7 +20,6 @@
 #include "brisk/clock.hpp"
 #include "brisk/dead_letter.hpp"
 #include "brisk/durability.hpp"
-#include "platform/cache_line.hpp"
 #include "task/task_record.hpp"
 #include "wal/log_writer.hpp"
 #include "wal/recovery.hpp"
@@ -42,12 +42,9 @@ class DurableLog {
     return wall_minus_engine_ <= 0 || engine_ns <= std::numeric_limits<std::int64_t>::max() - wall_minus_engine_;
   }
 
-  // relaxed: only uniqueness matters; the id reaches other threads inside the
-  // record, which the ring publishes.
-  std::uint64_t next_durable_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
-
   // Each returns the record's LSN, or 0 when the log has failed.
-  std::uint64_t submitted(const TaskRecord& record, std::string_view type_name, std::string_view key);
+  // submitted() also gives the task its durable id (record.durable_id).
+  std::uint64_t submitted(TaskRecord& record, std::string_view type_name, std::string_view key);
   std::uint64_t completed(std::span<const std::uint64_t> durable_ids);
   std::uint64_t retry_scheduled(std::uint64_t durable_id, std::uint32_t attempt, std::int64_t due_engine_ns);
   std::uint64_t dead_lettered(std::uint64_t durable_id, std::uint32_t attempts,
@@ -69,9 +66,9 @@ class DurableLog {
  private:
   std::unique_ptr<wal::Wal> wal_;
   std::int64_t wall_minus_engine_ = 0;
-  // Its own cache line: producers bump it for every durable task, while
-  // the fields above are read by every thread that logs anything.
-  alignas(kCacheLine) std::atomic<std::uint64_t> next_id_{1};
+  // Durable id = submit LSN + this: every id is above every id the log
+  // has seen (recovered max_task_id), since LSNs only grow past the last one.
+  std::uint64_t id_offset_ = 0;
 };
 
 }  // namespace brisk::detail

@@ -171,15 +171,15 @@ Status Wal::close() {
 
 // ---- producers ----
 
-template <class Record>
-WalTicket Wal::append_record(const Record& record) {
+template <class EncodeBody>
+WalTicket Wal::append_framed(RecordType type, const EncodeBody& encode_body) {
   std::unique_lock lock = lock_spinning(mutex_);
   space_available_.wait(lock, [this] {
     return pending_.size() < options_.max_pending_bytes || closing_ || !failure_.is_ok();
   });
   if (closing_ || !failure_.is_ok()) return {};
-  const std::size_t start = begin_record(pending_, type_of(record), next_lsn_);
-  encode(pending_, record);
+  const std::size_t start = begin_record(pending_, type, next_lsn_);
+  encode_body(pending_, next_lsn_);
   if (pending_.size() - start - kRecordHeaderSize > kMaxPayloadSize) {
     pending_.resize(start);
     return {};
@@ -194,7 +194,18 @@ WalTicket Wal::append_record(const Record& record) {
   return ticket;
 }
 
+template <class Record>
+WalTicket Wal::append_record(const Record& record) {
+  return append_framed(type_of(record), [&](std::string& out, std::uint64_t) { encode(out, record); });
+}
+
 WalTicket Wal::append(const TaskImageRef& task) { return append_record(task); }
+WalTicket Wal::append_numbered(TaskImageRef task, std::uint64_t id_offset) {
+  return append_framed(type_of(task), [&](std::string& out, std::uint64_t lsn) {
+    task.id = lsn + id_offset;
+    encode(out, task);
+  });
+}
 WalTicket Wal::append(const TaskCompletedRef& record) { return append_record(record); }
 WalTicket Wal::append(const TaskRetryScheduled& record) { return append_record(record); }
 WalTicket Wal::append(const TaskDeadLettered& record) { return append_record(record); }

@@ -110,6 +110,11 @@ class Wal {
   Wal& operator=(const Wal&) = delete;
 
   WalTicket append(const TaskImageRef& task);
+  // Appends a task whose id is its record's LSN + id_offset, set under the
+  // log's lock: the caller needs no shared id counter of its own (whose
+  // cache line every producer would take in turn, once per task). The id is
+  // ticket.lsn + id_offset.
+  WalTicket append_numbered(TaskImageRef task, std::uint64_t id_offset);
   WalTicket append(const TaskCompletedRef& record);
   WalTicket append(const TaskCompleted& record) { return append(TaskCompletedRef{record.ids}); }
   WalTicket append(const TaskRetryScheduled& record);
@@ -162,6 +167,9 @@ class Wal {
   Wal(WalOptions options, WalEnv& env);
   template <class Record>
   WalTicket append_record(const Record& record);
+  // Frames one record of `type` whose body encode_body(out, lsn) writes.
+  template <class EncodeBody>
+  WalTicket append_framed(RecordType type, const EncodeBody& encode_body);
   Status refusal() const;
   void writer_loop();
   Status write_batch();

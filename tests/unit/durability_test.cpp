@@ -149,6 +149,38 @@ TEST_F(DurabilityTest, PendingRetryAndDelayKeepAttemptAndDueTime) {
   EXPECT_EQ(later_runs.load(), 1);
 }
 
+// Durable ids must never repeat across restarts: a new task given the id of
+// a recovered one would log a completion that, on the next start, retires
+// the old task unrun.
+TEST_F(DurabilityTest, TasksAcceptedAfterARestartNeverTakeTheIdOfARecoveredTask) {
+  TaskOptions in_an_hour;
+  in_an_hour.delay = 1h;
+  {
+    Engine engine(config());
+    engine.register_task("later", [](TaskContext&) {});
+    engine.start();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(engine.wait_durable(engine.submit("later", "l", in_an_hour)));
+  }
+  for (int restart = 0; restart < 2; ++restart) {
+    Engine engine(config());
+    engine.register_task("later", [](TaskContext&) {});
+    engine.register_task("now", [](TaskContext&) {});
+    engine.start();
+    ASSERT_EQ(engine.recovery_report().tasks_requeued, 3u) << "restart " << restart;
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(engine.wait_durable(engine.submit("now", "n")));
+    engine.drain();
+  }
+  std::atomic<int> later_runs{0};
+  Engine engine(config());
+  engine.register_task("later", [&](TaskContext&) { later_runs.fetch_add(1); });
+  engine.register_task("now", [](TaskContext&) {});
+  engine.start();
+  EXPECT_EQ(engine.recovery_report().tasks_requeued, 3u);
+  clock.advance(61min);
+  engine.drain();
+  EXPECT_EQ(later_runs.load(), 3);
+}
+
 TEST_F(DurabilityTest, DeadLettersAndIdempotencyKeysComeBack) {
   {
     Engine engine(config());
