@@ -97,7 +97,15 @@ TaskRecord* TaskTable::acquire() {
 }
 
 void TaskTable::reset(TaskRecord* record) noexcept {
-  record->payload.clear();
+  // A small payload's buffer stays for the next task to reuse (and is freed
+  // by the thread that took the record, when it moves a new payload in); a
+  // large one is freed now, or a burst of large tasks would stay resident
+  // in free records for good.
+  if (record->payload.capacity() > kKeptPayloadBytes) {
+    std::string().swap(record->payload);
+  } else {
+    record->payload.clear();
+  }
   record->failures.clear();
   record->attempt = 0;
   record->holds_credit = false;

@@ -38,6 +38,8 @@ class TaskTable {
   void release(TaskRecord* record) noexcept;
 
   static constexpr std::uint32_t kFreeLists = 8;
+  // A released record keeps its payload's buffer up to this size.
+  static constexpr std::size_t kKeptPayloadBytes = 1024;
 
   // Records one thread releases, held back to be returned together: a chain
   // per free list, so that each record goes home.

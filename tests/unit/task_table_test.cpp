@@ -52,6 +52,14 @@ TEST(TaskTable, ReleaseClearsTheRecordAndANewGenerationNamesIt) {
   EXPECT_NE(generation_of(*again), generation);
 }
 
+TEST(TaskTable, AReleasedRecordDoesNotHoldOnToALargePayload) {
+  TaskTable table(2);
+  TaskRecord* r = table.acquire();
+  r->payload.assign(1 << 20, 'x');
+  table.release(r);
+  EXPECT_LE(r->payload.capacity(), TaskTable::kKeptPayloadBytes);
+}
+
 // Each thread takes records from a free list of its own and they return
 // there; a thread whose list is empty must still find the records that lie
 // free in others' lists, or the table would report full while half empty.
