@@ -66,9 +66,10 @@ class LatencyHistogram {
   LatencyHistogram& operator=(const LatencyHistogram&) = delete;
 
   // Owner thread only. No allocation, no lock, no read-modify-write.
-  void record(std::uint64_t ns) noexcept {
-    bump(counts_[bucket_index(ns)], 1);
-    bump(sum_, ns);
+  // `count` samples of the same value (a group timed as one).
+  void record(std::uint64_t ns, std::uint64_t count = 1) noexcept {
+    bump(counts_[bucket_index(ns)], count);
+    bump(sum_, ns * count);
     if (ns > max_.load(std::memory_order_relaxed)) max_.store(ns, std::memory_order_relaxed);
   }
 

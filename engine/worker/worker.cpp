@@ -175,11 +175,27 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
 }
 
 void Worker::run_batch(std::size_t n) {
-  // One stamp per job: a job's end is the next job's start. Stamps are
-  // TickClock ticks (platform/tick_clock.hpp); durations convert to ns.
+  if (record_latency_ || trace_) {
+    run_timed(n);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      execute(batch_[i]);
+      after_job();
+    }
+  }
+  flush_completions();
+  core_.return_records(finished_records_);
+  // release: everything the jobs did happens-before a drain() that sees it.
+  cycle_.store(cycle_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void Worker::run_timed(std::size_t n) {
+  // One stamp per group of jobs: a group's end is the next group's start.
+  // Stamps are TickClock ticks (platform/tick_clock.hpp); durations convert
+  // to ns. A group is one job, except in a run of tiny jobs (see
+  // kTimedGroup): a clock read costs about what an empty task does.
   const TickClock& ticks = core_.ticks();
-  const bool timed = record_latency_ || trace_;
-  std::uint64_t start = timed ? ticks.now() : 0;
+  std::uint64_t start = ticks.now();
   // Traces need times on the engine clock: anchor this batch's stamps to one
   // clock reading, so conversion error cannot build up over a long run.
   const std::int64_t anchor_ns = trace_ ? core_.now_ns() : 0;
@@ -189,43 +205,70 @@ void Worker::run_batch(std::size_t n) {
                                                 : -static_cast<std::int64_t>(ticks.to_ns(anchor - stamp));
     return static_cast<std::uint64_t>(anchor_ns + offset);
   };
-  for (std::size_t i = 0; i < n; ++i) {
-    Job& job = batch_[i];
+  for (std::size_t i = 0; i < n;) {
+    // Traced jobs each need their own start and end events.
+    const std::size_t group = !trace_ && tiny_streak_ >= kTinyStreakToGroup ? std::min(kTimedGroup, n - i) : 1;
     std::uint64_t id = 0;
-    if (timed) {
-      const std::uint64_t submitted = job.submit_stamp;
+    if (trace_) {
+      const std::uint64_t submitted = batch_[i].submit_stamp;
       const std::uint64_t waited_ns = start > submitted ? ticks.to_ns(start - submitted) : 0;
-      if (record_latency_) queue_wait_.record(waited_ns);
-      if (trace_) {
-        id = std::uint64_t{index_} << 48 | ++trace_seq_;
-        // One event for submit and start: the wait rides in arg.
-        trace_event(trace::TraceKind::kStart, clock_ns(start), id,
-                    static_cast<std::uint32_t>(std::min<std::uint64_t>(waited_ns, UINT32_MAX)));
-      }
+      id = std::uint64_t{index_} << 48 | ++trace_seq_;
+      // One event for submit and start: the wait rides in arg.
+      trace_event(trace::TraceKind::kStart, clock_ns(start), id,
+                  static_cast<std::uint32_t>(std::min<std::uint64_t>(waited_ns, UINT32_MAX)));
     }
-    execute(job);
-    if (timed) {
-      const std::uint64_t end = ticks.now();
-      if (record_latency_) {
-        const std::uint64_t ran_ns = ticks.to_ns(end - start);
-        run_time_.record(ran_ns);
-        bump(counters_.busy_ns, ran_ns);
-      }
-      if (trace_) trace_event(trace::TraceKind::kEnd, clock_ns(end), id);
-      start = end;
+    for (std::size_t j = i; j < i + group; ++j) {
+      execute(batch_[j]);
+      after_job();
     }
-    if (!completions_.empty() && ticks.to_ns(ticks.now() - completions_since_) > kCompletionDelayNs) {
-      flush_completions();
-    }
-    // Batched to spare the shared counter, but at once when a producer waits.
-    if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
-      flush_credits();
-    }
+    const std::uint64_t end = ticks.now();
+    const std::uint64_t ran_ns = ticks.to_ns(end - start);
+    const bool tiny = ran_ns < group * kTinyJobNs;
+    if (record_latency_) record_group(i, group, start, end, ran_ns, tiny);
+    if (trace_) trace_event(trace::TraceKind::kEnd, clock_ns(end), id);
+    tiny_streak_ = tiny ? tiny_streak_ + 1 : 0;
+    if (tiny) tiny_job_ns_ = ran_ns / group;
+    start = end;
+    i += group;
   }
-  flush_completions();
-  core_.return_records(finished_records_);
-  // release: everything the jobs did happens-before a drain() that sees it.
-  cycle_.store(cycle_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void Worker::record_group(std::size_t first, std::size_t group, std::uint64_t start, std::uint64_t end,
+                          std::uint64_t ran_ns, bool tiny) {
+  const TickClock& ticks = core_.ticks();
+  // Queue wait runs from a job's submission to its start. A job alone or in
+  // a group of tiny jobs is taken to start with its group (short by the
+  // tiny jobs ahead of it: under kTimedGroup * kTinyJobNs). In a group that
+  // held a long job the starts are unknown: counted to the group's end, an
+  // upper bound, so that a tail is never hidden.
+  const std::uint64_t started = group == 1 || tiny ? start : end;
+  for (std::size_t j = first; j < first + group; ++j) {
+    const std::uint64_t submitted = batch_[j].submit_stamp;
+    queue_wait_.record(started > submitted ? ticks.to_ns(started - submitted) : 0);
+  }
+  bump(counters_.busy_ns, ran_ns);
+  if (group == 1) {
+    run_time_.record(ran_ns);
+  } else if (tiny) {
+    run_time_.record(ran_ns / group, group);
+  } else {
+    // A long job among tiny ones: the others as long as the tiny jobs before
+    // them, the long one the rest, so the sum and the maximum stay right.
+    const std::uint64_t others = std::min(tiny_job_ns_ * (group - 1), ran_ns);
+    run_time_.record(tiny_job_ns_, group - 1);
+    run_time_.record(ran_ns - others);
+  }
+}
+
+void Worker::after_job() {
+  if (!completions_.empty() &&
+      core_.ticks().to_ns(core_.ticks().now() - completions_since_) > kCompletionDelayNs) {
+    flush_completions();
+  }
+  // Batched to spare the shared counter, but at once when a producer waits.
+  if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
+    flush_credits();
+  }
 }
 
 void Worker::flush_credits() {

@@ -88,6 +88,47 @@ TEST(Observability, RunTimePercentilesMatchRawSamples) {
   EXPECT_EQ(run.max_ns, static_cast<std::uint64_t>(durations.back()));
 }
 
+// Runs of tiny jobs are timed a group at a time (a clock read costs what an
+// empty task does). A rare long job among them must still show: every job
+// counted once, the sum exact, the maximum and the tail that long job's
+// run time, and the queue wait of the jobs grouped with it not understated.
+TEST(Observability, ALongJobAmongTinyOnesKeepsItsRunTime) {
+  ManualClock clock;
+  EngineConfig c = one_worker(&clock);
+  c.ring_capacity = 8192;
+  Engine engine(c);
+  constexpr int kJobs = 4000, kLongEvery = 400;
+  static constexpr auto kLong = 5ms;
+  const auto long_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(kLong).count());
+  // Long jobs at 390, 791, 1192, ...: each at another place in its group of
+  // eight. All jobs are queued before start and tiny ones take no time, so
+  // a job truly starts after the long jobs ahead of it: `waited` sums that.
+  std::uint64_t waited = 0, longs_ahead = 0;
+  for (int i = 0; i < kJobs; ++i) {
+    waited += longs_ahead * long_ns;
+    if (i % kLongEvery == kLongEvery - 10 + i / kLongEvery) {
+      ++longs_ahead;
+      ASSERT_EQ(engine.post([&clock] { clock.advance(kLong); }), SubmitStatus::accepted);
+    } else {
+      ASSERT_EQ(engine.post([] {}), SubmitStatus::accepted);  // takes no time on the manual clock
+    }
+  }
+  engine.start();
+  engine.drain();
+  const EngineStats s = engine.stats();
+  ASSERT_EQ(s.executed, static_cast<std::uint64_t>(kJobs));
+  EXPECT_EQ(s.run_time.count, s.executed);
+  EXPECT_EQ(s.queue_wait.count, s.executed);
+  EXPECT_EQ(s.run_time.max_ns, long_ns);
+  EXPECT_DOUBLE_EQ(s.run_time.mean_ns, static_cast<double>(long_ns) * (kJobs / kLongEvery) / kJobs);
+  EXPECT_EQ(s.run_time.p50_ns, 0u);
+  // 1 job in 400 is long: p99.9 falls on them.
+  EXPECT_NEAR(static_cast<double>(s.run_time.p999_ns), static_cast<double>(long_ns), long_ns / 32.0);
+  // Queue waits of jobs grouped with a long one are bounds, never short.
+  EXPECT_GE(s.queue_wait.mean_ns * static_cast<double>(s.queue_wait.count), static_cast<double>(waited));
+  EXPECT_GE(s.workers[0].busy_ns, long_ns * (kJobs / kLongEvery));
+}
+
 TEST(Observability, PrometheusTextParsesStrictly) {
   Engine engine(one_worker());
   engine.register_task("email \"quoted\"\\type", [](TaskContext&) {});
