@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -146,6 +148,19 @@ EngineCore::EngineCore(EngineConfig config)
 }
 
 EngineCore::~EngineCore() {
+  // The destructor waits for every task to finish, the calling one too:
+  // from inside a task that can never end. A destructor cannot throw, so
+  // the process stops, saying why, rather than in a bare std::terminate.
+  if (Worker::current() != nullptr) {
+    std::unique_lock lock(lifecycle_mutex_);
+    if (phase_ == Phase::running) {
+      std::fputs(
+          "brisk: a started Engine was destroyed from inside a task; its destructor waits for every task, this "
+          "one too. Destroy it from a thread that is not running a brisk task.\n",
+          stderr);
+      std::abort();
+    }
+  }
   stop();
   // A post() that raced with shutdown() may have landed after it; it was
   // accepted, so it runs, here.

@@ -650,6 +650,21 @@ TEST(BadInputLifecycle, ShutdownFromATaskThrowsAndChangesNothing) {
   expect_refused_from_a_task([](Engine& e) { e.shutdown(); }, "brisk::Engine::shutdown() called from a task");
 }
 
+TEST(BadInputLifecycle, DestroyingAStartedEngineFromItsOwnTaskStopsTheProcessSayingWhy) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-executes the test: the engine's threads start in the child
+  auto child = [] {
+    auto* engine = new Engine(small_config());
+    engine->start();
+    std::atomic<bool> done{false};
+    engine->post([&] {
+      delete engine;
+      done = true;
+    });
+    while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
+  EXPECT_DEATH(child(), "brisk: a started Engine was destroyed from inside a task");
+}
+
 TEST(BadInputLifecycle, CancelOfARunningTaskReturnsFalseAndRequestsCancellation) {
   Engine engine(small_config());
   std::atomic<bool> started{false}, saw_request{false};
