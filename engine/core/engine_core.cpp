@@ -12,16 +12,11 @@
 #include "core/running_task.hpp"
 #include "retry/backoff.hpp"
 #include "platform/cpu_affinity.hpp"
+#include "platform/thread_number.hpp"
 
 namespace brisk::detail {
 
 namespace {
-
-// Spreads producer threads over shards: each thread gets the next hint once.
-std::atomic<unsigned> next_thread_hint{0};
-thread_local unsigned tls_thread_hint =
-    // relaxed: only distinctness matters, not ordering.
-    next_thread_hint.fetch_add(1, std::memory_order_relaxed);
 
 bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
@@ -212,7 +207,7 @@ Worker* EngineCore::own_worker() const noexcept {
 
 std::size_t EngineCore::home_shard() const noexcept {
   if (Worker* w = own_worker(); w != nullptr && w->index() < shards_.size()) return w->index();
-  return tls_thread_hint % shards_.size();
+  return this_thread_number() % shards_.size();
 }
 
 bool EngineCore::push_job(Job& job, Priority priority) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "platform/thread_number.hpp"
+
 namespace brisk::detail {
 
 TaskTable::TaskTable(std::uint32_t capacity)
@@ -33,19 +35,6 @@ TaskRecord* TaskTable::chunk_for(std::uint32_t index) {
   return chunk;
 }
 
-namespace {
-
-// The free list this thread takes records from: threads are numbered in the
-// order they first acquire, so a handful of producers get lists of their own.
-std::uint32_t this_threads_list() noexcept {
-  // relaxed: only the spread of the numbers matters.
-  static std::atomic<std::uint32_t> threads_seen{0};
-  thread_local const std::uint32_t list = threads_seen.fetch_add(1, std::memory_order_relaxed) % TaskTable::kFreeLists;
-  return list;
-}
-
-}  // namespace
-
 TaskRecord* TaskTable::pop(FreeList& list) noexcept {
   // acquire: the popped record's next_free and contents were written before
   // the release CAS that pushed it.
@@ -64,7 +53,7 @@ TaskRecord* TaskTable::pop(FreeList& list) noexcept {
 }
 
 TaskRecord* TaskTable::acquire() {
-  const std::uint32_t own = this_threads_list();
+  const std::uint32_t own = this_thread_number() % kFreeLists;
   std::uint32_t from = own;
   TaskRecord* record = pop(lists_[own]);
   // Another thread's list only when ours is empty: growing the table while
