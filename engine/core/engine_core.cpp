@@ -143,15 +143,17 @@ EngineCore::EngineCore(EngineConfig config)
 }
 
 EngineCore::~EngineCore() {
-  // The destructor waits for every task to finish, the calling one too:
-  // from inside a task that can never end. A destructor cannot throw, so
-  // the process stops, saying why, rather than in a bare std::terminate.
+  // The destructor drains: it waits for the engine's tasks to finish, which
+  // a task must not do (drain() refuses it: the calling task may be one of
+  // them). A destructor cannot throw, so the process stops, saying why,
+  // rather than in a bare std::terminate.
   if (Worker::current() != nullptr) {
     std::unique_lock lock(lifecycle_mutex_);
     if (phase_ == Phase::running) {
       std::fputs(
-          "brisk: a started Engine was destroyed from inside a task; its destructor waits for every task, this "
-          "one too. Destroy it from a thread that is not running a brisk task.\n",
+          "brisk: a started Engine was destroyed from inside a task; its destructor waits for the engine's tasks, "
+          "which a task must not do (it may be one of them). Destroy it from a thread that is not running a "
+          "brisk task.\n",
           stderr);
       std::abort();
     }

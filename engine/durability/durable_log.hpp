@@ -68,6 +68,9 @@ class DurableLog {
   std::int64_t wall_minus_engine_ = 0;
   // Durable id = submit LSN + this: every id is above every id the log
   // has seen (recovered max_task_id), since LSNs only grow past the last one.
+  // When recovery cuts a torn tail, the LSNs (and ids) of the records cut
+  // are handed out again: those tasks were never on disk, and every later
+  // record about them went with them.
   std::uint64_t id_offset_ = 0;
 };
 

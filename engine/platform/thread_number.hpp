@@ -1,6 +1,8 @@
 // A small number per thread, handed out in the order threads first ask:
 // how producers spread over shards and over the task table's free lists,
-// so that a handful of producer threads each get their own.
+// so that a handful of producer threads each get their own. Threads that
+// never submit never ask (workers use their own shard), but any thread
+// that takes a task record does (the watchdog, a retrying worker).
 #pragma once
 
 #include <atomic>

@@ -74,7 +74,7 @@ struct TaskRecord : TimerNode {
   Priority priority = priority::normal;
   bool holds_credit = false;           // submitted through a Producer
   bool holds_gate_slot = false;        // handed a ConcurrencyGate slot while parked
-  std::uint8_t free_list = 0;          // the TaskTable list it was taken from, and returns to
+  std::uint8_t free_list = 0;          // home TaskTable list: its last taker's, where it returns
   std::uint64_t durable_id = 0;        // WAL id; 0: not durable
   std::int64_t submit_ns = 0;            // accepted at (engine clock); 0 if nothing needed the time
   std::string payload;

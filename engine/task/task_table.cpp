@@ -45,6 +45,8 @@ TaskRecord* TaskTable::pop(FreeList& list) noexcept {
     // and the CAS below fails; the value read is then discarded.
     const std::uint64_t next = top->next_free.load(std::memory_order_relaxed);
     const std::uint64_t tagged = ((head >> 32) + 1) << 32 | next;
+    // acquire on failure too: the head it reloads is the next top, whose
+    // next_free the loop reads.
     if (list.head.compare_exchange_weak(head, tagged, std::memory_order_acquire, std::memory_order_acquire)) {
       // The record under it is this thread's next one, most likely: start
       // pulling its lines (last written by the worker that freed it) now,
@@ -94,10 +96,11 @@ TaskRecord* TaskTable::acquire() {
 }
 
 void TaskTable::reset(TaskRecord* record) noexcept {
-  // A small payload's buffer stays for the next task to reuse (and is freed
-  // by the thread that took the record, when it moves a new payload in); a
-  // large one is freed now, or a burst of large tasks would stay resident
-  // in free records for good.
+  // A small payload's buffer is left for the thread that takes the record
+  // next, which frees it when it moves its own payload in: the thread that
+  // allocated it, as records return to their taker's list (a local free,
+  // not a cross-thread one). A large one is freed now, or a burst of large
+  // tasks would stay resident in free records for good.
   if (record->payload.capacity() > kKeptPayloadBytes) {
     std::string().swap(record->payload);
   } else {
@@ -115,17 +118,23 @@ void TaskTable::reset(TaskRecord* record) noexcept {
                           std::memory_order_relaxed);
 }
 
-void TaskTable::push(TaskRecord* first, TaskRecord* last, std::uint32_t count) noexcept {
+void TaskTable::count_released(std::uint32_t count) noexcept {
   // release: in_use() reads this counter first and must then see the
   // acquires of the records counted here (see in_use()).
   released_.fetch_add(count, std::memory_order_release);
+}
+
+void TaskTable::push(TaskRecord* first, TaskRecord* last) noexcept {
   FreeList& list = lists_[first->free_list];
+  // relaxed: the value only seeds the CAS loop, which publishes (release);
+  // a stale head makes the CAS fail and reload.
   std::uint64_t head = list.head.load(std::memory_order_relaxed);
   for (;;) {
     last->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
     const std::uint64_t tagged = ((head >> 32) + 1) << 32 | (first->index + 1);
     // release: the records' reset fields and next_free links are visible to
-    // the thread that pops them (acquire in pop()).
+    // the thread that pops them (acquire in pop()). relaxed on failure: the
+    // reloaded head is only linked under our records, never read through.
     if (list.head.compare_exchange_weak(head, tagged, std::memory_order_release, std::memory_order_relaxed)) {
       return;
     }
@@ -134,7 +143,8 @@ void TaskTable::push(TaskRecord* first, TaskRecord* last, std::uint32_t count) n
 
 void TaskTable::release(TaskRecord* record) noexcept {
   reset(record);
-  push(record, record, 1);
+  count_released(1);
+  push(record, record);
 }
 
 void TaskTable::defer_release(TaskRecord* record, ReleaseChain& chain) noexcept {
@@ -144,14 +154,14 @@ void TaskTable::defer_release(TaskRecord* record, ReleaseChain& chain) noexcept 
   record->next_free.store(links.first != nullptr ? links.first->index + 1 : 0, std::memory_order_relaxed);
   if (links.first == nullptr) links.last = record;
   links.first = record;
-  ++links.size;
   ++chain.held_;
 }
 
 void TaskTable::release_chain(ReleaseChain& chain) noexcept {
   if (chain.held_ == 0) return;
+  count_released(chain.held_);
   for (ReleaseChain::Links& links : chain.lists_) {
-    if (links.first != nullptr) push(links.first, links.last, links.size);
+    if (links.first != nullptr) push(links.first, links.last);
   }
   chain = ReleaseChain{};
 }
@@ -171,7 +181,10 @@ std::uint32_t TaskTable::in_use() const noexcept {
     std::uint32_t acquired = 0;
     for (const FreeList& list : lists_) acquired += list.acquired.load(std::memory_order_relaxed);
     difference = acquired - released;
-    if (released_.load(std::memory_order_relaxed) == released) return difference;
+    // The fence keeps the loads above before the re-read (a seqlock
+    // reader's pattern); relaxed then suffices for the re-read itself.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (released_.load(std::memory_order_relaxed) == released) break;
   }
   return std::min(difference, capacity_);
 }

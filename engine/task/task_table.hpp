@@ -5,11 +5,12 @@
 // and completion allocate nothing and take no lock. There are kFreeLists
 // stacks, each on its own cache line: a thread takes records from the list
 // its thread number picks (others only when that one is empty), and a record
-// goes back to the list it came from. Two producers then never touch each
-// other's list, and a list's line moves only between its producer and the
-// workers. A worker gives back the records of a batch as one chain per list
-// (one CAS each): once per batch, not once per task. A TaskId is
-// generation << 32 | index: find() rejects ids of records since reused.
+// goes back to the list of the thread that took it last. Two producers then
+// never touch each other's list, and a list's line moves only between its
+// producer and the workers. A worker gives back the records of a batch as
+// one chain per list (one CAS each): once per batch, not once per task. A
+// TaskId is generation << 32 | index: find() rejects ids of records since
+// reused.
 // The bound (EngineConfig::max_named_tasks) caps memory for named tasks that
 // are queued, running, delayed or waiting for a retry.
 #pragma once
@@ -38,6 +39,7 @@ class TaskTable {
   void release(TaskRecord* record) noexcept;
 
   static constexpr std::uint32_t kFreeLists = 8;
+  static_assert(kFreeLists <= 256, "TaskRecord::free_list is a byte");
   // A released record keeps its payload's buffer up to this size.
   static constexpr std::size_t kKeptPayloadBytes = 1024;
 
@@ -52,7 +54,6 @@ class TaskTable {
     struct Links {
       TaskRecord* first = nullptr;
       TaskRecord* last = nullptr;
-      std::uint32_t size = 0;
     };
     Links lists_[kFreeLists];
     std::uint32_t held_ = 0;
@@ -91,8 +92,11 @@ class TaskTable {
 
   static void reset(TaskRecord* record) noexcept;  // what release() clears
   TaskRecord* pop(FreeList& list) noexcept;
-  // Pushes first..last (already linked through next_free) onto their list.
-  void push(TaskRecord* first, TaskRecord* last, std::uint32_t count) noexcept;
+  // Counts records about to be pushed, before they are (see in_use()).
+  void count_released(std::uint32_t count) noexcept;
+  // Pushes first..last (already linked through next_free, all of one home
+  // list) onto that list.
+  void push(TaskRecord* first, TaskRecord* last) noexcept;
 
   const std::uint32_t capacity_;
   std::unique_ptr<std::atomic<TaskRecord*>[]> chunks_;

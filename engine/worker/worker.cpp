@@ -180,7 +180,8 @@ void Worker::run_batch(std::size_t n) {
   } else {
     for (std::size_t i = 0; i < n; ++i) {
       execute(batch_[i]);
-      after_job();
+      return_credits_if_due();
+      if (!completions_.empty()) flush_completions_if_due(core_.ticks().now());  // no clock read otherwise
     }
   }
   flush_completions();
@@ -219,9 +220,10 @@ void Worker::run_timed(std::size_t n) {
     }
     for (std::size_t j = i; j < i + group; ++j) {
       execute(batch_[j]);
-      after_job();
+      return_credits_if_due();
     }
     const std::uint64_t end = ticks.now();
+    flush_completions_if_due(end);
     const std::uint64_t ran_ns = ticks.to_ns(end - start);
     const bool tiny = ran_ns < group * kTinyJobNs;
     if (record_latency_) record_group(i, group, start, end, ran_ns, tiny);
@@ -250,24 +252,32 @@ void Worker::record_group(std::size_t first, std::size_t group, std::uint64_t st
   if (group == 1) {
     run_time_.record(ran_ns);
   } else if (tiny) {
-    run_time_.record(ran_ns / group, group);
+    // The average, split so that the sum stays exact.
+    const std::uint64_t each = ran_ns / group, longer = ran_ns % group;
+    run_time_.record(each + 1, longer);
+    run_time_.record(each, group - longer);
   } else {
-    // A long job among tiny ones: the others as long as the tiny jobs before
-    // them, the long one the rest, so the sum and the maximum stay right.
-    const std::uint64_t others = std::min(tiny_job_ns_ * (group - 1), ran_ns);
+    // Taken for a long job among tiny ones (the usual cause: one outlier):
+    // the others as long as the last tiny jobs, the long one the rest, so
+    // the sum and the maximum stay right. (No underflow: tiny_job_ns_ is
+    // under kTinyJobNs and this group ran at least group * kTinyJobNs.)
+    // When all the jobs turned slower at once, this one group's shape is
+    // wrong; the next group times every job again.
     run_time_.record(tiny_job_ns_, group - 1);
-    run_time_.record(ran_ns - others);
+    run_time_.record(ran_ns - tiny_job_ns_ * (group - 1));
   }
 }
 
-void Worker::after_job() {
-  if (!completions_.empty() &&
-      core_.ticks().to_ns(core_.ticks().now() - completions_since_) > kCompletionDelayNs) {
-    flush_completions();
-  }
+void Worker::return_credits_if_due() {
   // Batched to spare the shared counter, but at once when a producer waits.
   if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
     flush_credits();
+  }
+}
+
+void Worker::flush_completions_if_due(std::uint64_t now_ticks) {
+  if (!completions_.empty() && core_.ticks().to_ns(now_ticks - completions_since_) > kCompletionDelayNs) {
+    flush_completions();
   }
 }
 

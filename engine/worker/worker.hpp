@@ -117,8 +117,12 @@ class Worker {
   void record_group(std::size_t first, std::size_t group, std::uint64_t start, std::uint64_t end,
                     std::uint64_t ran_ns, bool tiny);
   void execute(Job& job);
-  // Between two jobs: logs completions that waited long, returns credits.
-  void after_job();
+  // Between two jobs: returns the credits of finished jobs once enough
+  // have gathered or a producer waits.
+  void return_credits_if_due();
+  // Logs the buffered completions once the oldest has waited
+  // kCompletionDelayNs (now_ticks: a TickClock stamp of now).
+  void flush_completions_if_due(std::uint64_t now_ticks);
   void trace_event(trace::TraceKind kind, std::uint64_t ts, std::uint64_t id, std::uint32_t arg = 0) noexcept {
     if (trace_) trace_->record(trace::TraceEvent{ts, id, arg, static_cast<std::uint16_t>(index_), kind});
   }

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include "wal/log_writer.hpp"
+
 namespace brisk {
 namespace {
 
@@ -179,6 +181,46 @@ TEST_F(DurabilityTest, TasksAcceptedAfterARestartNeverTakeTheIdOfARecoveredTask)
   clock.advance(61min);
   engine.drain();
   EXPECT_EQ(later_runs.load(), 3);
+}
+
+// Durable ids are the submit record's LSN plus an offset: a log may hold
+// ids above its last LSN (written when ids came from a counter of their
+// own), and every new id must still be above all of them.
+TEST_F(DurabilityTest, NewIdsStayAboveEveryIdTheLogAlreadyHolds) {
+  {
+    detail::wal::WalOptions options;
+    options.dir = dir;
+    std::unique_ptr<detail::wal::Wal> log;
+    detail::wal::RecoveredState nothing;
+    ASSERT_TRUE(detail::wal::Wal::open(options, &log, &nothing).is_ok());
+    const std::int64_t wall_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+    detail::wal::TaskImage old;
+    old.id = 1000;  // in a log whose last LSN is 1
+    old.type_name = "later";
+    old.payload = "old";
+    old.run_at_ns = wall_now + std::chrono::nanoseconds(1h).count();
+    old.submit_ns = wall_now;
+    ASSERT_TRUE(log->append_and_wait(detail::wal::as_ref(old)).is_ok());
+    ASSERT_TRUE(log->close().is_ok());
+  }
+  constexpr std::uint64_t kNew = 1100;  // ids 2..1101 if they simply followed the LSNs
+  TaskOptions in_two_hours;
+  in_two_hours.delay = 2h;
+  {
+    Engine engine(config());
+    engine.register_task("later", [](TaskContext&) {});
+    engine.start();
+    ASSERT_EQ(engine.recovery_report().tasks_requeued, 1u);
+    for (std::uint64_t i = 0; i < kNew; ++i) {
+      ASSERT_TRUE(engine.wait_durable(engine.submit("later", "new", in_two_hours)));
+    }
+  }
+  Engine engine(config());
+  engine.register_task("later", [](TaskContext&) {});
+  engine.start();
+  EXPECT_EQ(engine.recovery_report().tasks_requeued, kNew + 1) << "a new task took the old one's id";
 }
 
 TEST_F(DurabilityTest, DeadLettersAndIdempotencyKeysComeBack) {

@@ -100,8 +100,10 @@ TEST(Observability, ALongJobAmongTinyOnesKeepsItsRunTime) {
   constexpr int kJobs = 4000, kLongEvery = 400;
   static constexpr auto kLong = 5ms;
   const auto long_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(kLong).count());
-  // Long jobs at 390, 791, 1192, ...: each at another place in its group of
-  // eight. All jobs are queued before start and tiny ones take no time, so
+  // Long jobs at 390, 791, 1192, ...: at shifting offsets, so that some
+  // share a timed group with tiny jobs after them (where the groups fall
+  // depends on the batches). All jobs are queued before start and tiny ones
+  // take no time, so
   // a job truly starts after the long jobs ahead of it: `waited` sums that.
   std::uint64_t waited = 0, longs_ahead = 0;
   for (int i = 0; i < kJobs; ++i) {
