@@ -9,7 +9,6 @@
 // touches it.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>

@@ -254,7 +254,7 @@ void Worker::record_group(std::size_t first, std::size_t group, std::uint64_t st
   } else if (tiny) {
     // The average, split so that the sum stays exact.
     const std::uint64_t each = ran_ns / group, longer = ran_ns % group;
-    run_time_.record(each + 1, longer);
+    if (longer != 0) run_time_.record(each + 1, longer);
     run_time_.record(each, group - longer);
   } else {
     // Taken for a long job among tiny ones (the usual cause: one outlier):
