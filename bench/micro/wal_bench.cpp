@@ -74,10 +74,12 @@ void BM_WalAppend(benchmark::State& state) {
     for (int p = 0; p < producers; ++p) {
       threads.emplace_back([&, p] {
         wal::TaskImageRef ref = wal::as_ref(task);
+        // Each producer in its own stream, as the engine's producer threads are.
+        const auto stream = static_cast<std::uint32_t>(p);
+        brisk::TaskId id = 0;
         for (std::uint64_t i = 0; i < kPerProducer; ++i) {
-          ref.id = static_cast<brisk::TaskId>(p) << 40 | i;
-          const wal::WalTicket t = log->append(ref);
-          if (t.lsn > kWindow) log->wait({t.lsn - kWindow});
+          const wal::WalTicket t = log->append_numbered(ref, stream, &id);
+          if (t.nth() > kWindow) log->wait(wal::WalTicket::of(stream, t.nth() - kWindow));
         }
       });
     }

@@ -277,7 +277,7 @@ BulkResult EngineCore::post_jobs(Job* jobs, std::size_t count, Priority priority
 }
 
 SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const TaskOptions& options,
-                                bool holds_credit) {
+                                bool holds_credit, std::uint64_t log_near) {
   auto refuse = [this](SubmitStatus status, std::string_view reason) {
     auto& counter = status == SubmitStatus::invalid ? rejected_invalid_
                     : status == SubmitStatus::rejected_shutdown ? rejected_shutdown_
@@ -325,7 +325,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   }
   if (durable) {
     // Checked here, not left to the log's append: a refused append looks
-    // like a failed log (lsn 0), and this is the caller's input, not the disk.
+    // like a failed log (ticket 0), and this is the caller's input, not the disk.
     if (!wal_->fits_in_a_record(registry_.at(static_cast<std::uint32_t>(type)).name, payload,
                                 options.idempotency_key)) {
       return refuse(SubmitStatus::invalid,
@@ -375,11 +375,11 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     }
   }
   record->due_ns = due > record->submit_ns ? due : 0;
-  std::uint64_t lsn = 0;
+  std::uint64_t ticket = 0;
   if (durable) {
     // Logged before it can run: once in a ring the record may finish and be reused.
-    lsn = wal_->submitted(*record, registry_.at(static_cast<std::uint32_t>(type)).name, key);
-    if (lsn == 0) {
+    ticket = wal_->submitted(*record, registry_.at(static_cast<std::uint32_t>(type)).name, key, log_near);
+    if (ticket == 0) {
       if (!key.empty()) idempotency_.forget(key, id);
       record->holds_credit = false;
       tasks_.release(record);
@@ -405,7 +405,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   SubmitResult r;
   r.status = SubmitStatus::accepted;
   r.id = id;
-  r.durable_lsn = lsn;
+  r.durable_ticket = ticket;
   return r;
 }
 
@@ -613,7 +613,10 @@ SubmitResult EngineCore::replay_dead_letter(TaskId id) {
     return r;
   }
   const std::int64_t type = registry_.find(letter->name);
-  SubmitResult r = submit(type, letter->payload, TaskOptions{});
+  // Logged in the letter's stream, so the new task's submit record is
+  // always ahead of the DlqReplayed record: a crash between the two can
+  // lose neither the letter nor the task.
+  SubmitResult r = submit(type, letter->payload, TaskOptions{}, false, letter->durable_id);
   if (!r.accepted()) {
     dead_letters_.add(std::move(*letter));  // keep it: nothing lost
   } else if (letter->durable_id != 0 && wal_) {

@@ -90,11 +90,11 @@ void EngineCore::recover_locked() {
 }
 
 bool EngineCore::is_durable(const SubmitResult& r) const noexcept {
-  return r.durable_lsn != 0 && wal_ && wal_->acked(r.durable_lsn);
+  return r.durable_ticket != 0 && wal_ && wal_->acked(r.durable_ticket);
 }
 
 bool EngineCore::wait_durable(const SubmitResult& r) const {
-  return r.durable_lsn != 0 && wal_ && wal_->wait(r.durable_lsn);
+  return r.durable_ticket != 0 && wal_ && wal_->wait(r.durable_ticket);
 }
 
 }  // namespace brisk::detail

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "brisk/config.hpp"
+#include "platform/thread_number.hpp"
 
 namespace brisk::detail {
 
@@ -33,7 +34,7 @@ wal::RecoveryMode to_wal(RecoveryMode m) noexcept {
   return wal::RecoveryMode::tolerate_corrupted_tail_records;
 }
 
-std::uint64_t lsn_of(wal::WalTicket t) noexcept { return t.valid() ? t.lsn : 0; }
+std::uint64_t value_of(wal::WalTicket t) noexcept { return t.value; }
 
 }  // namespace
 
@@ -55,10 +56,6 @@ DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::
                         "' (recovery mode " + std::string(wal::to_string(options.recovery_mode)) +
                         "): " + status.to_string());
   }
-  // The next LSN is last_sequence + 1, so the next id is max_task_id + 1 at
-  // least.
-  const std::uint64_t last = recovered->last_sequence;
-  id_offset_ = recovered->max_task_id > last ? recovered->max_task_id - last : 0;
 }
 
 bool DurableLog::fits_in_a_record(std::string_view type_name, std::string_view payload,
@@ -81,7 +78,8 @@ DurableLog::~DurableLog() {
   if (wal_) wal_->close();
 }
 
-std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, std::string_view key) {
+std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, std::string_view key,
+                                    std::uint64_t same_stream_as) {
   wal::TaskImageRef image;
   image.type_name = type_name;
   image.payload = r.payload;
@@ -90,28 +88,33 @@ std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, s
   image.attempt = r.attempt;
   image.idempotency_key = key;
   image.submit_ns = to_wall(r.submit_ns);
-  const std::uint64_t lsn = lsn_of(wal_->append_numbered(image, id_offset_));
-  if (lsn != 0) r.durable_id = lsn + id_offset_;
-  return lsn;
+  // The thread number spreads producer threads over the streams, one each
+  // for the first kLogStreams threads that submit.
+  const std::uint32_t stream = same_stream_as != 0 ? wal::stream_of(same_stream_as)
+                                                   : this_thread_number() % wal::kLogStreams;
+  TaskId id = 0;
+  const wal::WalTicket ticket = wal_->append_numbered(image, stream, &id);
+  if (ticket.valid()) r.durable_id = id;
+  return ticket.value;
 }
 
 std::uint64_t DurableLog::completed(std::span<const std::uint64_t> ids) {
-  return lsn_of(wal_->append(wal::TaskCompletedRef{ids}));
+  return value_of(wal_->append(wal::TaskCompletedRef{ids}));
 }
 
 std::uint64_t DurableLog::retry_scheduled(std::uint64_t id, std::uint32_t attempt, std::int64_t due_engine_ns) {
-  return lsn_of(wal_->append(wal::TaskRetryScheduled{id, attempt, to_wall(due_engine_ns)}));
+  return value_of(wal_->append(wal::TaskRetryScheduled{id, attempt, to_wall(due_engine_ns)}));
 }
 
 std::uint64_t DurableLog::dead_lettered(std::uint64_t id, std::uint32_t attempts,
                                         const std::vector<AttemptFailure>& failures) {
   wal::TaskDeadLettered record{id, attempts, failures};
   for (AttemptFailure& f : record.failures) f.time_ns = to_wall(f.time_ns);
-  return lsn_of(wal_->append(record));
+  return value_of(wal_->append(record));
 }
 
-std::uint64_t DurableLog::cancelled(std::uint64_t id) { return lsn_of(wal_->append(wal::TaskCancelled{id})); }
-std::uint64_t DurableLog::dlq_replayed(std::uint64_t id) { return lsn_of(wal_->append(wal::DlqReplayed{id})); }
-std::uint64_t DurableLog::dlq_purged() { return lsn_of(wal_->append(wal::DlqPurged{})); }
+std::uint64_t DurableLog::cancelled(std::uint64_t id) { return value_of(wal_->append(wal::TaskCancelled{id})); }
+std::uint64_t DurableLog::dlq_replayed(std::uint64_t id) { return value_of(wal_->append(wal::DlqReplayed{id})); }
+std::uint64_t DurableLog::dlq_purged() { return value_of(wal_->append(wal::DlqPurged{})); }
 
 }  // namespace brisk::detail

@@ -2,8 +2,9 @@
 //
 // Translates task lifecycle events into WAL records (engine/wal) and back:
 // durable ids (unique across restarts, unlike TaskIds, which name table
-// slots: a task's id is the LSN of its submit record plus an offset fixed
-// at open), and times (the engine clock is monotonic and restarts with
+// slots: the log hands them out, see Wal::append_numbered), log streams
+// (each producer thread submits into its own, so producers share no lock),
+// and times (the engine clock is monotonic and restarts with
 // the process, so the log stores wall-clock times and converts at the edges).
 // Only named tasks submitted with durability pass through here; post() never
 // touches it.
@@ -41,9 +42,14 @@ class DurableLog {
     return wall_minus_engine_ <= 0 || engine_ns <= std::numeric_limits<std::int64_t>::max() - wall_minus_engine_;
   }
 
-  // Each returns the record's LSN, or 0 when the log has failed.
-  // submitted() also gives the task its durable id (record.durable_id).
-  std::uint64_t submitted(TaskRecord& record, std::string_view type_name, std::string_view key);
+  // Each returns the record's ticket (a WalTicket's value), or 0 when the
+  // log has failed.
+  // submitted() also gives the task its durable id (record.durable_id), in
+  // the calling thread's log stream, or in `same_stream_as`'s when that is
+  // not 0: a replayed dead letter's new task must be logged ahead of the
+  // DlqReplayed record that follows it, and only one stream keeps order.
+  std::uint64_t submitted(TaskRecord& record, std::string_view type_name, std::string_view key,
+                          std::uint64_t same_stream_as = 0);
   std::uint64_t completed(std::span<const std::uint64_t> durable_ids);
   std::uint64_t retry_scheduled(std::uint64_t durable_id, std::uint32_t attempt, std::int64_t due_engine_ns);
   std::uint64_t dead_lettered(std::uint64_t durable_id, std::uint32_t attempts,
@@ -52,8 +58,8 @@ class DurableLog {
   std::uint64_t dlq_replayed(std::uint64_t durable_id);
   std::uint64_t dlq_purged();
 
-  bool acked(std::uint64_t lsn) const noexcept { return wal_->acked_lsn() >= lsn && !wal_->failed(); }
-  bool wait(std::uint64_t lsn) const { return wal_->wait(wal::WalTicket{lsn}).is_ok(); }
+  bool acked(std::uint64_t ticket) const noexcept { return wal_->ready(wal::WalTicket{ticket}) && !wal_->failed(); }
+  bool wait(std::uint64_t ticket) const { return wal_->wait(wal::WalTicket{ticket}).is_ok(); }
   bool failed() const noexcept { return wal_->failed(); }
   std::string failure_message() const { return wal_->status().message(); }
   wal::WalStats stats() const { return wal_->stats(); }
@@ -65,12 +71,6 @@ class DurableLog {
  private:
   std::unique_ptr<wal::Wal> wal_;
   std::int64_t wall_minus_engine_ = 0;
-  // Durable id = submit LSN + this: every id is above every id the log
-  // has seen (recovered max_task_id), since LSNs only grow past the last one.
-  // When recovery cuts a torn tail, the LSNs (and ids) of the records cut
-  // are handed out again: those tasks were never on disk, and every later
-  // record about them went with them.
-  std::uint64_t id_offset_ = 0;
 };
 
 }  // namespace brisk::detail

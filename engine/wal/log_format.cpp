@@ -127,6 +127,8 @@ void seal_record(std::string& out, std::size_t start) {
   checksum_record(out.data() + start);
 }
 
+void set_record_sequence(char* record, std::uint64_t sequence) noexcept { store_u64(record + 9, sequence); }
+
 void checksum_record(char* record) noexcept {
   const std::uint32_t length = load_u32(record + 4);
   store_u32(record, crc32c::mask(crc32c::value(record + 4, kRecordHeaderSize - 4 + length)));

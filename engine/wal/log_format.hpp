@@ -90,6 +90,9 @@ std::size_t begin_record(std::string& out, RecordType type, std::uint64_t sequen
 // that the log writer's thread, not the producers, computes the CRCs.
 void end_record(std::string& out, std::size_t start);
 void checksum_record(char* record) noexcept;
+// Sets the sequence of a record begun with a placeholder (the log writer
+// numbers records as it lays the streams out), before checksum_record().
+void set_record_sequence(char* record, std::uint64_t sequence) noexcept;
 // end_record() then checksum_record(): a finished record.
 void seal_record(std::string& out, std::size_t start);
 

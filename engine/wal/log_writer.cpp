@@ -24,13 +24,13 @@ namespace {
 // Under `interval` and `never` no fdatasync paces the writer: left alone it
 // would chase a stream of appends with a write() per handful of records (two
 // producers: ~14 records, 1.5 KB, a batch). When records arrived while it
-// was writing, so more are surely coming, it waits up to kLinger for
-// kLingerBytes to gather first. A lone producer that waits for each ack
+// was writing, so more are surely coming, it waits up to kLinger for a
+// stream to gather kLingerBytes first. A lone producer that waits for each ack
 // never meets a linger: the writer finds nothing pending after its write.
 constexpr auto kLinger = std::chrono::microseconds(50);
 constexpr std::size_t kLingerBytes = 64u << 10;
 
-// The log's mutex is held for one record's encode (tens of ns) or the
+// A stream's mutex is held for one record's encode (tens of ns) or the
 // writer's buffer swap: a thread that finds it taken retries for about as
 // long rather than sleeping on a futex at once, whose sleep and wake cost
 // both threads microseconds (and, on 2 CPUs, a context switch).
@@ -54,10 +54,13 @@ std::int64_t realtime_ns() {
 
 // ---- Watermark ----
 
-void Wal::Watermark::advance(std::uint64_t lsn) noexcept {
+void Wal::Watermark::advance(std::uint64_t to) noexcept {
   // Only the writer thread advances; fail() may race with it, hence the CAS.
+  // release: a waiter that sees the count may rely on everything the writer
+  // did before (the write, the fdatasync).
   std::uint64_t w = word_.load(std::memory_order_relaxed);
-  while ((w & ~kFailed) < lsn && !word_.compare_exchange_weak(w, (w & kFailed) | lsn, std::memory_order_release)) {
+  if ((w & ~kFailed) >= to) return;  // nothing new: no one to wake
+  while ((w & ~kFailed) < to && !word_.compare_exchange_weak(w, (w & kFailed) | to, std::memory_order_release)) {
   }
   word_.notify_all();
 }
@@ -67,10 +70,10 @@ void Wal::Watermark::fail() noexcept {
   word_.notify_all();
 }
 
-bool Wal::Watermark::wait_for(std::uint64_t lsn) const noexcept {
+bool Wal::Watermark::wait_for(std::uint64_t at_least) const noexcept {
   for (;;) {
     const std::uint64_t w = word_.load(std::memory_order_acquire);
-    if ((w & ~kFailed) >= lsn) return true;
+    if ((w & ~kFailed) >= at_least) return true;
     if ((w & kFailed) != 0) return false;
     word_.wait(w, std::memory_order_acquire);
   }
@@ -81,8 +84,9 @@ bool Wal::Watermark::wait_for(std::uint64_t lsn) const noexcept {
 Wal::Wal(WalOptions options, WalEnv& env)
     : options_(std::move(options)),
       env_(env),
-      // Half of max_pending_bytes at most: producers block at the whole.
-      linger_bytes_(std::min(kLingerBytes, options_.max_pending_bytes / 2)) {}
+      stream_limit_(std::max<std::size_t>(options_.max_pending_bytes / kLogStreams, 1)),
+      // Half a stream's limit at most: its producers block at the whole.
+      linger_bytes_(std::min(kLingerBytes, stream_limit_ / 2)) {}
 
 Wal::~Wal() { close(); }
 
@@ -134,9 +138,9 @@ Status Wal::open(WalOptions options, std::unique_ptr<Wal>* wal, RecoveredState* 
   const std::uint64_t last = recovered->last_sequence;
   log->next_lsn_ = last + 1;
   log->written_lsn_ = log->synced_lsn_ = last;
-  log->acked_.advance(last);
-  log->written_.advance(last);
-  log->synced_.advance(last);
+  // Above every id the log holds, and a multiple of kLogStreams, so that
+  // the ids append_numbered derives from it keep their stream.
+  log->id_base_ = (recovered->max_task_id / kLogStreams + 1) * kLogStreams;
   log->compacted_through_ = next_segment - 1;
   if (Status s = log->open_segment(next_segment, last + 1); !s) return s;
   log->last_sync_ = std::chrono::steady_clock::now();
@@ -152,9 +156,11 @@ Status Wal::close() {
     if (closed_) return failure_;
     closed_ = true;
     closing_ = true;
+    // Set before the writer can see closing_: see refusing().
+    refusing_.store(true, std::memory_order_relaxed);
   }
   writer_wakeup_.notify_one();
-  space_available_.notify_all();
+  release_waiting_producers();
   if (writer_.joinable()) writer_.join();
   {
     std::lock_guard lock(compactor_mutex_);
@@ -171,72 +177,163 @@ Status Wal::close() {
 
 // ---- producers ----
 
+bool Wal::refusing() const noexcept {
+  // relaxed: read under a stream's lock, and set (by close() or fail())
+  // before mutex_ is released to the writer, whose last take of the streams
+  // locks each one after that. An append that locks the stream after the
+  // take therefore sees it set (the locks order it), and an append that
+  // locked it before is in the take: none is left behind untaken.
+  return refusing_.load(std::memory_order_relaxed);
+}
+
+void Wal::wake_writer(bool lingering_batch_full) {
+  {
+    std::lock_guard lock(mutex_);
+    work_ = true;
+    lingering_full_ = lingering_full_ || lingering_batch_full;
+  }
+  writer_wakeup_.notify_one();
+}
+
 template <class EncodeBody>
-WalTicket Wal::append_framed(RecordType type, const EncodeBody& encode_body) {
-  std::unique_lock lock = lock_spinning(mutex_);
-  space_available_.wait(lock, [this] {
-    return pending_.size() < options_.max_pending_bytes || closing_ || !failure_.is_ok();
-  });
-  if (closing_ || !failure_.is_ok()) return {};
-  const std::size_t start = begin_record(pending_, type, next_lsn_);
-  encode_body(pending_, next_lsn_);
-  if (pending_.size() - start - kRecordHeaderSize > kMaxPayloadSize) {
-    pending_.resize(start);
+WalTicket Wal::append_framed(std::uint32_t stream, RecordType type, const EncodeBody& encode_body) {
+  Stream& s = streams_[stream];
+  std::unique_lock lock = lock_spinning(s.mutex);
+  s.space_available.wait(lock, [&] { return s.pending.size() < stream_limit_ || refusing(); });
+  if (refusing()) return {};
+  const std::size_t start = begin_record(s.pending, type, 0);
+  encode_body(s.pending, s.appended + 1);
+  if (s.pending.size() - start - kRecordHeaderSize > kMaxPayloadSize) {
+    s.pending.resize(start);
     return {};
   }
-  end_record(pending_, start);
-  const WalTicket ticket{next_lsn_++};
-  const bool lingering_batch_full = start < linger_bytes_ && pending_.size() >= linger_bytes_;
+  end_record(s.pending, start);
+  const WalTicket ticket = WalTicket::of(stream, ++s.appended);
+  const bool lingering_batch_full = start < linger_bytes_ && s.pending.size() >= linger_bytes_;
   lock.unlock();
-  // The writer sleeps only when nothing is pending (wake it on the first
-  // record) or while it lingers for kLingerBytes.
-  if (start == 0 || lingering_batch_full) writer_wakeup_.notify_one();
+  // The writer sleeps only when no stream has records (wake it on a
+  // stream's first) or while it lingers for linger_bytes_.
+  if (start == 0 || lingering_batch_full) wake_writer(lingering_batch_full);
   return ticket;
 }
 
-template <class Record>
-WalTicket Wal::append_record(const Record& record) {
-  return append_framed(type_of(record), [&](std::string& out, std::uint64_t) { encode(out, record); });
+template <class EncodeBody>
+WalTicket Wal::append_to_streams(unsigned streams, RecordType type, const EncodeBody& encode) {
+  // No wait for space here: the writer takes all stream locks at once, so
+  // waiting on one stream while holding another could stall it for good.
+  // What these records add is bounded by the tasks already admitted.
+  std::array<std::unique_lock<std::mutex>, kLogStreams> locks;
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) {
+    if ((streams >> s & 1) != 0) locks[s] = lock_spinning(streams_[s].mutex);
+  }
+  if (refusing()) return {};
+  std::array<std::size_t, kLogStreams> starts{};
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) {
+    if ((streams >> s & 1) == 0) continue;
+    std::string& pending = streams_[s].pending;
+    starts[s] = begin_record(pending, type, 0);
+    encode(pending, s);
+    if (pending.size() - starts[s] - kRecordHeaderSize > kMaxPayloadSize) {
+      for (std::uint32_t undo = 0; undo <= s; ++undo) {
+        if ((streams >> undo & 1) != 0) streams_[undo].pending.resize(starts[undo]);
+      }
+      return {};
+    }
+    end_record(pending, starts[s]);
+  }
+  WalTicket last;
+  bool first_in_a_stream = false;
+  bool lingering_batch_full = false;
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) {
+    if ((streams >> s & 1) == 0) continue;
+    last = WalTicket::of(s, ++streams_[s].appended);
+    first_in_a_stream = first_in_a_stream || starts[s] == 0;
+    lingering_batch_full = lingering_batch_full ||
+                           (starts[s] < linger_bytes_ && streams_[s].pending.size() >= linger_bytes_);
+    locks[s].unlock();
+  }
+  if (first_in_a_stream || lingering_batch_full) wake_writer(lingering_batch_full);
+  return last;
 }
 
-WalTicket Wal::append(const TaskImageRef& task) { return append_record(task); }
-WalTicket Wal::append_numbered(TaskImageRef task, std::uint64_t id_offset) {
-  return append_framed(type_of(task), [&](std::string& out, std::uint64_t lsn) {
-    task.id = lsn + id_offset;
+template <class Record>
+WalTicket Wal::append_record(TaskId id, const Record& record) {
+  return append_framed(stream_of(id), type_of(record), [&](std::string& out, std::uint64_t) { encode(out, record); });
+}
+
+WalTicket Wal::append(const TaskImageRef& task) { return append_record(task.id, task); }
+
+WalTicket Wal::append_numbered(TaskImageRef task, std::uint32_t stream, TaskId* id) {
+  stream %= kLogStreams;
+  return append_framed(stream, type_of(task), [&](std::string& out, std::uint64_t nth) {
+    task.id = id_base_ + (nth - 1) * kLogStreams + stream;
+    *id = task.id;
     encode(out, task);
   });
 }
-WalTicket Wal::append(const TaskCompletedRef& record) { return append_record(record); }
-WalTicket Wal::append(const TaskRetryScheduled& record) { return append_record(record); }
-WalTicket Wal::append(const TaskDeadLettered& record) { return append_record(record); }
-WalTicket Wal::append(const TaskCancelled& record) { return append_record(record); }
-WalTicket Wal::append(const DlqReplayed& record) { return append_record(record); }
-WalTicket Wal::append(const DlqPurged& record) { return append_record(record); }
 
-bool Wal::ready(WalTicket ticket) const noexcept { return acked_.value() >= ticket.lsn || acked_.failed(); }
+WalTicket Wal::append(const TaskCompletedRef& record) {
+  std::array<std::size_t, kLogStreams> count{};
+  unsigned streams = 0;
+  for (const TaskId id : record.ids) {
+    ++count[stream_of(id)];
+    streams |= 1u << stream_of(id);
+  }
+  if (streams == 0) return {};  // lists no task: not a valid record
+  if ((streams & (streams - 1)) == 0) return append_record(record.ids.front(), record);  // one stream
+  return append_to_streams(streams, RecordType::task_completed, [&](std::string& out, std::uint32_t s) {
+    encode_stream_part(out, record, s, count[s]);
+  });
+}
+
+WalTicket Wal::append(const TaskRetryScheduled& record) { return append_record(record.id, record); }
+WalTicket Wal::append(const TaskDeadLettered& record) { return append_record(record.id, record); }
+WalTicket Wal::append(const TaskCancelled& record) { return append_record(record.id, record); }
+WalTicket Wal::append(const DlqReplayed& record) { return append_record(record.id, record); }
+
+WalTicket Wal::append(const DlqPurged& record) {
+  if (record.stream != kAllLogStreams) {
+    return append_framed(record.stream % kLogStreams, RecordType::dlq_purged,
+                         [&](std::string& out, std::uint64_t) { encode(out, record); });
+  }
+  return append_to_streams((1u << kLogStreams) - 1, RecordType::dlq_purged,
+                           [](std::string& out, std::uint32_t s) { encode(out, DlqPurged{s}); });
+}
+
+bool Wal::ready(WalTicket ticket) const noexcept {
+  return progress_[ticket.stream()].acked.value() >= ticket.nth() || failed();
+}
 
 Status Wal::wait(WalTicket ticket) const {
   if (!ticket.valid()) return refusal();
-  return acked_.wait_for(ticket.lsn) ? Status::ok() : status();
+  return progress_[ticket.stream()].acked.wait_for(ticket.nth()) ? Status::ok() : status();
 }
 
 Status Wal::refusal() const {
   std::lock_guard lock(mutex_);
   if (!failure_.is_ok()) return failure_;
   if (closing_) return Status::closed("the write-ahead log is closed");
-  return Status::invalid("record payload exceeds " + std::to_string(kMaxPayloadSize) + " bytes");
+  return Status::invalid("record payload exceeds " + std::to_string(kMaxPayloadSize) +
+                         " bytes (or a completion lists no task)");
 }
 
 Status Wal::sync() {
-  std::uint64_t target;
+  // Everything appended before this call: each stream's count now.
+  std::array<std::uint64_t, kLogStreams> targets;
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) {
+    std::lock_guard lock(streams_[s].mutex);
+    targets[s] = streams_[s].appended;
+  }
   {
     std::lock_guard lock(mutex_);
     if (!failure_.is_ok()) return failure_;
-    target = next_lsn_ - 1;
-    sync_requested_ = std::max(sync_requested_, target);
+    ++sync_requests_;  // the writer's next take comes after this: it covers the targets
   }
   writer_wakeup_.notify_one();
-  return synced_.wait_for(target) ? Status::ok() : status();
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) {
+    if (!progress_[s].synced.wait_for(targets[s])) return status();
+  }
+  return Status::ok();
 }
 
 Status Wal::status() const {
@@ -264,13 +361,12 @@ void Wal::writer_loop() {
   const bool interval = options_.fsync == FsyncPolicy::interval;
   const bool may_linger = options_.fsync != FsyncPolicy::always;
   for (;;) {
-    std::uint64_t batch_last;
     std::uint64_t sync_target;
     bool closing;
     {
       std::unique_lock lock = lock_spinning(mutex_);
-      const bool streaming = !pending_.empty();  // records came while we wrote
-      const auto has_work = [this] { return !pending_.empty() || closing_ || sync_requested_ > synced_lsn_; };
+      const bool streaming = work_;  // records came while we wrote
+      const auto has_work = [this] { return work_ || closing_ || sync_requests_ > syncs_done_; };
       if (interval && written_lsn_ > synced_lsn_) {
         writer_wakeup_.wait_until(lock, last_sync_ + options_.fsync_interval, has_work);
       } else {
@@ -278,29 +374,24 @@ void Wal::writer_loop() {
       }
       if (may_linger && streaming) {
         writer_wakeup_.wait_for(lock, kLinger, [this] {
-          return pending_.size() >= linger_bytes_ || closing_ || sync_requested_ > synced_lsn_;
+          return lingering_full_ || closing_ || sync_requests_ > syncs_done_;
         });
       }
-      batch_.swap(pending_);
-      batch_last = next_lsn_ - 1;
-      sync_target = sync_requested_;
+      work_ = false;
+      lingering_full_ = false;
+      sync_target = sync_requests_;
       closing = closing_;
     }
-    space_available_.notify_all();
-
-    Status s;
-    if (!batch_.empty()) {
-      s = write_batch();
-      if (s) written_lsn_ = batch_last;
-      batch_.clear();
-    }
+    take_streams();
+    Status s = write_batch();
     const auto now = std::chrono::steady_clock::now();
-    const bool sync_due = options_.fsync == FsyncPolicy::always || closing || sync_target > synced_lsn_ ||
+    const bool sync_due = options_.fsync == FsyncPolicy::always || closing || sync_target > syncs_done_ ||
                           (interval && now >= last_sync_ + options_.fsync_interval);
     if (s && sync_due && written_lsn_ > synced_lsn_) {
       s = file_->sync();
       if (s) {
         synced_lsn_ = written_lsn_;
+        synced_ = written_;
         segment_synced_ = segment_size_;
         last_sync_ = now;
         stat_syncs_.fetch_add(1, std::memory_order_relaxed);
@@ -310,43 +401,80 @@ void Wal::writer_loop() {
       fail(s);
       return;
     }
-    const std::uint64_t acked_before = acked_.value();
-    written_.advance(written_lsn_);
-    synced_.advance(synced_lsn_);
-    acked_.advance(options_.fsync == FsyncPolicy::always ? synced_lsn_ : written_lsn_);
-    if (options_.on_ack && acked_.value() != acked_before) options_.on_ack(acked_.value());
-    if (closing) return;  // appends stopped before this batch was taken: all of it is out
+    if (sync_due) syncs_done_ = sync_target;  // all written is synced now
+    publish_progress();
+    if (closing) return;  // appends stopped before this take: all of it is out
+  }
+}
+
+void Wal::take_streams() {
+  // All locks at once: a consistent cut. A record appended after another
+  // (in any stream) is never taken in an earlier batch, and the parts of a
+  // multi-stream append (append_to_streams) are taken together.
+  std::array<std::unique_lock<std::mutex>, kLogStreams> locks;
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) locks[s] = lock_spinning(streams_[s].mutex);
+  std::array<bool, kLogStreams> had_waiters{};
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) {
+    Stream& stream = streams_[s];
+    batch_[s].swap(stream.pending);  // both keep their capacity: no allocation once grown
+    had_waiters[s] = batch_[s].size() >= stream_limit_;  // producers wait only at the limit
+    taken_[s] = stream.appended;
+  }
+  for (auto& lock : locks) lock.unlock();
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) {
+    if (had_waiters[s]) streams_[s].space_available.notify_all();
   }
 }
 
 Status Wal::write_batch() {
+  std::uint64_t bytes = 0;
+  for (const std::string& b : batch_) bytes += b.size();
+  if (bytes == 0) return Status::ok();
   stat_batches_.fetch_add(1, std::memory_order_relaxed);
-  stat_bytes_.fetch_add(batch_.size(), std::memory_order_relaxed);
-  if (batch_.size() > stat_largest_batch_.load(std::memory_order_relaxed)) {
-    stat_largest_batch_.store(batch_.size(), std::memory_order_relaxed);
+  stat_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  if (bytes > stat_largest_batch_.load(std::memory_order_relaxed)) {
+    stat_largest_batch_.store(bytes, std::memory_order_relaxed);
   }
-  std::uint64_t records = 0;
-  std::size_t chunk = 0;
-  for (std::size_t at = 0; at < batch_.size(); ++records) {
-    char* record = batch_.data() + at;
-    const std::size_t size = kRecordHeaderSize + load_u32(record + 4);
-    checksum_record(record);
-    // A record never spans segments: close this one first if it would not
-    // fit, unless the segment holds nothing yet (a huge record gets its own).
-    const std::uint64_t used = segment_size_ + (at - chunk);
-    if (used + size > options_.segment_bytes && used > kFileHeaderSize) {
-      if (Status s = write_chunk(std::string_view(batch_).substr(chunk, at - chunk)); !s) return s;
-      if (Status s = rotate(load_u64(record + 9)); !s) return s;
-      chunk = at;
+  const std::uint64_t first_lsn = next_lsn_;
+  for (std::string& batch : batch_) {
+    std::size_t piece = 0;
+    for (std::size_t at = 0; at < batch.size();) {
+      char* record = batch.data() + at;
+      const std::size_t size = kRecordHeaderSize + load_u32(record + 4);
+      // Numbered here, in the order the streams are laid out: LSNs grow
+      // through the file, whatever stream each record came from.
+      set_record_sequence(record, next_lsn_);
+      checksum_record(record);
+      // A record never spans segments: close this one first if it would not
+      // fit, unless the segment holds nothing yet (a huge record gets its own).
+      const std::uint64_t used = segment_size_ + chunk_bytes_ + (at - piece);
+      if (used + size > options_.segment_bytes && used > kFileHeaderSize) {
+        add_to_chunk(std::string_view(batch).substr(piece, at - piece));
+        if (Status s = write_chunk(); !s) return s;
+        if (Status s = rotate(next_lsn_); !s) return s;
+        piece = at;
+      }
+      ++next_lsn_;
+      at += size;
     }
-    at += size;
+    add_to_chunk(std::string_view(batch).substr(piece));
   }
-  stat_records_.fetch_add(records, std::memory_order_relaxed);
-  return write_chunk(std::string_view(batch_).substr(chunk));
+  if (Status s = write_chunk(); !s) return s;
+  stat_records_.fetch_add(next_lsn_ - first_lsn, std::memory_order_relaxed);
+  written_lsn_ = next_lsn_ - 1;
+  written_ = taken_;
+  for (std::string& b : batch_) b.clear();
+  return Status::ok();
 }
 
-Status Wal::write_chunk(std::string_view chunk) {
-  if (chunk.empty()) return Status::ok();
+void Wal::add_to_chunk(std::string_view piece) {
+  if (piece.empty()) return;
+  chunk_[chunk_pieces_++] = piece;
+  chunk_bytes_ += piece.size();
+}
+
+Status Wal::write_chunk() {
+  if (chunk_bytes_ == 0) return Status::ok();
   // Lead with a sync mark whenever more of the file became durable since the
   // last one: it lets recovery tell a torn tail from damage to synced data.
   mark_.clear();
@@ -356,10 +484,22 @@ Status Wal::write_chunk(std::string_view chunk) {
     seal_record(mark_, start);
     segment_marked_ = segment_synced_;
   }
-  const std::string_view pieces[] = {mark_, chunk};
-  Status s = file_->append(pieces);
-  if (s) segment_size_ += mark_.size() + chunk.size();
+  chunk_[0] = mark_;
+  Status s = file_->append(std::span(chunk_.data(), chunk_pieces_));
+  if (s) segment_size_ += mark_.size() + chunk_bytes_;
+  chunk_pieces_ = 1;
+  chunk_bytes_ = 0;
   return s;
+}
+
+void Wal::publish_progress() {
+  // Streams in order: append_to_streams() hands out the last stream's
+  // ticket for records in several, so it must be the last to advance.
+  const bool ack_synced = options_.fsync == FsyncPolicy::always;
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) {
+    progress_[s].synced.advance(synced_[s]);
+    progress_[s].acked.advance(ack_synced ? synced_[s] : written_[s]);
+  }
 }
 
 Status Wal::open_segment(std::uint32_t number, std::uint64_t first_sequence) {
@@ -403,12 +543,23 @@ void Wal::fail(const Status& cause) {
   {
     std::lock_guard lock(mutex_);
     failure_ = failure;
+    refusing_.store(true, std::memory_order_relaxed);  // see refusing()
   }
-  acked_.fail();
-  written_.fail();
-  synced_.fail();
-  space_available_.notify_all();
+  for (Progress& p : progress_) {
+    p.acked.fail();
+    p.synced.fail();
+  }
+  release_waiting_producers();
   if (options_.on_failure) options_.on_failure(failure);
+}
+
+void Wal::release_waiting_producers() {
+  for (Stream& s : streams_) {
+    // Under the lock: a producer between its check and its wait would miss
+    // a bare notify.
+    { std::lock_guard lock(s.mutex); }
+    s.space_available.notify_all();
+  }
 }
 
 // ---- compaction ----

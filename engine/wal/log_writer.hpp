@@ -1,17 +1,25 @@
 // Wal: the write-ahead log with group commit.
 //
-// Producers append typed records from any thread. Each append frames the
-// record into a shared pending buffer under a short mutex (a sequence number
-// and a memcpy-sized encode, no allocation once the buffer has grown) and
-// returns a WalTicket holding the record's LSN. One writer thread swaps the
-// pending buffer out, checksums it, and hands the whole batch to one write()
-// and, per policy, one fdatasync(); while it waits on the disk, producers
-// fill the other buffer, so batches grow with load (group commit).
+// Producers append typed records from any thread into one of kLogStreams
+// pending buffers (records.hpp: a task's records all go to its id's
+// stream). An append frames the record under its stream's mutex (a
+// memcpy-sized encode, no allocation once the buffer has grown) and returns
+// a WalTicket: the stream and the record's number in it. Producers on
+// different streams share no lock and no cache line, which is what lets two
+// producers on cores far apart append in parallel.
 //
-// Acknowledgement: the writer publishes acked_lsn(); a ticket is done when
-// acked_lsn() >= ticket.lsn. wait() blocks, ready() polls, on_ack is called
-// after each batch: tickets are plain integers, nothing is allocated per
-// record. What "acked" means is the fsync policy:
+// One writer thread takes every stream's buffer at once (holding all their
+// mutexes: a consistent cut, so a record that follows another in time is
+// never written in an earlier batch), numbers the records (LSNs, in the
+// order it lays the streams out), checksums them, and hands the whole batch
+// to one write() and, per policy, one fdatasync(); while it waits on the
+// disk, producers fill the streams again, so batches grow with load (group
+// commit).
+//
+// Acknowledgement: after each batch the writer publishes, per stream, how
+// many records are acked; a ticket is done when its stream's count reaches
+// it. wait() blocks, ready() polls: tickets are plain integers, nothing is
+// allocated per record. What "acked" means is the fsync policy:
 //   always    acked after the batch's fdatasync. Loses nothing acked, not even
 //             on power loss.
 //   interval  acked once written to the OS; fdatasync every fsync_interval.
@@ -20,7 +28,7 @@
 //   never     acked once written to the OS; synced only when a segment is
 //             closed, on sync() and on close(). A process crash loses nothing
 //             acked; power loss loses whatever the kernel had not written back.
-// synced_lsn() is the durable point under every policy; sync() forces it.
+// sync() makes everything appended so far durable under every policy.
 //
 // Failure: an error from write or fdatasync (ENOSPC, EIO, ...) puts the log in
 // a failed state for good: pending tickets and every later append fail, and
@@ -30,6 +38,7 @@
 // disk.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -40,6 +49,7 @@
 #include <string>
 #include <thread>
 
+#include "platform/cache_line.hpp"
 #include "wal/checkpoint.hpp"
 #include "wal/log_reader.hpp"
 #include "wal/records.hpp"
@@ -60,7 +70,8 @@ struct WalOptions {
   // A segment is closed once the next record would take it past this size
   // (a record larger than a segment gets one to itself).
   std::uint64_t segment_bytes = 64ull << 20;
-  // Producers wait while this many bytes are queued and not yet written.
+  // Producers wait while this many bytes are queued and not yet written
+  // (a stream holds up to 1/kLogStreams of it).
   std::size_t max_pending_bytes = 16u << 20;
   // Fold closed segments into a checkpoint every this many segments (0: only
   // when compact() is called).
@@ -72,18 +83,21 @@ struct WalOptions {
   // restart).
   std::int64_t key_retention_ns = 0;
   std::function<std::int64_t()> clock_ns;
-  // Called on the writer thread after each batch, with the new acked_lsn().
-  std::function<void(std::uint64_t acked_lsn)> on_ack;
   // Called once, on the writer thread, when the log fails.
   std::function<void(const Status&)> on_failure;
 };
 
-// An appended record's place in the log. lsn 0: the append was refused (the
-// log has failed or is closed, see Wal::status(), or the record is larger
-// than kMaxPayloadSize).
+// An appended record's place in its stream: the n-th record of stream s is
+// value n * kLogStreams + s, one integer a caller can keep anywhere. 0: the
+// append was refused (the log has failed or is closed, see Wal::status(),
+// or the record is larger than kMaxPayloadSize).
 struct WalTicket {
-  std::uint64_t lsn = 0;
-  bool valid() const noexcept { return lsn != 0; }
+  std::uint64_t value = 0;
+
+  static WalTicket of(std::uint32_t stream, std::uint64_t nth) noexcept { return {nth * kLogStreams + stream}; }
+  std::uint32_t stream() const noexcept { return static_cast<std::uint32_t>(value % kLogStreams); }
+  std::uint64_t nth() const noexcept { return value / kLogStreams; }
+  bool valid() const noexcept { return value != 0; }
 };
 
 struct WalStats {
@@ -109,18 +123,23 @@ class Wal {
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
 
+  // Records about one task go to stream_of(task id).
   WalTicket append(const TaskImageRef& task);
-  // Appends a task whose id is its record's LSN + id_offset, set under the
-  // log's lock: the caller needs no shared id counter of its own (whose
-  // cache line every producer would take in turn, once per task). The id is
-  // ticket.lsn + id_offset.
-  WalTicket append_numbered(TaskImageRef task, std::uint64_t id_offset);
+  // Appends a new task to `stream` (any number; callers spread producers
+  // over streams) and gives it a fresh id in *id: unique across restarts,
+  // above every id the log holds, and in `stream` (stream_of(*id) ==
+  // stream % kLogStreams). The id comes from the stream's own count, under
+  // its lock: no counter shared by producers.
+  WalTicket append_numbered(TaskImageRef task, std::uint32_t stream, TaskId* id);
+  // A completion record lists tasks of any streams: it is logged as one
+  // record per stream, appended together, and the ticket covers them all.
   WalTicket append(const TaskCompletedRef& record);
   WalTicket append(const TaskCompleted& record) { return append(TaskCompletedRef{record.ids}); }
   WalTicket append(const TaskRetryScheduled& record);
   WalTicket append(const TaskDeadLettered& record);
   WalTicket append(const TaskCancelled& record);
   WalTicket append(const DlqReplayed& record);
+  // A purge of all streams is one record per stream; the ticket covers all.
   WalTicket append(const DlqPurged& record);
 
   // Done: acked (true) or the log failed first.
@@ -134,81 +153,125 @@ class Wal {
     return t.valid() ? wait(t) : refusal();
   }
 
-  std::uint64_t acked_lsn() const noexcept { return acked_.value(); }
-  std::uint64_t written_lsn() const noexcept { return written_.value(); }
-  std::uint64_t synced_lsn() const noexcept { return synced_.value(); }
+  // Records of `stream` acked / made durable so far (tickets' nth()).
+  std::uint64_t acked_in(std::uint32_t stream) const noexcept { return progress_[stream].acked.value(); }
+  std::uint64_t synced_in(std::uint32_t stream) const noexcept { return progress_[stream].synced.value(); }
 
   // Makes everything appended so far durable, whatever the policy.
   Status sync();
   // Folds the closed segments into a checkpoint now (the writer keeps going).
   Status compact(CompactionResult* result = nullptr);
 
-  bool failed() const noexcept { return acked_.failed(); }
+  bool failed() const noexcept { return progress_[0].acked.failed(); }
   Status status() const;
   WalStats stats() const;
   // Drains and syncs what was appended, stops the threads. Idempotent.
   Status close();
 
  private:
-  // An LSN published by the writer thread, with a failed bit; waitable.
+  // A count published by the writer thread, with a failed bit; waitable.
   class Watermark {
    public:
     std::uint64_t value() const noexcept { return word_.load(std::memory_order_acquire) & ~kFailed; }
     bool failed() const noexcept { return (word_.load(std::memory_order_acquire) & kFailed) != 0; }
-    void advance(std::uint64_t lsn) noexcept;
+    void advance(std::uint64_t to) noexcept;
     void fail() noexcept;
-    bool wait_for(std::uint64_t lsn) const noexcept;  // false: failed first
+    bool wait_for(std::uint64_t at_least) const noexcept;  // false: failed first
 
    private:
     static constexpr std::uint64_t kFailed = std::uint64_t{1} << 63;
     std::atomic<std::uint64_t> word_{0};
   };
 
+  // A producers' pending buffer. Its own cache lines: the producers that
+  // use it, the workers logging its tasks' completions and, once a batch,
+  // the writer are all that touch it.
+  struct alignas(2 * kCacheLine) Stream {
+    std::mutex mutex;
+    std::condition_variable space_available;
+    std::string pending;        // framed records (sequence and CRC still zero)
+    std::uint64_t appended = 0;  // records appended: the last ticket's nth()
+  };
+  // What the writer publishes per stream, apart from the stream's mutex so
+  // that a waiter polling it does not pull the producers' line away.
+  struct alignas(kCacheLine) Progress {
+    Watermark acked;
+    Watermark synced;
+  };
+
   Wal(WalOptions options, WalEnv& env);
-  template <class Record>
-  WalTicket append_record(const Record& record);
-  // Frames one record of `type` whose body encode_body(out, lsn) writes.
+  bool refusing() const noexcept;
+  // Frames one record of `type` into `stream`; encode_body(out, nth) writes
+  // its payload (nth: the record's number in the stream).
   template <class EncodeBody>
-  WalTicket append_framed(RecordType type, const EncodeBody& encode_body);
+  WalTicket append_framed(std::uint32_t stream, RecordType type, const EncodeBody& encode_body);
+  template <class Record>
+  WalTicket append_record(TaskId id, const Record& record);
+  // Appends one record per stream in `streams` (a bit mask), holding their
+  // locks together so the writer takes all of them or none; encode(out, s)
+  // writes stream s's payload. The ticket is the last stream's: the writer
+  // publishes streams in order, so once it is acked, all are.
+  template <class EncodeBody>
+  WalTicket append_to_streams(unsigned streams, RecordType type, const EncodeBody& encode);
   Status refusal() const;
+  void wake_writer(bool lingering_batch_full);
   void writer_loop();
+  // Takes every stream's pending records into batch_ (all locks held).
+  void take_streams();
   Status write_batch();
-  Status write_chunk(std::string_view chunk);
+  void add_to_chunk(std::string_view piece);
+  Status write_chunk();
   Status open_segment(std::uint32_t number, std::uint64_t first_sequence);
   Status rotate(std::uint64_t first_sequence);
+  void publish_progress();
   void fail(const Status& cause);
+  // Wakes producers waiting for space so they see refusing().
+  void release_waiting_producers();
   void compactor_loop();
   KeyRetention retention() const;
 
   const WalOptions options_;
   WalEnv& env_;
-  const std::size_t linger_bytes_;  // the writer lingers for this much (see kLingerBytes)
+  const std::size_t stream_limit_;  // max_pending_bytes per stream
+  const std::size_t linger_bytes_;  // the writer lingers for this much in a stream (see kLingerBytes)
+  TaskId id_base_ = 0;              // append_numbered's ids start here (set at open)
 
-  // Shared with producers, under mutex_.
-  mutable std::mutex mutex_;
+  std::array<Stream, kLogStreams> streams_;
+  std::array<Progress, kLogStreams> progress_;
+  // Set once, by close() or a failure; read by every append (under its
+  // stream's lock, which is what orders it: see refusing()).
+  alignas(kCacheLine) std::atomic<bool> refusing_{false};
+
+  // The writer's wake-ups and requests, under mutex_. Producers take it
+  // only when their stream goes from empty to not, or passes linger_bytes_.
+  alignas(kCacheLine) mutable std::mutex mutex_;
   std::condition_variable writer_wakeup_;
-  std::condition_variable space_available_;
-  std::string pending_;          // framed records (CRC still zero) waiting for the writer
-  std::uint64_t next_lsn_ = 1;
-  std::uint64_t sync_requested_ = 0;  // sync() callers wait for this LSN
+  bool work_ = false;             // a stream has records the writer has not taken
+  bool lingering_full_ = false;   // a stream has linger_bytes_ pending
+  std::uint64_t sync_requests_ = 0;  // sync() calls so far
   bool closing_ = false;
   Status failure_;
 
   // The writer thread's own.
-  std::string batch_;
-  std::string mark_;             // the sync mark record leading the next write
+  std::array<std::string, kLogStreams> batch_;      // each stream's records, swapped out of it
+  std::array<std::uint64_t, kLogStreams> taken_{};  // records taken from each stream so far
+  std::array<std::uint64_t, kLogStreams> written_{};  // of which written to the OS
+  std::array<std::uint64_t, kLogStreams> synced_{};   // of which fdatasync'ed
+  // The next write: a sync mark (when due), then at most one piece per stream.
+  std::string mark_;
+  std::array<std::string_view, kLogStreams + 1> chunk_;  // [0] is mark_
+  std::size_t chunk_pieces_ = 1;
+  std::size_t chunk_bytes_ = 0;  // in the pieces after the mark
   std::unique_ptr<WalFile> file_;
   std::uint32_t segment_number_ = 0;
   std::uint64_t segment_size_ = 0;    // bytes written to the open segment
   std::uint64_t segment_synced_ = 0;  // of which fdatasync'ed
   std::uint64_t segment_marked_ = 0;  // what the last sync mark in it said
-  std::uint64_t written_lsn_ = 0;
-  std::uint64_t synced_lsn_ = 0;
+  std::uint64_t next_lsn_ = 1;
+  std::uint64_t written_lsn_ = 0;     // the last record written to the OS
+  std::uint64_t synced_lsn_ = 0;      // the last record known durable
+  std::uint64_t syncs_done_ = 0;      // sync() requests served
   std::chrono::steady_clock::time_point last_sync_;
-
-  Watermark acked_;
-  Watermark written_;
-  Watermark synced_;
 
   std::atomic<std::uint64_t> stat_records_{0};
   std::atomic<std::uint64_t> stat_batches_{0};

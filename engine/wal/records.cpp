@@ -50,14 +50,25 @@ std::size_t encoded_size(const TaskImageRef& e) noexcept {
   return 1 + varint_size(e.id) + string_size(e.type_name) + string_size(e.payload) + 1 +
          varint_size(zigzag(e.run_at_ns)) + varint_size(e.attempt) + string_size(e.idempotency_key) + 8;
 }
-void encode(std::string& out, const TaskCompletedRef& e) {
+namespace {
+template <class Keep>
+void encode_ids(std::string& out, std::span<const TaskId> ids, std::size_t count, const Keep& keep) {
   Encoder enc = start(out);
-  enc.varint(e.ids.size());
+  enc.varint(count);
   TaskId previous = 0;
-  for (const TaskId id : e.ids) {
+  for (const TaskId id : ids) {
+    if (!keep(id)) continue;
     enc.varint(zigzag(static_cast<std::int64_t>(id - previous)));
     previous = id;
   }
+}
+}  // namespace
+
+void encode(std::string& out, const TaskCompletedRef& e) {
+  encode_ids(out, e.ids, e.ids.size(), [](TaskId) { return true; });
+}
+void encode_stream_part(std::string& out, const TaskCompletedRef& e, std::uint32_t stream, std::size_t count) {
+  encode_ids(out, e.ids, count, [stream](TaskId id) { return stream_of(id) == stream; });
 }
 void encode(std::string& out, const TaskRetryScheduled& e) {
   Encoder enc = start(out);
@@ -78,7 +89,10 @@ void encode(std::string& out, const TaskDeadLettered& e) {
 }
 void encode(std::string& out, const TaskCancelled& e) { id_only(out, e.id); }
 void encode(std::string& out, const DlqReplayed& e) { id_only(out, e.id); }
-void encode(std::string& out, const DlqPurged&) { start(out); }
+void encode(std::string& out, const DlqPurged& e) {
+  Encoder enc = start(out);
+  if (e.stream != kAllLogStreams) enc.u8(static_cast<std::uint8_t>(e.stream));  // no byte: all streams
+}
 void encode(std::string& out, const SyncMark& e) { start(out).u64(e.synced_bytes); }
 void encode(std::string& out, const KeyRetained& e) {
   Encoder enc = start(out);
@@ -160,7 +174,14 @@ std::string decode(RecordType type, std::string_view payload, Event* out) {
     }
     case RecordType::task_cancelled: return finish(d, TaskCancelled{d.varint()}, out);
     case RecordType::dlq_replayed: return finish(d, DlqReplayed{d.varint()}, out);
-    case RecordType::dlq_purged: return finish(d, DlqPurged{}, out);
+    case RecordType::dlq_purged: {
+      DlqPurged p;
+      if (!d.done()) {
+        p.stream = d.u8();
+        if (p.stream >= kLogStreams) return "purge names log stream " + std::to_string(p.stream);
+      }
+      return finish(d, p, out);
+    }
     case RecordType::key_retained: {
       KeyRetained k;
       k.key = d.bytes();
@@ -233,7 +254,9 @@ std::string describe(const Event& e) {
     }
     std::string operator()(const TaskCancelled& c) const { return "id=" + num(c.id); }
     std::string operator()(const DlqReplayed& r) const { return "id=" + num(r.id); }
-    std::string operator()(const DlqPurged&) const { return {}; }
+    std::string operator()(const DlqPurged& p) const {
+      return p.stream == kAllLogStreams ? "streams=all" : "stream=" + num(std::uint64_t{p.stream});
+    }
     std::string operator()(const KeyRetained& k) const {
       return "key=" + quoted(k.key) + " id=" + num(k.id) + " accepted_ns=" + num(k.accepted_ns);
     }

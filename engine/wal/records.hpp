@@ -26,6 +26,17 @@ namespace brisk::detail::wal {
 
 inline constexpr std::uint8_t kPayloadVersion = 2;
 
+// Log streams. Producers append to one of kLogStreams pending buffers so
+// that two producers share no lock and no cache line per record; the writer
+// interleaves the streams into the one log. Order is kept within a stream
+// only, so everything that must stay in order goes to one stream: every
+// record about a task goes to the stream of its id, stream_of(id), and the
+// ids the log hands out encode their stream (see Wal::append_numbered).
+// Part of the format: recovery relies on it to purge the dead-letter queue
+// one stream at a time (DlqPurged).
+inline constexpr std::uint32_t kLogStreams = 8;
+constexpr std::uint32_t stream_of(TaskId id) noexcept { return static_cast<std::uint32_t>(id % kLogStreams); }
+
 // A submitted task as the log keeps it. The engine maps its TaskRecord to a
 // TaskImageRef (views into its own strings: no copy) to log a submit, and
 // recovery hands back TaskImage (owning) for each task still to run.
@@ -72,7 +83,15 @@ struct TaskCancelled {
 struct DlqReplayed {
   TaskId id = 0;
 };
-struct DlqPurged {};
+// Every dead letter of one stream (its id's stream_of) left the queue; or,
+// with stream kAllLogStreams, every dead letter. The log writes a purge as
+// one record per stream, each behind the dead letters logged in its stream
+// before it.
+inline constexpr std::uint32_t kAllLogStreams = kLogStreams;
+struct DlqPurged {
+  std::uint32_t stream = kAllLogStreams;
+  bool covers(TaskId id) const noexcept { return stream == kAllLogStreams || stream == stream_of(id); }
+};
 struct SyncMark {
   std::uint64_t synced_bytes = 0;  // bytes of this file known durable when the batch began
 };
@@ -96,6 +115,8 @@ void encode(std::string& out, const TaskImageRef& e);
 inline void encode(std::string& out, const TaskImage& e) { encode(out, as_ref(e)); }
 void encode(std::string& out, const TaskCompletedRef& e);
 inline void encode(std::string& out, const TaskCompleted& e) { encode(out, TaskCompletedRef{e.ids}); }
+// Only the `count` ids of `e` in log stream `stream`.
+void encode_stream_part(std::string& out, const TaskCompletedRef& e, std::uint32_t stream, std::size_t count);
 void encode(std::string& out, const TaskRetryScheduled& e);
 void encode(std::string& out, const TaskDeadLettered& e);
 void encode(std::string& out, const TaskCancelled& e);

@@ -24,10 +24,17 @@ void StateBuilder::apply(Event&& event) {
   struct Visitor {
     StateBuilder& s;
     void note_id(TaskId id) const { s.max_task_id_ = std::max(s.max_task_id_, id); }
+    // Two tasks with one key (the second accepted after the first's
+    // retention ran out) may sit in different streams, in either order in
+    // the log: the later acceptance wins.
+    void note_key(std::string_view key, TaskId id, std::int64_t accepted_ns) const {
+      const auto [it, inserted] = s.keys_.try_emplace(std::string(key), IdempotencyKey{std::string(key), id, accepted_ns});
+      if (!inserted && accepted_ns >= it->second.accepted_ns) it->second = {std::string(key), id, accepted_ns};
+    }
     void operator()(SyncMark&) const {}
     void operator()(TaskImage& t) const {
       note_id(t.id);
-      if (!t.idempotency_key.empty()) s.keys_[t.idempotency_key] = {t.idempotency_key, t.id, t.submit_ns};
+      if (!t.idempotency_key.empty()) note_key(t.idempotency_key, t.id, t.submit_ns);
       const TaskId id = t.id;
       s.live_.insert_or_assign(id, Ordered<TaskImage>{s.next_order_++, std::move(t)});
     }
@@ -53,10 +60,12 @@ void StateBuilder::apply(Event&& event) {
       s.dead_.insert_or_assign(dead.letter.id, Ordered<Dead>{s.next_order_++, std::move(dead)});
     }
     void operator()(DlqReplayed& r) const { s.dead_.erase(r.id); }
-    void operator()(DlqPurged&) const { s.dead_.clear(); }
+    void operator()(DlqPurged& p) const {
+      std::erase_if(s.dead_, [&p](const auto& entry) { return p.covers(entry.first); });
+    }
     void operator()(KeyRetained& k) const {
       note_id(k.id);
-      s.keys_[k.key] = {k.key, k.id, k.accepted_ns};
+      note_key(k.key, k.id, k.accepted_ns);
     }
     void operator()(CheckpointEnd& c) const { note_id(c.max_task_id); }
   };

@@ -29,9 +29,10 @@ struct SubmitResult {
   TaskId id = 0;                         // set when accepted or duplicate
   std::chrono::microseconds retry_after{0};  // a hint when rejected for capacity
   std::string_view reason;               // static text explaining 'invalid' etc.
-  // Non-zero for a durable submission: its log position. Engine::wait_durable
-  // returns once it is on disk (per the fsync policy).
-  std::uint64_t durable_lsn = 0;
+  // Non-zero for a durable submission: its ticket in the write-ahead log.
+  // Engine::is_durable / wait_durable say when it is on disk (per the fsync
+  // policy).
+  std::uint64_t durable_ticket = 0;
 
   bool accepted() const noexcept { return status == SubmitStatus::accepted; }
   explicit operator bool() const noexcept { return accepted(); }

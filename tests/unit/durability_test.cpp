@@ -9,8 +9,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
+#include "durability/durable_log.hpp"
 #include "wal/log_writer.hpp"
 
 namespace brisk {
@@ -49,7 +51,7 @@ TEST_F(DurabilityTest, AcknowledgedTasksRunAndCompletedOnesDoNotComeBack) {
     for (int i = 0; i < 100; ++i) {
       const SubmitResult r = engine.submit("job", "p" + std::to_string(i));
       ASSERT_TRUE(r);
-      ASSERT_NE(r.durable_lsn, 0u);
+      ASSERT_NE(r.durable_ticket, 0u);
       EXPECT_TRUE(engine.wait_durable(r));
       EXPECT_TRUE(engine.is_durable(r));
     }
@@ -183,9 +185,9 @@ TEST_F(DurabilityTest, TasksAcceptedAfterARestartNeverTakeTheIdOfARecoveredTask)
   EXPECT_EQ(later_runs.load(), 3);
 }
 
-// Durable ids are the submit record's LSN plus an offset: a log may hold
-// ids above its last LSN (written when ids came from a counter of their
-// own), and every new id must still be above all of them.
+// A log may hold ids above its last LSN (written when ids came from a
+// counter of their own, or from the LSN), and every new id must still be
+// above all of them.
 TEST_F(DurabilityTest, NewIdsStayAboveEveryIdTheLogAlreadyHolds) {
   {
     detail::wal::WalOptions options;
@@ -255,6 +257,48 @@ TEST_F(DurabilityTest, DeadLettersAndIdempotencyKeysComeBack) {
   engine.drain();
   EXPECT_EQ(runs.load(), 1);
   EXPECT_EQ(engine.dead_letter_count(), 0u);
+}
+
+// The log keeps order only within a stream. A replayed dead letter's new
+// task must be logged ahead of the DlqReplayed record (else a crash between
+// the two loses the letter and the task), so it goes to the letter's stream,
+// whichever thread replays it.
+TEST_F(DurabilityTest, AReplayedLetterIsLoggedInTheLettersStreamAheadOfTheReplay) {
+  DurabilityConfig durability;
+  durability.wal_dir = dir;
+  detail::wal::RecoveredState recovered;
+  detail::DurableLog log(durability, clock, 0, &recovered);
+  detail::TaskRecord letter_task;
+  const std::uint64_t letter_ticket = log.submitted(letter_task, "t", "");
+  ASSERT_NE(letter_ticket, 0u);
+  const std::uint32_t letter_stream = detail::wal::stream_of(letter_task.durable_id);
+  // From another thread, whose own stream is another one (thread numbers
+  // are handed out in turn: of two new threads, one has another stream).
+  detail::TaskRecord replayed;
+  bool replayed_elsewhere = false;
+  for (int attempt = 0; attempt < 2 && !replayed_elsewhere; ++attempt) {
+    std::thread([&] {
+      detail::TaskRecord own;
+      ASSERT_NE(log.submitted(own, "t", ""), 0u);
+      if (detail::wal::stream_of(own.durable_id) == letter_stream) return;
+      replayed_elsewhere = true;
+      ASSERT_NE(log.submitted(replayed, "t", "", letter_task.durable_id), 0u);
+      ASSERT_TRUE(log.wait(log.dlq_replayed(letter_task.durable_id)));
+    }).join();
+  }
+  ASSERT_TRUE(replayed_elsewhere);
+  EXPECT_EQ(detail::wal::stream_of(replayed.durable_id), letter_stream);
+  log.close();
+  std::uint64_t submit_lsn = 0;
+  std::uint64_t replay_lsn = 0;
+  detail::wal::read_log(detail::wal::WalEnv::posix(), dir, {}, [&](const detail::wal::RecordView& r) {
+    if (const auto* t = std::get_if<detail::wal::TaskImage>(&r.event); t && t->id == replayed.durable_id) {
+      submit_lsn = r.sequence;
+    }
+    if (std::holds_alternative<detail::wal::DlqReplayed>(r.event)) replay_lsn = r.sequence;
+  });
+  ASSERT_NE(submit_lsn, 0u);
+  EXPECT_LT(submit_lsn, replay_lsn);
 }
 
 TEST_F(DurabilityTest, UnknownTaskNameAfterRestartIsDeadLetteredNotLost) {
@@ -342,7 +386,7 @@ TEST_F(DurabilityTest, MemoryOverrideIsNotLoggedAndDurableNeedsALog) {
     memory.delay = 1h;
     const SubmitResult r = engine.submit("t", "", memory);
     ASSERT_TRUE(r);
-    EXPECT_EQ(r.durable_lsn, 0u);
+    EXPECT_EQ(r.durable_ticket, 0u);
     EXPECT_FALSE(engine.wait_durable(r));
   }
   Engine engine(config());
@@ -369,7 +413,8 @@ TEST_F(DurabilityTest, CorruptionInTheMiddleStopsStartUnlessTheModeSkips) {
     o.delay = 1h;
     for (int i = 0; i < 200; ++i) ASSERT_TRUE(engine.wait_durable(engine.submit("t", std::string(100, 'x'), o)));
   }
-  // Flip bytes in the middle of the largest log file.
+  // Flip bytes in the middle of the largest log file, inside a task's
+  // payload (not a small control record: that would cost no task).
   fs::path victim;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (victim.empty() || fs::file_size(e.path()) > fs::file_size(victim)) victim = e.path();
@@ -377,7 +422,10 @@ TEST_F(DurabilityTest, CorruptionInTheMiddleStopsStartUnlessTheModeSkips) {
   ASSERT_FALSE(victim.empty());
   {
     std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(fs::file_size(victim) / 2));
+    const std::string bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    const std::size_t payload = bytes.find(std::string(100, 'x'), bytes.size() / 2);
+    ASSERT_NE(payload, std::string::npos);
+    f.seekp(static_cast<std::streamoff>(payload + 50));
     f.write("\xde\xad\xbe\xef", 4);
   }
   {

@@ -81,7 +81,8 @@ TEST(WalFormat, EveryRecordTypeRoundTrips) {
   EXPECT_EQ(dead_back.failures[1].message, std::string("\0\xff", 2));
   round_trip(wal::TaskCancelled{2});
   round_trip(wal::DlqReplayed{3});
-  round_trip(wal::DlqPurged{});
+  EXPECT_EQ(std::get<wal::DlqPurged>(round_trip(wal::DlqPurged{})).stream, wal::kAllLogStreams);
+  EXPECT_EQ(std::get<wal::DlqPurged>(round_trip(wal::DlqPurged{3})).stream, 3u);
   round_trip(wal::SyncMark{4096});
   round_trip(wal::KeyRetained{"k", 4, 5});
   round_trip(wal::CheckpointEnd{3, 1000, 77});
@@ -95,6 +96,10 @@ TEST(WalFormat, DecodeRejectsTruncationTrailingBytesAndUnknownVersions) {
     EXPECT_NE(wal::decode(wal::RecordType::task_submitted, payload.substr(0, n), &e), "") << n;
   }
   EXPECT_NE(wal::decode(wal::RecordType::task_submitted, payload + "x", &e), "");
+  std::string purge_of_stream_8;
+  wal::encode(purge_of_stream_8, wal::DlqPurged{0});
+  purge_of_stream_8.back() = static_cast<char>(wal::kLogStreams);
+  EXPECT_EQ(wal::decode(wal::RecordType::dlq_purged, purge_of_stream_8, &e), "purge names log stream 8");
   std::string v3 = payload;
   v3[0] = 3;
   EXPECT_EQ(wal::decode(wal::RecordType::task_submitted, v3, &e), "unsupported payload version 3");

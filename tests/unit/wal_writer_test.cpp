@@ -99,6 +99,36 @@ TEST_F(WalWriter, LifecycleRecordsFoldIntoTheRecoveredState) {
   }
 }
 
+// append_numbered's ids: in the stream asked for (so every later record
+// about the task lands in the same stream as its submit), never repeated,
+// and above every id the log held when it opened.
+TEST_F(WalWriter, NumberedIdsKeepTheirStreamAndStayAboveTheLogsIds) {
+  brisk::TaskId highest_before = 1000;  // a log with one task, id 1000, at LSN 1
+  {
+    wal::RecoveredState state;
+    auto log = open(options(), &state);
+    ASSERT_TRUE(log->append_and_wait(wal::as_ref(sample_task(highest_before))));
+    ASSERT_TRUE(log->close());
+  }
+  std::set<brisk::TaskId> seen;
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    wal::RecoveredState state;
+    auto log = open(options(), &state);
+    const brisk::TaskId floor = highest_before;
+    for (std::uint32_t stream = 0; stream < 2 * wal::kLogStreams; ++stream) {
+      for (int i = 0; i < 3; ++i) {
+        brisk::TaskId id = 0;
+        ASSERT_TRUE(log->wait(log->append_numbered(wal::as_ref(sample_task(0)), stream, &id)));
+        EXPECT_EQ(wal::stream_of(id), stream % wal::kLogStreams);
+        EXPECT_GT(id, floor);
+        EXPECT_TRUE(seen.insert(id).second) << "id " << id << " handed out twice";
+        highest_before = std::max(highest_before, id);
+      }
+    }
+    ASSERT_TRUE(log->close());
+  }
+}
+
 TEST_F(WalWriter, EveryPolicyAcksEveryTicketAndLosesNothingOnCleanClose) {
   for (const auto policy : {wal::FsyncPolicy::always, wal::FsyncPolicy::interval, wal::FsyncPolicy::never}) {
     brisk::test::TempDir dir;
@@ -110,9 +140,14 @@ TEST_F(WalWriter, EveryPolicyAcksEveryTicketAndLosesNothingOnCleanClose) {
     for (brisk::TaskId id = 1; id <= 1000; ++id) tickets.push_back(log->append(wal::as_ref(sample_task(id))));
     for (const auto t : tickets) ASSERT_TRUE(log->wait(t));
     EXPECT_TRUE(log->ready(tickets.back()));
-    EXPECT_GE(log->acked_lsn(), 1000u);
+    const auto total = [&](auto count_in) {
+      std::uint64_t n = 0;
+      for (std::uint32_t s = 0; s < wal::kLogStreams; ++s) n += count_in(s);
+      return n;
+    };
+    EXPECT_EQ(total([&](std::uint32_t s) { return log->acked_in(s); }), 1000u);
     ASSERT_TRUE(log->sync());
-    EXPECT_GE(log->synced_lsn(), 1000u);
+    EXPECT_EQ(total([&](std::uint32_t s) { return log->synced_in(s); }), 1000u);
     ASSERT_TRUE(log->close());
     wal::RecoveredState again;
     auto reopened = open(o, &again);
