@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "platform/cpu_relax.hpp"
 #include "wal/coding.hpp"
 #include "wal/log_format.hpp"
 
@@ -29,20 +28,6 @@ namespace {
 // never meets a linger: the writer finds nothing pending after its write.
 constexpr auto kLinger = std::chrono::microseconds(50);
 constexpr std::size_t kLingerBytes = 64u << 10;
-
-// A stream's mutex is held for one record's encode (tens of ns) or the
-// writer's buffer swap: a thread that finds it taken retries for about as
-// long rather than sleeping on a futex at once, whose sleep and wake cost
-// both threads microseconds (and, on 2 CPUs, a context switch).
-constexpr int kLockSpins = 64;
-
-std::unique_lock<std::mutex> lock_spinning(std::mutex& m) {
-  for (int i = 0; i < kLockSpins; ++i) {
-    if (m.try_lock()) return std::unique_lock<std::mutex>(m, std::adopt_lock);
-    cpu_relax();
-  }
-  return std::unique_lock<std::mutex>(m);
-}
 
 std::int64_t realtime_ns() {
   timespec ts{};
@@ -198,7 +183,7 @@ void Wal::wake_writer(bool lingering_batch_full) {
 template <class EncodeBody>
 WalTicket Wal::append_framed(std::uint32_t stream, RecordType type, const EncodeBody& encode_body) {
   Stream& s = streams_[stream];
-  std::unique_lock lock = lock_spinning(s.mutex);
+  std::unique_lock lock(s.lock);
   s.space_available.wait(lock, [&] { return s.pending.size() < stream_limit_ || refusing(); });
   if (refusing()) return {};
   const std::size_t start = begin_record(s.pending, type, 0);
@@ -222,9 +207,9 @@ WalTicket Wal::append_to_streams(unsigned streams, RecordType type, const Encode
   // No wait for space here: the writer takes all stream locks at once, so
   // waiting on one stream while holding another could stall it for good.
   // What these records add is bounded by the tasks already admitted.
-  std::array<std::unique_lock<std::mutex>, kLogStreams> locks;
+  std::array<std::unique_lock<SpinLock>, kLogStreams> locks;
   for (std::uint32_t s = 0; s < kLogStreams; ++s) {
-    if ((streams >> s & 1) != 0) locks[s] = lock_spinning(streams_[s].mutex);
+    if ((streams >> s & 1) != 0) locks[s] = std::unique_lock(streams_[s].lock);
   }
   if (refusing()) return {};
   std::array<std::size_t, kLogStreams> starts{};
@@ -321,7 +306,7 @@ Status Wal::sync() {
   // Everything appended before this call: each stream's count now.
   std::array<std::uint64_t, kLogStreams> targets;
   for (std::uint32_t s = 0; s < kLogStreams; ++s) {
-    std::lock_guard lock(streams_[s].mutex);
+    std::lock_guard lock(streams_[s].lock);
     targets[s] = streams_[s].appended;
   }
   {
@@ -364,7 +349,7 @@ void Wal::writer_loop() {
     std::uint64_t sync_target;
     bool closing;
     {
-      std::unique_lock lock = lock_spinning(mutex_);
+      std::unique_lock lock(mutex_);
       const bool streaming = work_;  // records came while we wrote
       const auto has_work = [this] { return work_ || closing_ || sync_requests_ > syncs_done_; };
       if (interval && written_lsn_ > synced_lsn_) {
@@ -411,8 +396,8 @@ void Wal::take_streams() {
   // All locks at once: a consistent cut. A record appended after another
   // (in any stream) is never taken in an earlier batch, and the parts of a
   // multi-stream append (append_to_streams) are taken together.
-  std::array<std::unique_lock<std::mutex>, kLogStreams> locks;
-  for (std::uint32_t s = 0; s < kLogStreams; ++s) locks[s] = lock_spinning(streams_[s].mutex);
+  std::array<std::unique_lock<SpinLock>, kLogStreams> locks;
+  for (std::uint32_t s = 0; s < kLogStreams; ++s) locks[s] = std::unique_lock(streams_[s].lock);
   std::array<bool, kLogStreams> had_waiters{};
   for (std::uint32_t s = 0; s < kLogStreams; ++s) {
     Stream& stream = streams_[s];
@@ -557,7 +542,7 @@ void Wal::release_waiting_producers() {
   for (Stream& s : streams_) {
     // Under the lock: a producer between its check and its wait would miss
     // a bare notify.
-    { std::lock_guard lock(s.mutex); }
+    { std::lock_guard lock(s.lock); }
     s.space_available.notify_all();
   }
 }

@@ -2,14 +2,14 @@
 //
 // Producers append typed records from any thread into one of kLogStreams
 // pending buffers (records.hpp: a task's records all go to its id's
-// stream). An append frames the record under its stream's mutex (a
+// stream). An append frames the record under its stream's lock (a
 // memcpy-sized encode, no allocation once the buffer has grown) and returns
 // a WalTicket: the stream and the record's number in it. Producers on
 // different streams share no lock and no cache line, which is what lets two
 // producers on cores far apart append in parallel.
 //
 // One writer thread takes every stream's buffer at once (holding all their
-// mutexes: a consistent cut, so a record that follows another in time is
+// locks: a consistent cut, so a record that follows another in time is
 // never written in an earlier batch), numbers the records (LSNs, in the
 // order it lays the streams out), checksums them, and hands the whole batch
 // to one write() and, per policy, one fdatasync(); while it waits on the
@@ -50,6 +50,7 @@
 #include <thread>
 
 #include "platform/cache_line.hpp"
+#include "platform/spin_lock.hpp"
 #include "wal/checkpoint.hpp"
 #include "wal/log_reader.hpp"
 #include "wal/records.hpp"
@@ -187,12 +188,12 @@ class Wal {
   // use it, the workers logging its tasks' completions and, once a batch,
   // the writer are all that touch it.
   struct alignas(2 * kCacheLine) Stream {
-    std::mutex mutex;
-    std::condition_variable space_available;
+    SpinLock lock;
+    std::condition_variable_any space_available;  // rare: only at stream_limit_
     std::string pending;        // framed records (sequence and CRC still zero)
     std::uint64_t appended = 0;  // records appended: the last ticket's nth()
   };
-  // What the writer publishes per stream, apart from the stream's mutex so
+  // What the writer publishes per stream, apart from the stream's lock so
   // that a waiter polling it does not pull the producers' line away.
   struct alignas(kCacheLine) Progress {
     Watermark acked;
