@@ -277,7 +277,7 @@ BulkResult EngineCore::post_jobs(Job* jobs, std::size_t count, Priority priority
 }
 
 SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const TaskOptions& options,
-                                bool holds_credit, std::uint64_t log_near) {
+                                bool holds_credit, std::uint64_t same_stream_as) {
   auto refuse = [this](SubmitStatus status, std::string_view reason) {
     auto& counter = status == SubmitStatus::invalid ? rejected_invalid_
                     : status == SubmitStatus::rejected_shutdown ? rejected_shutdown_
@@ -378,7 +378,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   std::uint64_t ticket = 0;
   if (durable) {
     // Logged before it can run: once in a ring the record may finish and be reused.
-    ticket = wal_->submitted(*record, registry_.at(static_cast<std::uint32_t>(type)).name, key, log_near);
+    ticket = wal_->submitted(*record, registry_.at(static_cast<std::uint32_t>(type)).name, key, same_stream_as);
     if (ticket == 0) {
       if (!key.empty()) idempotency_.forget(key, id);
       record->holds_credit = false;

@@ -56,10 +56,10 @@ class EngineCore {
   void start();
   SubmitStatus post_job(Job&& job, Priority priority);
   BulkResult post_jobs(Job* jobs, std::size_t count, Priority priority);
-  // log_near: a durable id whose log stream the submit record must go to
-  // (a replayed dead letter's; see DurableLog::submitted), 0: the thread's.
+  // same_stream_as: a durable id whose log stream the submit record must go
+  // to (a replayed dead letter's; see DurableLog::submitted), 0: the thread's.
   SubmitResult submit(std::int64_t type, std::string payload, const TaskOptions& options,
-                      bool holds_credit = false, std::uint64_t log_near = 0);
+                      bool holds_credit = false, std::uint64_t same_stream_as = 0);
   std::int64_t find_type(std::string_view name) const noexcept { return registry_.find(name); }
   bool cancel(TaskId id);
   void drain();

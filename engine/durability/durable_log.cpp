@@ -34,8 +34,6 @@ wal::RecoveryMode to_wal(RecoveryMode m) noexcept {
   return wal::RecoveryMode::tolerate_corrupted_tail_records;
 }
 
-std::uint64_t value_of(wal::WalTicket t) noexcept { return t.value; }
-
 }  // namespace
 
 DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::int64_t key_retention_ns,
@@ -99,22 +97,22 @@ std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, s
 }
 
 std::uint64_t DurableLog::completed(std::span<const std::uint64_t> ids) {
-  return value_of(wal_->append(wal::TaskCompletedRef{ids}));
+  return wal_->append(wal::TaskCompletedRef{ids}).value;
 }
 
 std::uint64_t DurableLog::retry_scheduled(std::uint64_t id, std::uint32_t attempt, std::int64_t due_engine_ns) {
-  return value_of(wal_->append(wal::TaskRetryScheduled{id, attempt, to_wall(due_engine_ns)}));
+  return wal_->append(wal::TaskRetryScheduled{id, attempt, to_wall(due_engine_ns)}).value;
 }
 
 std::uint64_t DurableLog::dead_lettered(std::uint64_t id, std::uint32_t attempts,
                                         const std::vector<AttemptFailure>& failures) {
   wal::TaskDeadLettered record{id, attempts, failures};
   for (AttemptFailure& f : record.failures) f.time_ns = to_wall(f.time_ns);
-  return value_of(wal_->append(record));
+  return wal_->append(record).value;
 }
 
-std::uint64_t DurableLog::cancelled(std::uint64_t id) { return value_of(wal_->append(wal::TaskCancelled{id})); }
-std::uint64_t DurableLog::dlq_replayed(std::uint64_t id) { return value_of(wal_->append(wal::DlqReplayed{id})); }
-std::uint64_t DurableLog::dlq_purged() { return value_of(wal_->append(wal::DlqPurged{})); }
+std::uint64_t DurableLog::cancelled(std::uint64_t id) { return wal_->append(wal::TaskCancelled{id}).value; }
+std::uint64_t DurableLog::dlq_replayed(std::uint64_t id) { return wal_->append(wal::DlqReplayed{id}).value; }
+std::uint64_t DurableLog::dlq_purged() { return wal_->append(wal::DlqPurged{}).value; }
 
 }  // namespace brisk::detail

@@ -6,7 +6,7 @@
 // misses. With the two vCPUs far apart (~270 ns a transfer), spinning by
 // reading took durable throughput from 1.59M to 1.94M tasks/s (medians of 4
 // and 5 interleaved runs, 2026-11-24). After the spins it sleeps on the word
-// (a futex through std::atomic::wait), so a holder that lost its CPU does
+// (park/futex.hpp: a plain FUTEX_WAIT), so a holder that lost its CPU does
 // not leave waiters burning theirs. Drepper's "Futexes Are Tricky", mutex 3.
 // BasicLockable: use it with std::unique_lock and std::condition_variable_any.
 #pragma once
@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "park/futex.hpp"
 #include "platform/cpu_relax.hpp"
 
 namespace brisk::detail {
@@ -35,13 +36,13 @@ class SpinLock {
     // Sleep: mark the lock contended so its unlock wakes someone. acquire,
     // as try_lock: taking it here (exchange returned kFree) is a lock.
     while (word_.exchange(kContended, std::memory_order_acquire) != kFree) {
-      word_.wait(kContended, std::memory_order_relaxed);
+      futex_wait(word_, kContended);
     }
   }
 
   void unlock() noexcept {
     // release: the next holder sees this critical section's writes.
-    if (word_.exchange(kFree, std::memory_order_release) == kContended) word_.notify_one();
+    if (word_.exchange(kFree, std::memory_order_release) == kContended) futex_wake(word_, 1);
   }
 
  private:
