@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "platform/thread_number.hpp"
 #include "wal/coding.hpp"
 #include "wal/log_format.hpp"
 
@@ -181,24 +182,26 @@ void Wal::wake_writer(bool lingering_batch_full) {
 }
 
 template <class EncodeBody>
-WalTicket Wal::append_framed(std::uint32_t stream, RecordType type, const EncodeBody& encode_body) {
+WalTicket Wal::append_framed(std::uint32_t stream, Lane lane, RecordType type, const EncodeBody& encode_body) {
   Stream& s = streams_[stream];
   std::unique_lock lock(s.lock);
-  s.space_available.wait(lock, [&] { return s.pending.size() < stream_limit_ || refusing(); });
+  s.space_available.wait(lock, [&] { return s.pending_bytes() < stream_limit_ || refusing(); });
   if (refusing()) return {};
-  const std::size_t start = begin_record(s.pending, type, 0);
-  encode_body(s.pending, s.appended + 1);
-  if (s.pending.size() - start - kRecordHeaderSize > kMaxPayloadSize) {
-    s.pending.resize(start);
+  const std::size_t before = s.pending_bytes();
+  std::string& out = s.lanes[lane];
+  const std::size_t start = begin_record(out, type, 0);
+  encode_body(out, s.appended + 1);
+  if (out.size() - start - kRecordHeaderSize > kMaxPayloadSize) {
+    out.resize(start);
     return {};
   }
-  end_record(s.pending, start);
+  end_record(out, start);
   const WalTicket ticket = WalTicket::of(stream, ++s.appended);
-  const bool lingering_batch_full = start < linger_bytes_ && s.pending.size() >= linger_bytes_;
+  const bool lingering_batch_full = before < linger_bytes_ && s.pending_bytes() >= linger_bytes_;
   lock.unlock();
   // The writer sleeps only when no stream has records (wake it on a
   // stream's first) or while it lingers for linger_bytes_.
-  if (start == 0 || lingering_batch_full) wake_writer(lingering_batch_full);
+  if (before == 0 || lingering_batch_full) wake_writer(lingering_batch_full);
   return ticket;
 }
 
@@ -212,19 +215,21 @@ WalTicket Wal::append_to_streams(unsigned streams, RecordType type, const Encode
     if ((streams >> s & 1) != 0) locks[s] = std::unique_lock(streams_[s].lock);
   }
   if (refusing()) return {};
+  std::array<std::size_t, kLogStreams> before{};
   std::array<std::size_t, kLogStreams> starts{};
   for (std::uint32_t s = 0; s < kLogStreams; ++s) {
     if ((streams >> s & 1) == 0) continue;
-    std::string& pending = streams_[s].pending;
-    starts[s] = begin_record(pending, type, 0);
-    encode(pending, s);
-    if (pending.size() - starts[s] - kRecordHeaderSize > kMaxPayloadSize) {
+    before[s] = streams_[s].pending_bytes();
+    std::string& out = streams_[s].lanes[kMainLane];
+    starts[s] = begin_record(out, type, 0);
+    encode(out, s);
+    if (out.size() - starts[s] - kRecordHeaderSize > kMaxPayloadSize) {
       for (std::uint32_t undo = 0; undo <= s; ++undo) {
-        if ((streams >> undo & 1) != 0) streams_[undo].pending.resize(starts[undo]);
+        if ((streams >> undo & 1) != 0) streams_[undo].lanes[kMainLane].resize(starts[undo]);
       }
       return {};
     }
-    end_record(pending, starts[s]);
+    end_record(out, starts[s]);
   }
   WalTicket last;
   bool first_in_a_stream = false;
@@ -232,9 +237,9 @@ WalTicket Wal::append_to_streams(unsigned streams, RecordType type, const Encode
   for (std::uint32_t s = 0; s < kLogStreams; ++s) {
     if ((streams >> s & 1) == 0) continue;
     last = WalTicket::of(s, ++streams_[s].appended);
-    first_in_a_stream = first_in_a_stream || starts[s] == 0;
+    first_in_a_stream = first_in_a_stream || before[s] == 0;
     lingering_batch_full = lingering_batch_full ||
-                           (starts[s] < linger_bytes_ && streams_[s].pending.size() >= linger_bytes_);
+                           (before[s] < linger_bytes_ && streams_[s].pending_bytes() >= linger_bytes_);
     locks[s].unlock();
   }
   if (first_in_a_stream || lingering_batch_full) wake_writer(lingering_batch_full);
@@ -243,14 +248,15 @@ WalTicket Wal::append_to_streams(unsigned streams, RecordType type, const Encode
 
 template <class Record>
 WalTicket Wal::append_record(TaskId id, const Record& record) {
-  return append_framed(stream_of(id), type_of(record), [&](std::string& out, std::uint64_t) { encode(out, record); });
+  return append_framed(stream_of(id), kMainLane, type_of(record),
+                       [&](std::string& out, std::uint64_t) { encode(out, record); });
 }
 
 WalTicket Wal::append(const TaskImageRef& task) { return append_record(task.id, task); }
 
 WalTicket Wal::append_numbered(TaskImageRef task, std::uint32_t stream, TaskId* id) {
   stream %= kLogStreams;
-  return append_framed(stream, type_of(task), [&](std::string& out, std::uint64_t nth) {
+  return append_framed(stream, kMainLane, type_of(task), [&](std::string& out, std::uint64_t nth) {
     task.id = id_base_ + (nth - 1) * kLogStreams + stream;
     *id = task.id;
     encode(out, task);
@@ -258,17 +264,9 @@ WalTicket Wal::append_numbered(TaskImageRef task, std::uint32_t stream, TaskId* 
 }
 
 WalTicket Wal::append(const TaskCompletedRef& record) {
-  std::array<std::size_t, kLogStreams> count{};
-  unsigned streams = 0;
-  for (const TaskId id : record.ids) {
-    ++count[stream_of(id)];
-    streams |= 1u << stream_of(id);
-  }
-  if (streams == 0) return {};  // lists no task: not a valid record
-  if ((streams & (streams - 1)) == 0) return append_record(record.ids.front(), record);  // one stream
-  return append_to_streams(streams, RecordType::task_completed, [&](std::string& out, std::uint32_t s) {
-    encode_stream_part(out, record, s, count[s]);
-  });
+  if (record.ids.empty()) return {};  // lists no task: not a valid record
+  return append_framed(this_thread_number() % kLogStreams, kCompletionLane, RecordType::task_completed,
+                       [&](std::string& out, std::uint64_t) { encode(out, record); });
 }
 
 WalTicket Wal::append(const TaskRetryScheduled& record) { return append_record(record.id, record); }
@@ -278,7 +276,7 @@ WalTicket Wal::append(const DlqReplayed& record) { return append_record(record.i
 
 WalTicket Wal::append(const DlqPurged& record) {
   if (record.stream != kAllLogStreams) {
-    return append_framed(record.stream % kLogStreams, RecordType::dlq_purged,
+    return append_framed(record.stream % kLogStreams, kMainLane, RecordType::dlq_purged,
                          [&](std::string& out, std::uint64_t) { encode(out, record); });
   }
   return append_to_streams((1u << kLogStreams) - 1, RecordType::dlq_purged,
@@ -401,8 +399,11 @@ void Wal::take_streams() {
   std::array<bool, kLogStreams> had_waiters{};
   for (std::uint32_t s = 0; s < kLogStreams; ++s) {
     Stream& stream = streams_[s];
-    batch_[s].swap(stream.pending);  // both keep their capacity: no allocation once grown
-    had_waiters[s] = batch_[s].size() >= stream_limit_;  // producers wait only at the limit
+    had_waiters[s] = stream.pending_bytes() >= stream_limit_;  // producers wait only at the limit
+    for (std::uint32_t lane = 0; lane < kLanes; ++lane) {
+      // Both keep their capacity: no allocation once grown.
+      batch_[lane * kLogStreams + s].swap(stream.lanes[lane]);
+    }
     taken_[s] = stream.appended;
   }
   for (auto& lock : locks) lock.unlock();
@@ -421,6 +422,9 @@ Status Wal::write_batch() {
     stat_largest_batch_.store(bytes, std::memory_order_relaxed);
   }
   const std::uint64_t first_lsn = next_lsn_;
+  // batch_ is in layout order: every main lane, then every completion lane.
+  // A completion thus follows its tasks' other records of the same batch,
+  // and the cut put none of those in a later batch (see append(TaskCompletedRef)).
   for (std::string& batch : batch_) {
     std::size_t piece = 0;
     for (std::size_t at = 0; at < batch.size();) {

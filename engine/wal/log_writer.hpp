@@ -1,19 +1,20 @@
 // Wal: the write-ahead log with group commit.
 //
 // Producers append typed records from any thread into one of kLogStreams
-// pending buffers (records.hpp: a task's records all go to its id's
-// stream). An append frames the record under its stream's lock (a
-// memcpy-sized encode, no allocation once the buffer has grown) and returns
-// a WalTicket: the stream and the record's number in it. Producers on
-// different streams share no lock and no cache line, which is what lets two
-// producers on cores far apart append in parallel.
+// pending buffers (records.hpp: a task's records go to its id's stream, its
+// completion to the completing thread's). An append frames the record under
+// its stream's lock (a memcpy-sized encode, no allocation once the buffer
+// has grown) and returns a WalTicket: the stream and the record's number in
+// it. Threads on different streams share no lock and no cache line, which is
+// what lets producers and workers on cores far apart append in parallel.
 //
-// One writer thread takes every stream's buffer at once (holding all their
+// One writer thread takes every stream's buffers at once (holding all their
 // locks: a consistent cut, so a record that follows another in time is
 // never written in an earlier batch), numbers the records (LSNs, in the
-// order it lays the streams out), checksums them, and hands the whole batch
-// to one write() and, per policy, one fdatasync(); while it waits on the
-// disk, producers fill the streams again, so batches grow with load (group
+// order it lays the buffers out: every stream's other records, then every
+// stream's completions), checksums them, and hands the whole batch to one
+// write() and, per policy, one fdatasync(); while it waits on the disk,
+// producers fill the streams again, so batches grow with load (group
 // commit).
 //
 // Acknowledgement: after each batch the writer publishes, per stream, how
@@ -132,8 +133,11 @@ class Wal {
   // stream % kLogStreams). The id comes from the stream's own count, under
   // its lock: no counter shared by producers.
   WalTicket append_numbered(TaskImageRef task, std::uint32_t stream, TaskId* id);
-  // A completion record lists tasks of any streams: it is logged as one
-  // record per stream, appended together, and the ticket covers them all.
+  // A completion record lists tasks of any streams and goes to the calling
+  // thread's stream (a worker's completions stay on its core). It is still
+  // written after the submits of its tasks: a task completes after it was
+  // appended, so the consistent cut takes its submit in the same batch or an
+  // earlier one, and the writer lays out a batch's completions last.
   WalTicket append(const TaskCompletedRef& record);
   WalTicket append(const TaskCompleted& record) { return append(TaskCompletedRef{record.ids}); }
   WalTicket append(const TaskRetryScheduled& record);
@@ -184,14 +188,19 @@ class Wal {
     std::atomic<std::uint64_t> word_{0};
   };
 
-  // A producers' pending buffer. Its own cache lines: the producers that
-  // use it, the workers logging its tasks' completions and, once a batch,
-  // the writer are all that touch it.
+  // A stream's records go to one of two lanes: completions, which the
+  // writer lays out after every other record of a batch, and the rest.
+  enum Lane : std::uint8_t { kMainLane = 0, kCompletionLane = 1, kLanes = 2 };
+
+  // A pending buffer. Its own cache lines: the threads whose records it
+  // takes and, once a batch, the writer are all that touch it.
   struct alignas(2 * kCacheLine) Stream {
     SpinLock lock;
     std::condition_variable_any space_available;  // rare: only at stream_limit_
-    std::string pending;        // framed records (sequence and CRC still zero)
+    std::array<std::string, kLanes> lanes;  // framed records (sequence and CRC still zero)
     std::uint64_t appended = 0;  // records appended: the last ticket's nth()
+
+    std::size_t pending_bytes() const noexcept { return lanes[kMainLane].size() + lanes[kCompletionLane].size(); }
   };
   // What the writer publishes per stream, apart from the stream's lock so
   // that a waiter polling it does not pull the producers' line away.
@@ -202,10 +211,10 @@ class Wal {
 
   Wal(WalOptions options, WalEnv& env);
   bool refusing() const noexcept;
-  // Frames one record of `type` into `stream`; encode_body(out, nth) writes
-  // its payload (nth: the record's number in the stream).
+  // Frames one record of `type` into `stream`'s `lane`; encode_body(out,
+  // nth) writes its payload (nth: the record's number in the stream).
   template <class EncodeBody>
-  WalTicket append_framed(std::uint32_t stream, RecordType type, const EncodeBody& encode_body);
+  WalTicket append_framed(std::uint32_t stream, Lane lane, RecordType type, const EncodeBody& encode_body);
   template <class Record>
   WalTicket append_record(TaskId id, const Record& record);
   // Appends one record per stream in `streams` (a bit mask), holding their
@@ -254,13 +263,16 @@ class Wal {
   Status failure_;
 
   // The writer thread's own.
-  std::array<std::string, kLogStreams> batch_;      // each stream's records, swapped out of it
+  // Each stream's lanes, swapped out of it, in the order they are laid out:
+  // [lane * kLogStreams + stream].
+  std::array<std::string, kLanes * kLogStreams> batch_;
   std::array<std::uint64_t, kLogStreams> taken_{};  // records taken from each stream so far
   std::array<std::uint64_t, kLogStreams> written_{};  // of which written to the OS
   std::array<std::uint64_t, kLogStreams> synced_{};   // of which fdatasync'ed
-  // The next write: a sync mark (when due), then at most one piece per stream.
+  // The next write: a sync mark (when due), then at most one piece per
+  // stream and lane.
   std::string mark_;
-  std::array<std::string_view, kLogStreams + 1> chunk_;  // [0] is mark_
+  std::array<std::string_view, kLanes * kLogStreams + 1> chunk_;  // [0] is mark_
   std::size_t chunk_pieces_ = 1;
   std::size_t chunk_bytes_ = 0;  // in the pieces after the mark
   std::unique_ptr<WalFile> file_;

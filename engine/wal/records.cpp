@@ -50,25 +50,14 @@ std::size_t encoded_size(const TaskImageRef& e) noexcept {
   return 1 + varint_size(e.id) + string_size(e.type_name) + string_size(e.payload) + 1 +
          varint_size(zigzag(e.run_at_ns)) + varint_size(e.attempt) + string_size(e.idempotency_key) + 8;
 }
-namespace {
-template <class Keep>
-void encode_ids(std::string& out, std::span<const TaskId> ids, std::size_t count, const Keep& keep) {
+void encode(std::string& out, const TaskCompletedRef& e) {
   Encoder enc = start(out);
-  enc.varint(count);
+  enc.varint(e.ids.size());
   TaskId previous = 0;
-  for (const TaskId id : ids) {
-    if (!keep(id)) continue;
+  for (const TaskId id : e.ids) {
     enc.varint(zigzag(static_cast<std::int64_t>(id - previous)));
     previous = id;
   }
-}
-}  // namespace
-
-void encode(std::string& out, const TaskCompletedRef& e) {
-  encode_ids(out, e.ids, e.ids.size(), [](TaskId) { return true; });
-}
-void encode_stream_part(std::string& out, const TaskCompletedRef& e, std::uint32_t stream, std::size_t count) {
-  encode_ids(out, e.ids, count, [stream](TaskId id) { return stream_of(id) == stream; });
 }
 void encode(std::string& out, const TaskRetryScheduled& e) {
   Encoder enc = start(out);

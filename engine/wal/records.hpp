@@ -26,14 +26,16 @@ namespace brisk::detail::wal {
 
 inline constexpr std::uint8_t kPayloadVersion = 2;
 
-// Log streams. Producers append to one of kLogStreams pending buffers so
-// that two producers share no lock and no cache line per record; the writer
+// Log streams. Threads append to one of kLogStreams pending buffers so that
+// two of them share no lock and no cache line per record; the writer
 // interleaves the streams into the one log. Order is kept within a stream
 // only, so everything that must stay in order goes to one stream: every
 // record about a task goes to the stream of its id, stream_of(id), and the
 // ids the log hands out encode their stream (see Wal::append_numbered).
-// Part of the format: recovery relies on it to purge the dead-letter queue
-// one stream at a time (DlqPurged).
+// Completions are the exception: they go to the completing thread's stream,
+// and the writer keeps them after their tasks' records another way (see
+// Wal::append(TaskCompletedRef)). Part of the format: recovery relies on it
+// to purge the dead-letter queue one stream at a time (DlqPurged).
 inline constexpr std::uint32_t kLogStreams = 8;
 constexpr std::uint32_t stream_of(TaskId id) noexcept { return static_cast<std::uint32_t>(id % kLogStreams); }
 
@@ -115,8 +117,6 @@ void encode(std::string& out, const TaskImageRef& e);
 inline void encode(std::string& out, const TaskImage& e) { encode(out, as_ref(e)); }
 void encode(std::string& out, const TaskCompletedRef& e);
 inline void encode(std::string& out, const TaskCompleted& e) { encode(out, TaskCompletedRef{e.ids}); }
-// Only the `count` ids of `e` in log stream `stream`.
-void encode_stream_part(std::string& out, const TaskCompletedRef& e, std::uint32_t stream, std::size_t count);
 void encode(std::string& out, const TaskRetryScheduled& e);
 void encode(std::string& out, const TaskDeadLettered& e);
 void encode(std::string& out, const TaskCancelled& e);

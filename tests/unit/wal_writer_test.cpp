@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "platform/thread_number.hpp"
+#include "wal/fault_injection_env.hpp"
 #include "wal/log_writer.hpp"
 #include "wal_test_support.hpp"
 
@@ -127,6 +129,37 @@ TEST_F(WalWriter, NumberedIdsKeepTheirStreamAndStayAboveTheLogsIds) {
     }
     ASSERT_TRUE(log->close());
   }
+}
+
+// A completion goes to the completing thread's stream, not its task's. When
+// one batch holds both, the completion must still be laid out after the
+// submit, or recovery would meet it first and run the task again. A slow
+// disk makes the writer take many submit + completion pairs per batch, with
+// each task in every stream but the completing thread's, below and above it.
+TEST_F(WalWriter, ACompletionInAnotherStreamIsWrittenAfterItsTask) {
+  wal::FaultInjectionEnv env(wal::WalEnv::posix());
+  env.set_delays(std::chrono::milliseconds(2), std::chrono::microseconds(0));
+  auto o = options();
+  o.env = &env;
+  wal::RecoveredState state;
+  auto log = open(o, &state);
+  const std::uint32_t mine = brisk::detail::this_thread_number() % wal::kLogStreams;
+  constexpr int kTasks = 700;
+  std::vector<wal::WalTicket> completions;
+  for (int i = 0; i < kTasks; ++i) {
+    const std::uint32_t stream = (mine + 1 + i % (wal::kLogStreams - 1)) % wal::kLogStreams;
+    brisk::TaskId id = 0;
+    ASSERT_TRUE(log->append_numbered(wal::as_ref(sample_task(0)), stream, &id).valid());
+    const wal::WalTicket done = log->append(wal::TaskCompleted{{id}});
+    ASSERT_EQ(done.stream(), mine);
+    completions.push_back(done);
+  }
+  for (const wal::WalTicket t : completions) ASSERT_TRUE(log->wait(t));
+  EXPECT_LT(log->stats().batches, kTasks / 10u) << "the pairs were not batched: the test checks nothing";
+  ASSERT_TRUE(log->close());
+  wal::RecoveredState after;
+  ASSERT_TRUE(open(o, &after));
+  EXPECT_TRUE(after.incomplete.empty()) << after.incomplete.size() << " completed tasks would run again";
 }
 
 TEST_F(WalWriter, EveryPolicyAcksEveryTicketAndLosesNothingOnCleanClose) {
