@@ -88,13 +88,15 @@ void print_targets(const Results& r) {
     }
     return 0.0;
   };
+  // A ratio of 0: that workload or peer was not run (--only, --peers).
+  auto print_ratio = [](std::string_view what, std::string_view peer, double ratio, double target) {
+    if (ratio == 0) return;
+    std::printf("- %.*s vs %.*s: %.2fx (target >= %.0fx: %s)\n", int(what.size()), what.data(), int(peer.size()),
+                peer.data(), ratio, target, ratio >= target ? "met" : "MISSED");
+  };
   for (std::string_view tbb : {"tbb-arena", "tbb-group"}) {
-    const double e = ratio_to("empty_1p", tbb), b = ratio_to("bulk", tbb);
-    if (e == 0) continue;  // that peer was not run (--peers)
-    std::printf("- empty tasks, 1 producer, vs %.*s: %.2fx (target >= 5x: %s)\n", int(tbb.size()), tbb.data(), e,
-                e >= 5 ? "met" : "MISSED");
-    std::printf("- bulk submit vs %.*s: %.2fx (target >= 10x: %s)\n", int(tbb.size()), tbb.data(), b,
-                b >= 10 ? "met" : "MISSED");
+    print_ratio("empty tasks, 1 producer", tbb, ratio_to("empty_1p", tbb), 5);
+    print_ratio("bulk submit", tbb, ratio_to("bulk", tbb), 10);
   }
   for (const LatencyResult& l : r.latency) {
     if (l.rate != 100'000) continue;
