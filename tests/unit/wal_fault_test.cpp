@@ -203,13 +203,10 @@ TEST(WalFault, CrashKeepsEveryRecordWithinThePolicysPromise) {
   }
 }
 
-// A worker's completion record lists tasks of many streams and is logged as
-// one part per stream; its one ticket must cover every part. A producer
-// keeps the writer taking batches meanwhile. What makes it hold is that the
-// writer takes all streams at once and the parts are appended under all
-// their locks; a writer taking stream by stream would split a record only in
-// a narrow window, which this test rarely hits: it checks the promise, not
-// the race.
+// A worker's completion record lists tasks of many streams and is logged in
+// the worker's own stream; once its ticket is acked, every task it lists
+// must recover as completed, even though their submits sit in other streams
+// and a producer keeps the writer taking batches meanwhile.
 TEST(WalFault, ACompletionAcrossStreamsIsDurableAsAWholeOnceItsTicketIs) {
   brisk::test::TempDir dir;
   wal::FaultInjectionEnv env(wal::WalEnv::posix());
