@@ -401,7 +401,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     return refuse(SubmitStatus::rejected_full, "rings full");
   }
   // Not record->type: once enqueued, the record may already be finished and reused.
-  registry_.at(static_cast<std::uint32_t>(type)).counters.accepted.fetch_add(1, std::memory_order_relaxed);
+  registry_.at(static_cast<std::uint32_t>(type)).counters.add(TaskEvent::accepted);
   SubmitResult r;
   r.status = SubmitStatus::accepted;
   r.id = id;
@@ -429,7 +429,7 @@ void EngineCore::run_named(TaskRecord& record) {
     // Over the type's rate: wait on the timer, not on a worker.
     const std::int64_t now = now_ns();
     if (const std::int64_t wait = type.limiter->try_acquire(now); wait > 0) {
-      type.counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
+      type.counters.add(TaskEvent::rate_limited);
       wait_until(record, now + wait);
       return;
     }
@@ -477,12 +477,12 @@ void EngineCore::run_named(TaskRecord& record) {
     // The watchdog declared this attempt timed out and retried the task in a
     // new record; wait for it to finish copying, then drop the late result.
     while (!record.abandoned.load(std::memory_order_acquire)) std::this_thread::yield();
-    type.counters.late_results.fetch_add(1, std::memory_order_relaxed);
+    type.counters.add(TaskEvent::late_result);
     tasks_.release(&record);
     return;
   }
   if (outcome.kind() == Outcome::Kind::success) {
-    type.counters.succeeded.fetch_add(1, std::memory_order_relaxed);
+    type.counters.add(TaskEvent::succeeded);
     if (record.durable_id != 0) {
       // A worker logs the completions of a batch together, when the batch
       // ends and before drain() can see it finished; any other thread (or
@@ -499,7 +499,7 @@ void EngineCore::run_named(TaskRecord& record) {
   record_failure(record, type, outcome);
   if (outcome.kind() == Outcome::Kind::retry && record.attempt < type.options.retry.max_attempts) {
     const auto delay = retry_delay(type.options.retry, record.attempt, jitter_bits());
-    type.counters.retried.fetch_add(1, std::memory_order_relaxed);
+    type.counters.add(TaskEvent::retried);
     const std::int64_t due = now_ns() + delay.count();
     if (record.durable_id != 0) wal_->retry_scheduled(record.durable_id, record.attempt, due);
     wait_until(record, due);
@@ -509,7 +509,7 @@ void EngineCore::run_named(TaskRecord& record) {
 }
 
 void EngineCore::record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome) {
-  type.counters.failed_attempts.fetch_add(1, std::memory_order_relaxed);
+  type.counters.add(TaskEvent::failed_attempt);
   record.failures.push_back(FailureEntry{now_ns(), record.attempt, outcome.message()});
 }
 
@@ -523,7 +523,7 @@ void EngineCore::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
   if (record.durable_id != 0) wal_->dead_lettered(record.durable_id, letter.attempts, letter.failures);
   dead_letters_.add(std::move(letter));
-  type.counters.dead_lettered.fetch_add(1, std::memory_order_relaxed);
+  type.counters.add(TaskEvent::dead_lettered);
   retire(record);
 }
 
@@ -580,7 +580,7 @@ void EngineCore::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
     record.holds_gate_slot = false;
     release_gate_slot(type);
   }
-  type.counters.cancelled.fetch_add(1, std::memory_order_relaxed);
+  type.counters.add(TaskEvent::cancelled);
   if (record.durable_id != 0) wal_->cancelled(record.durable_id);
   retire(record);
 }

@@ -14,8 +14,8 @@ void EngineCore::enforce_hard_limits() {
     TaskRecord* overrun = stuck.take_overrun(now);
     if (overrun == nullptr) continue;
     TaskTypeEntry& type = registry_.at(overrun->type);
-    type.counters.timed_out.fetch_add(1, std::memory_order_relaxed);
-    type.counters.failed_attempts.fetch_add(1, std::memory_order_relaxed);
+    type.counters.add(TaskEvent::timed_out);
+    type.counters.add(TaskEvent::failed_attempt);
     overrun->stop_requested.store(true, std::memory_order_relaxed);  // for a handler that polls
     // The task goes on in a fresh record: the stuck thread still reads the old one.
     if (TaskRecord* next = tasks_.acquire()) {
@@ -34,7 +34,7 @@ void EngineCore::enforce_hard_limits() {
       overrun->holds_credit = false;
       if (next->attempt < type.options.retry.max_attempts) {
         const std::int64_t due = now + retry_delay(type.options.retry, next->attempt, jitter_bits()).count();
-        type.counters.retried.fetch_add(1, std::memory_order_relaxed);
+        type.counters.add(TaskEvent::retried);
         if (next->durable_id != 0) wal_->retry_scheduled(next->durable_id, next->attempt, due);
         wait_until(*next, due);
       } else {
@@ -53,7 +53,7 @@ void EngineCore::enforce_hard_limits() {
       letter.failures.push_back({now, overrun->attempt, "hard time limit exceeded; no record free to retry"});
       if (letter.durable_id != 0) wal_->dead_lettered(letter.durable_id, letter.attempts, letter.failures);
       dead_letters_.add(std::move(letter));
-      type.counters.dead_lettered.fetch_add(1, std::memory_order_relaxed);
+      type.counters.add(TaskEvent::dead_lettered);
       if (overrun->holds_credit) return_credits(1);
       overrun->durable_id = 0;
       overrun->holds_credit = false;

@@ -66,12 +66,12 @@ EngineStats EngineCore::stats() const {
   }
   for (std::uint32_t t = 0; t < registry_.size(); ++t) {
     const TaskTypeEntry& e = registry_.at(t);
-    const auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-    s.task_types.push_back(TaskTypeStats{e.name, get(e.counters.accepted), get(e.counters.succeeded),
-                                         get(e.counters.failed_attempts), get(e.counters.retried),
-                                         get(e.counters.dead_lettered), get(e.counters.cancelled),
-                                         get(e.counters.rate_limited), get(e.counters.timed_out),
-                                         get(e.counters.late_results)});
+    const auto get = [&e](TaskEvent event) { return e.counters.total(event); };
+    s.task_types.push_back(TaskTypeStats{e.name, get(TaskEvent::accepted), get(TaskEvent::succeeded),
+                                         get(TaskEvent::failed_attempt), get(TaskEvent::retried),
+                                         get(TaskEvent::dead_lettered), get(TaskEvent::cancelled),
+                                         get(TaskEvent::rate_limited), get(TaskEvent::timed_out),
+                                         get(TaskEvent::late_result)});
   }
   const EngineHistograms h = histograms();
   const auto summarize = [](const metrics::HistogramSnapshot& snap) {

@@ -81,7 +81,7 @@ void EngineCore::recover_locked() {
     record->payload = image.payload;
     record->attempt = image.attempt;
     record->durable_id = image.id;
-    registry_.at(record->type).counters.accepted.fetch_add(1, std::memory_order_relaxed);
+    registry_.at(record->type).counters.add(TaskEvent::accepted);
     // Due ones too go through the scheduler, which retries when rings are full.
     const std::int64_t due = image.run_at_ns != 0 ? wal_->to_engine(image.run_at_ns) : now;
     wait_until(*record, due);

@@ -1,10 +1,9 @@
 // TaskRegistry: named task types and their handlers.
 //
 // Filled before start() and read-only afterwards, so lookups by name or by
-// index need no lock; per-type counters are atomics updated by workers.
+// index need no lock; per-type counters are striped atomics (task_type_counters.hpp).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,21 +14,9 @@
 #include "brisk/task.hpp"
 #include "flow/concurrency_gate.hpp"
 #include "flow/rate_limiter.hpp"
+#include "registry/task_type_counters.hpp"
 
 namespace brisk::detail {
-
-struct TaskTypeCounters {
-  // relaxed everywhere: independent monotonic counters read for reporting.
-  std::atomic<std::uint64_t> accepted{0};
-  std::atomic<std::uint64_t> succeeded{0};
-  std::atomic<std::uint64_t> failed_attempts{0};
-  std::atomic<std::uint64_t> retried{0};
-  std::atomic<std::uint64_t> rate_limited{0};
-  std::atomic<std::uint64_t> timed_out{0};     // attempts past the hard limit
-  std::atomic<std::uint64_t> late_results{0};  // results of those attempts, discarded
-  std::atomic<std::uint64_t> dead_lettered{0};
-  std::atomic<std::uint64_t> cancelled{0};
-};
 
 struct TaskTypeEntry {
   std::string name;
