@@ -36,9 +36,20 @@ TaskRecord* TaskTable::chunk_for(std::uint32_t index) {
 }
 
 TaskRecord* TaskTable::pop(FreeList& list) noexcept {
+  for (;;) {
+    if (TaskRecord* record = pop_ready(list)) return record;
+    // acquire: the records' reset fields and next_free links were written
+    // before the release CAS in push() that gave them back.
+    const std::uint32_t chain = list.returned.head.exchange(0, std::memory_order_acquire);
+    if (chain == 0) return nullptr;
+    refill(list, chain);
+  }
+}
+
+TaskRecord* TaskTable::pop_ready(FreeList& list) noexcept {
   // acquire: the popped record's next_free and contents were written before
-  // the release CAS that pushed it.
-  std::uint64_t head = list.head.load(std::memory_order_acquire);
+  // the release CAS that put it in ready (refill()).
+  std::uint64_t head = list.ready.load(std::memory_order_acquire);
   while (static_cast<std::uint32_t>(head) != 0) {
     TaskRecord* top = at(static_cast<std::uint32_t>(head) - 1);
     // relaxed: if top was popped and re-pushed meanwhile, the tag changed
@@ -47,10 +58,10 @@ TaskRecord* TaskTable::pop(FreeList& list) noexcept {
     const std::uint64_t tagged = ((head >> 32) + 1) << 32 | next;
     // acquire on failure too: the head it reloads is the next top, whose
     // next_free the loop reads.
-    if (list.head.compare_exchange_weak(head, tagged, std::memory_order_acquire, std::memory_order_acquire)) {
-      // The record under it is this thread's next one, most likely: start
-      // pulling its lines (last written by the worker that freed it) now,
-      // so that the next submit does not wait for them.
+    if (list.ready.compare_exchange_weak(head, tagged, std::memory_order_acquire, std::memory_order_acquire)) {
+      // The record under it is this thread's next one: start pulling its
+      // lines (last written by the worker that freed it) now, so that the
+      // next submit does not wait for them.
       if (next != 0) {
         const char* line = reinterpret_cast<const char*>(at(static_cast<std::uint32_t>(next) - 1));
         __builtin_prefetch(line, 1);
@@ -60,6 +71,37 @@ TaskRecord* TaskTable::pop(FreeList& list) noexcept {
     }
   }
   return nullptr;
+}
+
+void TaskTable::refill(FreeList& list, std::uint32_t chain) noexcept {
+  TaskRecord* first = at(chain - 1);
+  TaskRecord* last = nullptr;  // found only if another thread refilled ready meanwhile
+  // relaxed: seeds the CAS loop, which publishes (release).
+  std::uint64_t head = list.ready.load(std::memory_order_relaxed);
+  for (;;) {
+    if (static_cast<std::uint32_t>(head) != 0) {
+      // Rare: a thread whose own list ran dry moved a chain in too. Ours
+      // goes on top of it, linked from our chain's end.
+      if (last == nullptr) {
+        last = first;
+        // relaxed: the chain is ours alone since the exchange (acquire).
+        for (std::uint32_t n; (n = last->next_free.load(std::memory_order_relaxed)) != 0;) {
+          last = at(n - 1);
+        }
+      }
+      last->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
+    } else if (last != nullptr) {
+      last->next_free.store(0, std::memory_order_relaxed);
+    }
+    const std::uint64_t tagged = ((head >> 32) + 1) << 32 | chain;
+    // release: what the exchange acquired (the records' fields and links)
+    // and the link above are visible to whoever pops them (acquire in
+    // pop_ready()). relaxed on failure: the reloaded head is only linked
+    // under our chain, never read through.
+    if (list.ready.compare_exchange_weak(head, tagged, std::memory_order_release, std::memory_order_relaxed)) {
+      return;
+    }
+  }
 }
 
 TaskRecord* TaskTable::acquire() {
@@ -125,17 +167,19 @@ void TaskTable::count_released(std::uint32_t count) noexcept {
 }
 
 void TaskTable::push(TaskRecord* first, TaskRecord* last) noexcept {
-  FreeList& list = lists_[first->free_list];
+  std::atomic<std::uint32_t>& returned = lists_[first->free_list].returned.head;
   // relaxed: the value only seeds the CAS loop, which publishes (release);
   // a stale head makes the CAS fail and reload.
-  std::uint64_t head = list.head.load(std::memory_order_relaxed);
+  std::uint32_t head = returned.load(std::memory_order_relaxed);
   for (;;) {
-    last->next_free.store(static_cast<std::uint32_t>(head), std::memory_order_relaxed);
-    const std::uint64_t tagged = ((head >> 32) + 1) << 32 | (first->index + 1);
+    last->next_free.store(head, std::memory_order_relaxed);
     // release: the records' reset fields and next_free links are visible to
-    // the thread that pops them (acquire in pop()). relaxed on failure: the
-    // reloaded head is only linked under our records, never read through.
-    if (list.head.compare_exchange_weak(head, tagged, std::memory_order_release, std::memory_order_relaxed)) {
+    // the thread that takes the stack (acquire exchange in pop()). relaxed
+    // on failure: the reloaded head is only linked under our records, never
+    // read through. No tag: this stack is only pushed and taken whole, and
+    // a push that meets its old head again still links to the right stack.
+    if (returned.compare_exchange_weak(head, first->index + 1, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
       return;
     }
   }

@@ -1,14 +1,15 @@
 // TaskTable: a bounded pool of TaskRecords addressed by TaskId.
 //
 // Records are allocated in chunks on first use and recycled through
-// lock-free Treiber stacks (tagged heads against ABA), so steady-state submit
-// and completion allocate nothing and take no lock. There are kFreeLists
-// stacks, each on its own cache line: a thread takes records from the list
-// its thread number picks (others only when that one is empty), and a record
-// goes back to the list of the thread that took it last. Two producers then
-// never touch each other's list, and a list's line moves only between its
-// producer and the workers. A worker gives back the records of a batch as
-// one chain per list (one CAS each): once per batch, not once per task. A
+// lock-free Treiber stacks, so steady-state submit and completion allocate
+// nothing and take no lock. There are kFreeLists free lists: a thread takes
+// records from the list its thread number picks (others only when that one
+// is empty), and a record goes back to the list of the thread that took it
+// last. Two producers then never touch each other's list. A worker gives
+// back the records of a batch as one chain per list (one CAS each): once per
+// batch, not once per task. Each list is two stacks on their own lines (see
+// FreeList), so that the workers' pushes and the producer's pops do not
+// meet on one line for every task. A
 // TaskId is generation << 32 | index: find() rejects ids of records since
 // reused.
 // The bound (EngineConfig::max_named_tasks) caps memory for named tasks that
@@ -81,21 +82,37 @@ class TaskTable {
     return &chunks_[index >> kChunkBits].load(std::memory_order_acquire)[index & (kChunkSize - 1)];
   }
   TaskRecord* chunk_for(std::uint32_t index);
-  // One lock-free stack of free records. `acquired` shares the head's line:
-  // the producer that pops touches both, so the gauge costs no extra miss.
+  // Given-back records wait in `returned`, which only takes pushes (of the
+  // workers' chains) and whole-stack exchanges: no ABA, no tag.
+  struct alignas(kCacheLine) ReturnedStack {
+    std::atomic<std::uint32_t> head{0};  // index + 1; 0 = empty
+  };
+  // One free list. acquire() pops from `ready`; when it is empty it moves
+  // all of `returned` into it with one exchange. So a worker's push never
+  // lands on the line the producer pops from (that line moves once per
+  // chain, not once per task), and the record under the one popped, which
+  // pop() prefetches, is the next one handed out, not one a worker pushed
+  // on top meanwhile. `acquired` shares ready's line: the popping thread
+  // touches both, so the gauge costs no extra miss.
   struct alignas(kCacheLine) FreeList {
-    // tag << 32 | (index + 1); 0 in the low half = empty.
-    std::atomic<std::uint64_t> head{0};
+    // tag << 32 | (index + 1); 0 in the low half = empty. Popped by any
+    // thread (tagged against ABA), filled only from `returned`.
+    std::atomic<std::uint64_t> ready{0};
     // Records handed out from this list; wraps (see in_use()).
     std::atomic<std::uint32_t> acquired{0};
+    ReturnedStack returned;
   };
 
   static void reset(TaskRecord* record) noexcept;  // what release() clears
+  // A record from `list`: from ready, refilled from returned when empty.
   TaskRecord* pop(FreeList& list) noexcept;
+  TaskRecord* pop_ready(FreeList& list) noexcept;
+  // Puts the chain starting at index + 1 == `chain` into ready.
+  void refill(FreeList& list, std::uint32_t chain) noexcept;
   // Counts records about to be pushed, before they are (see in_use()).
   void count_released(std::uint32_t count) noexcept;
   // Pushes first..last (already linked through next_free, all of one home
-  // list) onto that list.
+  // list) onto that list's returned stack.
   void push(TaskRecord* first, TaskRecord* last) noexcept;
 
   const std::uint32_t capacity_;

@@ -167,5 +167,46 @@ TEST(TaskTable, ManyThreadsNeverHoldOneRecordTwice) {
   EXPECT_EQ(all.size(), kCapacity);
 }
 
+// Twice as many threads as free lists, so every list is shared by two
+// threads that take from it while others give back into it: two threads
+// may both find a list's ready stack empty and each move a chain of given-
+// back records into it at once. No record may be held twice or lost.
+TEST(TaskTable, ThreadsSharingAListRefillItWithoutLosingRecords) {
+  constexpr std::uint32_t kCapacity = 48;  // scarce: lists run dry all the time
+  constexpr int kThreads = 2 * TaskTable::kFreeLists, kRounds = 20'000;
+  TaskTable table(kCapacity);
+  std::vector<std::atomic<int>> holders(kCapacity);
+  std::atomic<int> violations{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      TaskTable::ReleaseChain chain;
+      for (int round = 0; round < kRounds; ++round) {
+        TaskRecord* held[3] = {};
+        for (TaskRecord*& r : held) {
+          r = table.acquire();
+          if (r != nullptr && holders[r->index].fetch_add(1) != 0) violations.fetch_add(1);
+        }
+        for (TaskRecord* r : held) {
+          if (r == nullptr) continue;
+          if (holders[r->index].fetch_sub(1) != 1) violations.fetch_add(1);
+          if (t % 2 == 0) {
+            table.defer_release(r, chain);
+          } else {
+            table.release(r);
+          }
+        }
+        table.release_chain(chain);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_EQ(table.in_use(), 0u);
+  std::set<TaskRecord*> all;
+  while (TaskRecord* r = table.acquire()) all.insert(r);
+  EXPECT_EQ(all.size(), kCapacity) << "records lost in a refill";
+}
+
 }  // namespace
 }  // namespace brisk::detail
