@@ -27,7 +27,7 @@ wal::TaskImage task(std::uint64_t id, std::string key = {}) {
   return t;
 }
 
-// Records lsn .. lsn+8 of every type a segment holds, in a plausible order.
+// Records lsn .. lsn+9 of every type a segment holds, in a plausible order.
 wal::FileBuilder segment(std::uint32_t number, std::uint64_t lsn) {
   wal::FileBuilder b(wal::FileKind::segment, number, lsn);
   const std::uint64_t id = lsn;
@@ -38,6 +38,7 @@ wal::FileBuilder segment(std::uint32_t number, std::uint64_t lsn) {
   b.add(lsn++, wal::TaskRetryScheduled{id + 2, 1, 1'700'000'001'000'000'000});
   b.add(lsn++, wal::TaskDeadLettered{id + 2, 2, {{1'700'000'000'500'000'000, 1, "boom"}}});
   b.add(lsn++, wal::DlqReplayed{id + 2});
+  b.add(lsn++, wal::DlqDropped{id + 2});
   b.add(lsn++, wal::TaskCancelled{id + 3});
   b.add(lsn++, wal::DlqPurged{});
   return b;
@@ -62,11 +63,11 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   const std::string first = segment(1, 1).bytes();
-  const std::string second = segment(2, 10).bytes();
+  const std::string second = segment(2, 11).bytes();
   save(dir, "two_segments", false, {first, second});
   save(dir, "torn_tail", false, {first.substr(0, first.size() - 3)});
   save(dir, "zero_tail", false, {first + std::string(64, '\0')});
-  save(dir, "missing_sequences", false, {first, segment(2, 12).bytes()});
+  save(dir, "missing_sequences", false, {first, segment(2, 13).bytes()});
 
   // A sync mark after the first records, then a flipped bit in synced data.
   wal::FileBuilder marked(wal::FileKind::segment, 1, 1);
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
   wal::FileBuilder checkpoint(wal::FileKind::checkpoint, 1, 1);
   checkpoint.add(1, task(3));
   checkpoint.add(2, wal::KeyRetained{"key-1", 1, 1'700'000'000'000'000'001});
-  checkpoint.add(3, wal::CheckpointEnd{1, 9, 3});
-  save(dir, "checkpoint_then_segment", true, {checkpoint.bytes(), segment(2, 10).bytes()});
+  checkpoint.add(3, wal::CheckpointEnd{1, 10, 3});
+  save(dir, "checkpoint_then_segment", true, {checkpoint.bytes(), segment(2, 11).bytes()});
   return 0;
 }

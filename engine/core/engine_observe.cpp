@@ -44,6 +44,7 @@ EngineStats EngineCore::stats() const {
   s.producer_blocked_ns = producer_blocked_ns_.load(std::memory_order_relaxed);
   s.pending_timers = delays_.pending();
   s.dead_letters = dead_letters_.size();
+  s.dead_letters_dropped = dead_letters_.dropped();
   s.durability_failures = durability_failures_.load(std::memory_order_relaxed);
   if (wal_) {
     const wal::WalStats w = wal_->stats();

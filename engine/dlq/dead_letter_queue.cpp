@@ -4,13 +4,16 @@
 
 namespace brisk::detail {
 
-void DeadLetterQueue::add(DeadLetter letter) {
+std::optional<DeadLetter> DeadLetterQueue::add(DeadLetter letter) {
   std::lock_guard lock(mutex_);
+  std::optional<DeadLetter> dropped;
   if (letters_.size() == capacity_) {
+    dropped = std::move(letters_.front());
     letters_.pop_front();
     ++dropped_;
   }
   letters_.push_back(std::move(letter));
+  return dropped;
 }
 
 std::vector<DeadLetter> DeadLetterQueue::list() const {

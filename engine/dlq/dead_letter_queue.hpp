@@ -1,6 +1,8 @@
 // DeadLetterQueue: where failed named tasks rest until a person replays or
 // purges them. Failures are the cold path, so a mutex is the right tool.
-// Bounded: beyond `capacity` entries the oldest are dropped and counted.
+// Bounded: beyond `capacity` entries the oldest are dropped and counted;
+// add() hands the dropped letter back, so that a durable one can be logged
+// as gone.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +20,8 @@ class DeadLetterQueue {
  public:
   explicit DeadLetterQueue(std::size_t capacity) : capacity_(capacity) {}
 
-  void add(DeadLetter letter);
+  // Returns the oldest letter when the queue was full and dropped it.
+  std::optional<DeadLetter> add(DeadLetter letter);
   std::vector<DeadLetter> list() const;
   std::size_t size() const;
   // Removes and returns the entry for id (to replay it), if present.

@@ -20,6 +20,7 @@
 #include "brisk/clock.hpp"
 #include "brisk/dead_letter.hpp"
 #include "brisk/durability.hpp"
+#include "dlq/dead_letter_queue.hpp"
 #include "task/task_record.hpp"
 #include "wal/log_writer.hpp"
 #include "wal/recovery.hpp"
@@ -56,6 +57,7 @@ class DurableLog {
                               const std::vector<AttemptFailure>& failures);
   std::uint64_t cancelled(std::uint64_t durable_id);
   std::uint64_t dlq_replayed(std::uint64_t durable_id);
+  std::uint64_t dlq_dropped(std::uint64_t durable_id);
   std::uint64_t dlq_purged();
 
   bool acked(std::uint64_t ticket) const noexcept { return wal_->ready(wal::WalTicket{ticket}) && !wal_->failed(); }
@@ -72,5 +74,11 @@ class DurableLog {
   std::unique_ptr<wal::Wal> wal_;
   std::int64_t wall_minus_engine_ = 0;
 };
+
+// Adds a letter to the bounded queue, for every path that makes one. A
+// durable letter the full queue pushes out is logged as dropped (`log` is
+// not null for it): else every restart would restore it only to drop it
+// again, and report it restored.
+void keep_dead_letter(DeadLetterQueue& queue, DurableLog* log, DeadLetter letter);
 
 }  // namespace brisk::detail

@@ -19,6 +19,7 @@ bool is_known_type(std::uint8_t type) noexcept {
     case RecordType::task_cancelled:
     case RecordType::dlq_replayed:
     case RecordType::dlq_purged:
+    case RecordType::dlq_dropped:
     case RecordType::key_retained:
     case RecordType::checkpoint_end:
       return true;
@@ -36,6 +37,7 @@ std::string_view to_string(RecordType type) noexcept {
     case RecordType::task_cancelled: return "task_cancelled";
     case RecordType::dlq_replayed: return "dlq_replayed";
     case RecordType::dlq_purged: return "dlq_purged";
+    case RecordType::dlq_dropped: return "dlq_dropped";
     case RecordType::key_retained: return "key_retained";
     case RecordType::checkpoint_end: return "checkpoint_end";
   }

@@ -46,8 +46,9 @@ enum class RecordType : std::uint8_t {
   task_retry_scheduled = 12,
   task_dead_lettered = 13,
   task_cancelled = 14,
-  dlq_replayed = 15,  // one dead letter left the queue (replayed or dropped)
+  dlq_replayed = 15,  // one dead letter left the queue: replayed
   dlq_purged = 16,    // every dead letter left the queue
+  dlq_dropped = 17,   // one dead letter left the queue: pushed out by a full one
 
   // Checkpoint files only.
   key_retained = 20,    // an idempotency key of a task that has finished

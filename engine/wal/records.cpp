@@ -78,6 +78,7 @@ void encode(std::string& out, const TaskDeadLettered& e) {
 }
 void encode(std::string& out, const TaskCancelled& e) { id_only(out, e.id); }
 void encode(std::string& out, const DlqReplayed& e) { id_only(out, e.id); }
+void encode(std::string& out, const DlqDropped& e) { id_only(out, e.id); }
 void encode(std::string& out, const DlqPurged& e) {
   Encoder enc = start(out);
   if (e.stream != kAllLogStreams) enc.u8(static_cast<std::uint8_t>(e.stream));  // no byte: all streams
@@ -163,6 +164,7 @@ std::string decode(RecordType type, std::string_view payload, Event* out) {
     }
     case RecordType::task_cancelled: return finish(d, TaskCancelled{d.varint()}, out);
     case RecordType::dlq_replayed: return finish(d, DlqReplayed{d.varint()}, out);
+    case RecordType::dlq_dropped: return finish(d, DlqDropped{d.varint()}, out);
     case RecordType::dlq_purged: {
       DlqPurged p;
       if (!d.done()) {
@@ -243,6 +245,7 @@ std::string describe(const Event& e) {
     }
     std::string operator()(const TaskCancelled& c) const { return "id=" + num(c.id); }
     std::string operator()(const DlqReplayed& r) const { return "id=" + num(r.id); }
+    std::string operator()(const DlqDropped& r) const { return "id=" + num(r.id); }
     std::string operator()(const DlqPurged& p) const {
       return p.stream == kAllLogStreams ? "streams=all" : "stream=" + num(std::uint64_t{p.stream});
     }

@@ -85,6 +85,11 @@ struct TaskCancelled {
 struct DlqReplayed {
   TaskId id = 0;
 };
+// A full queue pushed this letter out to make room for a newer one. Logged,
+// so that a restart does not bring it back only to push it out again.
+struct DlqDropped {
+  TaskId id = 0;
+};
 // Every dead letter of one stream (its id's stream_of) left the queue; or,
 // with stream kAllLogStreams, every dead letter. The log writes a purge as
 // one record per stream, each behind the dead letters logged in its stream
@@ -110,7 +115,7 @@ struct CheckpointEnd {
 
 // A decoded record of any type. TaskImage stands for task_submitted.
 using Event = std::variant<SyncMark, TaskImage, TaskCompleted, TaskRetryScheduled, TaskDeadLettered,
-                           TaskCancelled, DlqReplayed, DlqPurged, KeyRetained, CheckpointEnd>;
+                           TaskCancelled, DlqReplayed, DlqPurged, DlqDropped, KeyRetained, CheckpointEnd>;
 
 // Appends the payload of each type to `out` (after begin_record()).
 void encode(std::string& out, const TaskImageRef& e);
@@ -122,6 +127,7 @@ void encode(std::string& out, const TaskDeadLettered& e);
 void encode(std::string& out, const TaskCancelled& e);
 void encode(std::string& out, const DlqReplayed& e);
 void encode(std::string& out, const DlqPurged& e);
+void encode(std::string& out, const DlqDropped& e);
 void encode(std::string& out, const SyncMark& e);
 void encode(std::string& out, const KeyRetained& e);
 void encode(std::string& out, const CheckpointEnd& e);
@@ -140,6 +146,7 @@ constexpr RecordType type_of(const TaskDeadLettered&) noexcept { return RecordTy
 constexpr RecordType type_of(const TaskCancelled&) noexcept { return RecordType::task_cancelled; }
 constexpr RecordType type_of(const DlqReplayed&) noexcept { return RecordType::dlq_replayed; }
 constexpr RecordType type_of(const DlqPurged&) noexcept { return RecordType::dlq_purged; }
+constexpr RecordType type_of(const DlqDropped&) noexcept { return RecordType::dlq_dropped; }
 constexpr RecordType type_of(const SyncMark&) noexcept { return RecordType::sync_mark; }
 constexpr RecordType type_of(const KeyRetained&) noexcept { return RecordType::key_retained; }
 constexpr RecordType type_of(const CheckpointEnd&) noexcept { return RecordType::checkpoint_end; }

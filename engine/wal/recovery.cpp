@@ -50,18 +50,26 @@ void StateBuilder::apply(Event&& event) {
     }
     void operator()(TaskDeadLettered& d) const {
       note_id(d.id);
-      Dead dead;
-      if (auto node = s.live_.extract(d.id); !node.empty()) {
-        dead.image = std::move(node.mapped().value);
-      } else {
-        dead.image.id = d.id;
+      auto node = s.live_.extract(d.id);
+      // The task's records share a stream, so its submit record comes first:
+      // missing, it was skipped as damage. A letter without a name cannot be
+      // replayed.
+      if (node.empty()) {
+        s.orphans_.insert(d.id);
+        return;
       }
-      dead.letter = std::move(d);
+      Dead dead{std::move(node.mapped().value), std::move(d)};
       s.dead_.insert_or_assign(dead.letter.id, Ordered<Dead>{s.next_order_++, std::move(dead)});
     }
-    void operator()(DlqReplayed& r) const { s.dead_.erase(r.id); }
+    void leave_queue(TaskId id) const {
+      s.dead_.erase(id);
+      s.orphans_.erase(id);
+    }
+    void operator()(DlqReplayed& r) const { leave_queue(r.id); }
+    void operator()(DlqDropped& r) const { leave_queue(r.id); }
     void operator()(DlqPurged& p) const {
       std::erase_if(s.dead_, [&p](const auto& entry) { return p.covers(entry.first); });
+      std::erase_if(s.orphans_, [&p](TaskId id) { return p.covers(id); });
     }
     void operator()(KeyRetained& k) const {
       note_id(k.id);
@@ -96,6 +104,7 @@ RecoveredState StateBuilder::finish(const KeyRetention& retention) const {
     letter.failures = d->letter.failures;
     state.dead_letters.push_back(std::move(letter));
   }
+  state.orphan_dead_letters.assign(orphans_.begin(), orphans_.end());
   state.idempotency_keys = keys(retention);
   state.max_task_id = max_task_id_;
   return state;

@@ -76,7 +76,8 @@ struct EngineConfig {
   // Keys remembered at most; beyond it keyed submissions are refused
   // (rejected_full) rather than forgetting a key early.
   std::size_t max_idempotency_keys = 1u << 20;
-  // Dead letters kept; beyond this the oldest are dropped (and counted).
+  // Dead letters kept; beyond this the oldest are dropped (counted in
+  // EngineStats::dead_letters_dropped; a durable one's drop is logged).
   std::size_t dead_letter_capacity = 100'000;
   // Timer wheel tick: delayed tasks and retries fire within one tick of
   // their due time. 1 us .. 1 s.

@@ -81,6 +81,7 @@ TEST(WalFormat, EveryRecordTypeRoundTrips) {
   EXPECT_EQ(dead_back.failures[1].message, std::string("\0\xff", 2));
   round_trip(wal::TaskCancelled{2});
   round_trip(wal::DlqReplayed{3});
+  EXPECT_EQ(std::get<wal::DlqDropped>(round_trip(wal::DlqDropped{300})).id, 300u);
   EXPECT_EQ(std::get<wal::DlqPurged>(round_trip(wal::DlqPurged{})).stream, wal::kAllLogStreams);
   EXPECT_EQ(std::get<wal::DlqPurged>(round_trip(wal::DlqPurged{3})).stream, 3u);
   round_trip(wal::SyncMark{4096});

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <vector>
 
 #include "wal/recovery.hpp"
 
@@ -18,7 +20,22 @@ std::set<TaskId> dead_ids(const wal::StateBuilder& b) {
   return out;
 }
 
-void dead_letter(wal::StateBuilder& b, TaskId id) { b.apply(wal::TaskDeadLettered{id, 1, {{10, 1, "failed"}}}); }
+wal::TaskImage submitted(TaskId id) {
+  wal::TaskImage t;
+  t.id = id;
+  t.type_name = "job";
+  t.payload = "payload " + std::to_string(id);
+  return t;
+}
+
+void dead_letter_record(wal::StateBuilder& b, TaskId id) { b.apply(wal::TaskDeadLettered{id, 1, {{10, 1, "failed"}}}); }
+
+// A task submitted, then dead-lettered (its records share its stream, in
+// this order).
+void dead_letter(wal::StateBuilder& b, TaskId id) {
+  b.apply(submitted(id));
+  dead_letter_record(b, id);
+}
 
 }  // namespace
 
@@ -67,4 +84,41 @@ TEST(WalState, AKeyNamesItsLatestAcceptanceWhateverTheLogOrder) {
     EXPECT_EQ(keys[0].id, 2u) << (later_first ? "later first" : "earlier first");
     EXPECT_EQ(keys[0].accepted_ns, 5'000);
   }
+}
+
+// skip_any_corrupted_record may skip a task's submit record and keep its
+// dead-letter record. Without a name and a payload it is no letter (a replay
+// could only answer "unknown task name"): it is an orphan, reported apart,
+// and a checkpoint (which writes dead_in_order()) does not carry it.
+TEST(WalState, ADeadLetterWhoseSubmitRecordIsMissingIsAnOrphanNotALetter) {
+  wal::StateBuilder b;
+  dead_letter(b, 3);
+  dead_letter_record(b, 9);  // its submit record was lost
+  EXPECT_EQ(dead_ids(b), (std::set<TaskId>{3}));
+  EXPECT_EQ(b.orphan_dead_letters(), (std::set<TaskId>{9}));
+  EXPECT_EQ(b.max_task_id(), 9u);
+  const wal::RecoveredState state = b.finish({});
+  ASSERT_EQ(state.dead_letters.size(), 1u);
+  EXPECT_EQ(state.dead_letters[0].name, "job");
+  EXPECT_EQ(state.dead_letters[0].payload, "payload 3");
+  EXPECT_EQ(state.orphan_dead_letters, std::vector<TaskId>{9});
+}
+
+// An orphan that left the queue before the log ends is not reported.
+TEST(WalState, AnOrphanThatLeftTheQueueIsNotReported) {
+  wal::StateBuilder b;
+  for (const TaskId id : {1, 2, 3}) dead_letter_record(b, id);
+  b.apply(wal::DlqReplayed{1});
+  b.apply(wal::DlqDropped{2});
+  b.apply(wal::DlqPurged{wal::stream_of(3)});
+  EXPECT_TRUE(b.orphan_dead_letters().empty());
+}
+
+// A letter a full queue dropped is gone for good: no restart restores it.
+TEST(WalState, ADroppedLetterLeavesTheQueue) {
+  wal::StateBuilder b;
+  dead_letter(b, 1);
+  dead_letter(b, 2);
+  b.apply(wal::DlqDropped{1});
+  EXPECT_EQ(dead_ids(b), (std::set<TaskId>{2}));
 }
