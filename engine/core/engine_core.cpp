@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/config_validation.hpp"
 #include "core/job_flags.hpp"
 #include "core/running_task.hpp"
 #include "retry/backoff.hpp"
@@ -17,83 +18,6 @@
 namespace brisk::detail {
 
 namespace {
-
-bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
-
-EngineConfig validated(EngineConfig c) {
-  if (c.workers == 0) throw ConfigError("workers must be >= 1 (got 0)");
-  if (c.workers > 1024) throw ConfigError("workers must be <= 1024 (got " + std::to_string(c.workers) + ")");
-  if (!is_power_of_two(c.ring_capacity) || c.ring_capacity < 2) {
-    throw ConfigError("ring_capacity must be a power of two >= 2 (got " + std::to_string(c.ring_capacity) + ")");
-  }
-  if (c.ring_capacity > JobRing::kMaxCapacity) {
-    throw ConfigError("ring_capacity must be <= 2^24 (got " + std::to_string(c.ring_capacity) + ")");
-  }
-  if (c.priority_lanes < 3 || c.priority_lanes > 16) {
-    // At least high, normal and low, so the default priority is always valid.
-    throw ConfigError("priority_lanes must be in 3..16 (got " + std::to_string(c.priority_lanes) + ")");
-  }
-  if (c.lane_weights.size() != c.priority_lanes) {
-    throw ConfigError("lane_weights must have one weight per priority lane (" +
-                      std::to_string(c.priority_lanes) + " lanes, " +
-                      std::to_string(c.lane_weights.size()) + " weights)");
-  }
-  for (unsigned w : c.lane_weights) {
-    if (w == 0 || w > 1000) throw ConfigError("lane_weights must be in 1..1000 (got " + std::to_string(w) + ")");
-  }
-  if (c.steal_batch == 0 || c.steal_batch > 256) {
-    throw ConfigError("steal_batch must be in 1..256 (got " + std::to_string(c.steal_batch) + ")");
-  }
-  if (c.max_named_tasks == 0 || c.max_named_tasks > (1u << 31)) {
-    throw ConfigError("max_named_tasks must be in 1..2^31");
-  }
-  if (c.max_payload_bytes == 0) throw ConfigError("max_payload_bytes must be >= 1");
-  const std::int64_t slots = static_cast<std::int64_t>(c.workers) * c.priority_lanes *
-                            static_cast<std::int64_t>(c.ring_capacity);
-  if (c.credits < 0) throw ConfigError("credits must be >= 0 (0: one per ring slot)");
-  if (c.credits == 0) c.credits = slots;
-  if (c.credit_chunk == 0) c.credit_chunk = std::min<std::int64_t>(32, c.credits);
-  if (c.credit_chunk < 1 || c.credit_chunk > c.credits) {
-    throw ConfigError("credit_chunk must be in 1..credits (got " + std::to_string(c.credit_chunk) + ")");
-  }
-  if (c.idempotency_retention.count() <= 0) throw ConfigError("idempotency_retention must be > 0");
-  if (c.max_idempotency_keys == 0) throw ConfigError("max_idempotency_keys must be >= 1");
-  if (c.timer_tick < std::chrono::microseconds(1) || c.timer_tick > std::chrono::seconds(1)) {
-    throw ConfigError("timer_tick must be in 1us..1s");
-  }
-  if (c.observability.metrics_port < -1 || c.observability.metrics_port > 65535) {
-    throw ConfigError("observability.metrics_port must be -1 (off), 0 (any) or a port number");
-  }
-  if (c.observability.trace_events_per_worker > (std::size_t{1} << 26)) {
-    throw ConfigError("observability.trace_events_per_worker must be <= 2^26");
-  }
-  if (c.dead_letter_capacity == 0) throw ConfigError("dead_letter_capacity must be >= 1");
-  if (!c.durability.wal_dir.empty()) {
-    // Here, not only when start() opens the log (DurableLog keeps its own
-    // check): config.hpp promises the constructor validates the whole struct.
-    if (c.durability.segment_bytes < 4096) {
-      throw ConfigError("durability.segment_bytes must be >= 4096 (got " +
-                        std::to_string(c.durability.segment_bytes) + ")");
-    }
-    if (c.durability.fsync_interval.count() <= 0) {
-      throw ConfigError("durability.fsync_interval must be > 0 (got " +
-                        std::to_string(c.durability.fsync_interval.count()) + " ms)");
-    }
-  }
-  if (c.pin_workers) {
-    const std::vector<int> allowed = allowed_cpus();
-    if (allowed.empty()) throw ConfigError("pin_workers: cannot read this process's CPU affinity");
-    if (c.cpus.empty()) c.cpus = allowed;
-    for (int cpu : c.cpus) {
-      if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
-        throw ConfigError("cpus: CPU " + std::to_string(cpu) + " is not available to this process (allowed: " +
-                          std::to_string(allowed.size()) + " CPUs, from " + std::to_string(allowed.front()) +
-                          " to " + std::to_string(allowed.back()) + ")");
-      }
-    }
-  }
-  return c;
-}
 
 // Named tasks travel through the rings as this 16-byte, trivially copyable job.
 struct NamedTaskJob {
@@ -123,7 +47,7 @@ void wait_a_little(unsigned& rounds) {
 }  // namespace
 
 EngineCore::EngineCore(EngineConfig config)
-    : config_(validated(std::move(config))),
+    : config_(validated_config(std::move(config))),
       clock_(config_.clock != nullptr ? config_.clock : &SteadyClock::instance()),
       ticks_(*clock_),
       lane_schedule_(config_.lane_weights),

@@ -31,6 +31,7 @@
 
 #include "platform/cache_line.hpp"
 #include "platform/cpu_relax.hpp"
+#include "platform/new_array.hpp"
 
 namespace brisk::detail {
 
@@ -43,7 +44,7 @@ class MpmcRing {
 
   // capacity: a power of two in [2, kMaxCapacity]; the caller validates.
   explicit MpmcRing(std::size_t capacity)
-      : mask_(capacity - 1), slots_(new Slot[capacity]) {
+      : mask_(capacity - 1), slots_(new_array<Slot>(capacity)) {
     for (std::size_t i = 0; i < capacity; ++i) {
       // relaxed: the ring is published to other threads by the thread that
       // starts them, which orders these stores.
@@ -61,6 +62,9 @@ class MpmcRing {
   MpmcRing& operator=(const MpmcRing&) = delete;
 
   std::size_t capacity() const noexcept { return mask_ + 1; }
+  // What the constructor allocates for `capacity` slots (the engine checks a
+  // configuration's total against the machine's memory first).
+  static constexpr std::size_t allocated_bytes(std::size_t capacity) noexcept { return capacity * sizeof(Slot); }
 
   // Moves item in and returns true, or returns false (item untouched) when
   // the ring is full.

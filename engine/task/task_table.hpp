@@ -69,6 +69,11 @@ class TaskTable {
   TaskRecord* find(TaskId id) const noexcept;
 
   std::uint32_t capacity() const noexcept { return capacity_; }
+  // What the constructor allocates: the index of record chunks. The records
+  // themselves are allocated a chunk at a time, as they are first used.
+  static std::size_t allocated_bytes(std::uint32_t capacity) noexcept {
+    return (std::size_t{capacity} + kChunkSize - 1) / kChunkSize * sizeof(std::atomic<TaskRecord*>);
+  }
   // Records handed out and not yet returned, as of one instant.
   std::uint32_t in_use() const noexcept;
 

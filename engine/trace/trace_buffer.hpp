@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "platform/cache_line.hpp"
+#include "platform/new_array.hpp"
 
 namespace brisk::trace {
 
@@ -62,9 +63,10 @@ class TraceBuffer {
  public:
   // capacity is rounded up to a power of two (at least 2).
   TraceBuffer(std::uint16_t worker, std::size_t capacity)
-      : capacity_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity)),
-        slots_(std::make_unique<TraceEvent[]>(capacity_)),
-        worker_(worker) {}
+      : capacity_(rounded(capacity)), slots_(detail::new_array<TraceEvent>(capacity_)), worker_(worker) {}
+  // What the constructor allocates for its events (the engine checks a
+  // configuration's total against the machine's memory first).
+  static std::size_t allocated_bytes(std::size_t capacity) noexcept { return rounded(capacity) * sizeof(TraceEvent); }
   TraceBuffer(const TraceBuffer&) = delete;
   TraceBuffer& operator=(const TraceBuffer&) = delete;
 
@@ -101,6 +103,10 @@ class TraceBuffer {
   std::uint16_t worker() const noexcept { return worker_; }
 
  private:
+  static std::size_t rounded(std::size_t capacity) noexcept {
+    return std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity);
+  }
+
   const std::size_t capacity_;
   const std::unique_ptr<TraceEvent[]> slots_;
   const std::uint16_t worker_;

@@ -11,10 +11,10 @@ namespace brisk {
 // disable every check that has no universal sensible value.
 struct HealthThresholds {
   std::uint64_t max_queue_depth = UINT64_MAX;
-  double max_error_rate = 1.0;          // failed / completed over the window
+  double max_error_rate = 1.0;          // failed / completed over the window, 0..1 (1: off)
   std::uint64_t min_completions = 100;  // completions needed to judge the error rate
   // Degraded when the window's completion rate falls below this fraction of
-  // the recent baseline while work is waiting; 0 disables.
+  // the recent baseline while work is waiting; 0..1, 0 disables.
   double min_rate_ratio = 0.0;
   std::uint32_t max_dead_workers = 0;
   std::uint64_t max_dlq_growth = UINT64_MAX;  // new dead letters per window

@@ -4,17 +4,23 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <dlfcn.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -190,6 +196,111 @@ TEST(BadInputConfig, FsyncIntervalNotPositiveIsRefusedByTheConstructor) {
     EXPECT_THAT(config_error(c), HasSubstr("durability.fsync_interval must be > 0 (got -5 ms)"));
   }
   EXPECT_FALSE(fs::exists(dir)) << "the log directory is not touched";
+}
+
+TEST(BadInputConfig, FsyncPolicyOutsideItsEnum) {
+  EngineConfig c = small_config();
+  c.durability.fsync = static_cast<FsyncPolicy>(7);
+  EXPECT_THAT(config_error(c), HasSubstr("durability.fsync must be always, interval or never (got 7)"));
+  c.durability.wal_dir = "/nonexistent/wal";  // refused before the directory matters
+  EXPECT_THAT(config_error(c), HasSubstr("durability.fsync must be always, interval or never (got 7)"));
+}
+
+TEST(BadInputConfig, RecoveryModeOutsideItsEnum) {
+  EngineConfig c = small_config();
+  c.durability.recovery_mode = static_cast<RecoveryMode>(200);
+  EXPECT_THAT(config_error(c),
+              HasSubstr("durability.recovery_mode must be tolerate_corrupted_tail_records, absolute_consistency, "
+                        "point_in_time or skip_any_corrupted_record (got 200)"));
+}
+
+TEST(BadInputConfig, HealthThresholdsMustBeFractions) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const double bad : {nan, inf, -inf, -0.1, 1.5}) {
+    EngineConfig c = small_config();
+    c.observability.health.max_error_rate = bad;
+    EXPECT_THAT(config_error(c), HasSubstr("observability.health.max_error_rate must be in 0..1 "
+                                           "(a fraction of completions, 1: off; got "))
+        << bad;
+    c = small_config();
+    c.observability.health.min_rate_ratio = bad;
+    EXPECT_THAT(config_error(c), HasSubstr("observability.health.min_rate_ratio must be in 0..1 "
+                                           "(a fraction of the baseline rate, 0: off; got "))
+        << bad;
+  }
+  EngineConfig c = small_config();
+  c.observability.health.max_error_rate = nan;
+  EXPECT_THAT(config_error(c), HasSubstr("(a fraction of completions, 1: off; got nan)"));
+  c.observability.health.max_error_rate = 0.0;  // the ends of the range are accepted
+  c.observability.health.min_rate_ratio = 1.0;
+  EXPECT_NO_THROW(Engine{c});
+}
+
+// Each field in range, the whole far beyond any machine: refused before
+// anything is allocated, naming the fields and the bytes.
+TEST(BadInputConfig, RingsLargerThanMemory) {
+  EngineConfig c = small_config();
+  c.workers = 1024;
+  c.priority_lanes = 16;
+  c.lane_weights.assign(16, 1);
+  c.ring_capacity = std::size_t{1} << 24;
+  const std::string what = config_error(c);
+  EXPECT_THAT(what, HasSubstr("bytes of memory at construction, more than this machine's "));
+  // 2^44 bytes: 1024 * 16 * 2^24 slots of one cache line each.
+  EXPECT_THAT(what, HasSubstr("rings (workers * priority_lanes * ring_capacity = 1024 * 16 * 16777216 slots) "
+                              "17592186044416 bytes"));
+}
+
+TEST(BadInputConfig, TraceBuffersLargerThanMemory) {
+  EngineConfig c = small_config();
+  c.workers = 1024;
+  c.observability.trace_events_per_worker = std::size_t{1} << 26;
+  // 1024 * 2^26 events of 24 bytes.
+  EXPECT_THAT(config_error(c), HasSubstr("trace buffers (workers * observability.trace_events_per_worker = "
+                                         "1024 * 67108864 events) 1649267441664 bytes"));
+}
+
+// Memory the system refuses although the machine has it (an address-space
+// or container limit) is a std::bad_alloc from the constructor, whatever
+// the allocator. Under mimalloc, whose throwing operator new aborts, too:
+// the child runs with mimalloc preloaded, as a program that links it does.
+TEST(BadInputConfig, MemoryTheSystemRefusesIsBadAllocEvenUnderMimalloc) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator cannot be replaced, nor run under an address-space limit";
+#endif
+  const char* mimalloc = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2";
+  if (!fs::exists(mimalloc)) GTEST_SKIP() << mimalloc << " is not installed";
+  // The child is a new process (threadsafe style re-executes the test
+  // binary), so it starts with the preload; this process keeps its allocator.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const char* preload = std::getenv("LD_PRELOAD");
+  const std::string saved = preload != nullptr ? preload : "";
+  ::setenv("LD_PRELOAD", mimalloc, 1);
+  auto child = [] {
+    const bool under_mimalloc = ::dlsym(RTLD_DEFAULT, "mi_version") != nullptr;
+    long pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    const rlim_t cap = static_cast<rlim_t>(pages) * ::sysconf(_SC_PAGE_SIZE) + (rlim_t{256} << 20);
+    const rlimit limit{cap, cap};
+    ::setrlimit(RLIMIT_AS, &limit);
+    EngineConfig c = small_config();
+    c.workers = 2;
+    c.ring_capacity = std::size_t{1} << 20;  // 6 rings of 64 MiB: 384 MiB, 256 MiB allowed
+    try {
+      Engine engine(c);
+      std::fprintf(stderr, "constructed\n");
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "mimalloc=%d bad_alloc\n", under_mimalloc);
+    }
+    std::_Exit(0);
+  };
+  EXPECT_EXIT(child(), ::testing::ExitedWithCode(0), "mimalloc=1 bad_alloc");
+  if (preload != nullptr) {
+    ::setenv("LD_PRELOAD", saved.c_str(), 1);
+  } else {
+    ::unsetenv("LD_PRELOAD");
+  }
 }
 
 // ---------------------------------------------------------------- task types
