@@ -1,6 +1,9 @@
-# Configures brisk alone, installs it into a scratch prefix, then configures
-# and builds tests/install/consumer against that prefix with find_package,
-# and runs the result. Fails at the first step that fails.
+# Configures brisk alone with one install prefix, installs it into another
+# (`cmake --install --prefix`, so nothing may point at the configured one),
+# then builds tests/install/consumer against the installed copy twice: with
+# find_package (CMake package) and with pkg-config (brisk.pc, compiled by
+# hand with exactly the flags pkg-config prints), and runs both. Fails at the
+# first step that fails.
 file(REMOVE_RECURSE ${BINARY_DIR})
 set(prefix ${BINARY_DIR}/prefix)
 
@@ -12,13 +15,20 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${BINARY_DIR}/lib -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
-    -DBRISK_BUILD_TESTS=OFF -DBRISK_BUILD_BENCH=OFF -DBRISK_BUILD_TOOLS=OFF -DCMAKE_INSTALL_PREFIX=${prefix})
+    -DBRISK_BUILD_TESTS=OFF -DBRISK_BUILD_BENCH=OFF -DBRISK_BUILD_TOOLS=OFF
+    -DCMAKE_INSTALL_PREFIX=${BINARY_DIR}/configured-prefix-never-installed -DCMAKE_INSTALL_LIBDIR=lib)
 run(${CMAKE_COMMAND} --build ${BINARY_DIR}/lib)
-run(${CMAKE_COMMAND} --install ${BINARY_DIR}/lib)
+run(${CMAKE_COMMAND} --install ${BINARY_DIR}/lib --prefix ${prefix})
+if(NOT EXISTS ${prefix}/lib/pkgconfig/brisk.pc)
+  message(FATAL_ERROR "pkg-config file not installed")
+endif()
+
+# 1. CMake package.
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${BINARY_DIR}/app -G ${GENERATOR}
     -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${BINARY_DIR}/app)
 run(${BINARY_DIR}/app/consumer)
-if(NOT EXISTS ${prefix}/lib/pkgconfig/brisk.pc)
-  message(FATAL_ERROR "pkg-config file not installed")
-endif()
+
+# 2. pkg-config.
+set(PREFIX ${prefix})
+include(${CMAKE_CURRENT_LIST_DIR}/pkgconfig_consumer.cmake)

@@ -1,4 +1,6 @@
-// Built against an installed brisk: proves headers, library and CMake package.
+// Built against an installed brisk, once through its CMake package and once
+// with the flags `pkg-config --static --cflags --libs brisk` prints: proves
+// headers, library, brisk.pc and the CMake package.
 #include <brisk/brisk.hpp>
 
 #include <atomic>
