@@ -79,7 +79,7 @@ void BM_WalAppend(benchmark::State& state) {
         brisk::TaskId id = 0;
         for (std::uint64_t i = 0; i < kPerProducer; ++i) {
           const wal::WalTicket t = log->append_numbered(ref, stream, &id);
-          if (t.nth() > kWindow) log->wait(wal::WalTicket::of(stream, t.nth() - kWindow));
+          if (t.nth() > kWindow) log->wait(t.earlier(kWindow));
         }
       });
     }

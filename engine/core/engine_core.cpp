@@ -136,18 +136,28 @@ std::size_t EngineCore::home_shard() const noexcept {
   return this_thread_number() % shards_.size();
 }
 
-bool EngineCore::push_job(Job& job, Priority priority) {
+EngineCore::RingSlot EngineCore::claim_ring_slot(Priority priority) noexcept {
   const std::size_t home = home_shard();
   const std::size_t n = shards_.size();
   for (std::size_t k = 0; k < n; ++k) {
     std::size_t s = home + k;
     if (s >= n) s -= n;
-    if (shards_[s]->lane(priority).try_push(job)) {
-      idle_.notify_work();
-      return true;
-    }
+    JobRing& ring = shards_[s]->lane(priority);
+    if (JobRing::Claim claim = ring.try_claim()) return {&ring, claim};
   }
-  return false;
+  return {};
+}
+
+void EngineCore::publish(RingSlot slot, Job&& job) noexcept {
+  slot.ring->publish(slot.claim, std::move(job));
+  idle_.notify_work();
+}
+
+bool EngineCore::push_job(Job& job, Priority priority) {
+  const RingSlot slot = claim_ring_slot(priority);
+  if (!slot) return false;
+  publish(slot, std::move(job));
+  return true;
 }
 
 SubmitStatus EngineCore::post_job(Job&& job, Priority priority) {
@@ -222,8 +232,13 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     return refuse(SubmitStatus::invalid, "payload larger than EngineConfig::max_payload_bytes");
   }
   if (options.delay.count() < 0) return refuse(SubmitStatus::invalid, "negative delay");
+  if (options.durability != Durability::engine_default && options.durability != Durability::memory &&
+      options.durability != Durability::durable) {
+    return refuse(SubmitStatus::invalid, "TaskOptions::durability is not engine_default, memory or durable");
+  }
+  const bool has_log = !config_.durability.wal_dir.empty();
   const bool durable = options.durability == Durability::durable ||
-                       (options.durability == Durability::engine_default && wal_ &&
+                       (options.durability == Durability::engine_default && has_log &&
                         config_.durability.durable_by_default);
   // The clock is read only as precisely as something needs it: a due time
   // (delay, run_at) needs now; a key's retention and the log's record of
@@ -244,8 +259,16 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   if (options.idempotency_key.size() > 1024) {
     return refuse(SubmitStatus::invalid, "idempotency key longer than 1024 bytes");
   }
-  if (durable && !wal_) {
+  if (durable && !has_log) {
     return refuse(SubmitStatus::invalid, "a durable submission needs EngineConfig::durability.wal_dir");
+  }
+  if (durable && !wal_) {
+    // Not accepted now and logged at start(): start() first recovers the
+    // log's idempotency keys, so until then a key cannot be answered truly.
+    return refuse(SubmitStatus::invalid,
+                  "a durable submission before start(): the write-ahead log is opened (and its idempotency "
+                  "keys recovered) by start(); submit after start(), or with TaskOptions::durability = "
+                  "Durability::memory");
   }
   if (durable) {
     // Checked here, not left to the log's append: a refused append looks
@@ -279,53 +302,73 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   record->type = static_cast<std::uint32_t>(type);
   record->priority = options.priority;
   record->submit_ns = submit_ns;
-  record->payload = std::move(payload);
-  record->holds_credit = holds_credit;
-  const TaskId id = task_id_of(*record);
   const std::string& key = options.idempotency_key;
+  record->set_payload(std::move(payload), key);
+  const TaskId id = task_id_of(*record);
+  // The one way back from here: whatever refuses the task leaves nothing
+  // behind (no record, no key, no credit taken, nothing logged).
+  bool key_claimed = false;
+  auto undo = [&](SubmitResult answer) {
+    if (key_claimed) idempotency_.forget(key, id);
+    tasks_.release(record);
+    return answer;
+  };
   if (!key.empty()) {
     const auto claim = idempotency_.claim(key, id, record->submit_ns);
-    if (claim.claim != IdempotencyIndex::Claim::claimed) {
-      record->holds_credit = false;  // the producer keeps its credit
-      tasks_.release(record);
-      if (claim.claim == IdempotencyIndex::Claim::full) {
-        return refuse(SubmitStatus::rejected_full, "max_idempotency_keys keys remembered");
-      }
+    if (claim.claim == IdempotencyIndex::Claim::full) {
+      return undo(refuse(SubmitStatus::rejected_full, "max_idempotency_keys keys remembered"));
+    }
+    if (claim.claim == IdempotencyIndex::Claim::duplicate) {
       SubmitResult r;
       r.status = SubmitStatus::duplicate;
       r.id = claim.existing;
       r.reason = "idempotency key already accepted within the retention window";
-      return r;
+      return undo(r);
     }
+    key_claimed = true;
   }
-  record->due_ns = due > record->submit_ns ? due : 0;
+  TaskTypeEntry& entry = registry_.at(static_cast<std::uint32_t>(type));
+  record->due_ns = due > record->submit_ns ? due : 0;  // a delay: logged
+  // When it may enter a ring: its delay, or else its turn at its type's
+  // rate (not logged: a restart takes a new turn). Until then it waits on
+  // the timer, not in a ring.
+  const std::int64_t wake_at = record->due_ns != 0 ? record->due_ns
+                               : entry.limiter         ? take_rate_turn(*record, entry)
+                                                       : 0;
+  const bool delayed = wake_at != 0;
+  // A task due now takes its ring position before it is logged: a task the
+  // rings refuse must never reach the log, or it would run after a restart
+  // although the caller was told "rings full".
+  RingSlot slot;
+  if (!delayed) {
+    slot = claim_ring_slot(record->priority);
+    if (!slot) return undo(refuse(SubmitStatus::rejected_full, "rings full"));
+  }
   std::uint64_t ticket = 0;
   if (durable) {
     // Logged before it can run: once in a ring the record may finish and be reused.
-    ticket = wal_->submitted(*record, registry_.at(static_cast<std::uint32_t>(type)).name, key, same_stream_as);
+    ticket = wal_->submitted(*record, entry.name, key, same_stream_as);
     if (ticket == 0) {
-      if (!key.empty()) idempotency_.forget(key, id);
-      record->holds_credit = false;
-      tasks_.release(record);
+      if (slot) publish(slot, Job([] {}));  // the position is claimed: fill it with nothing to do
       durability_failures_.fetch_add(1, std::memory_order_relaxed);
       SubmitResult r;
       r.status = SubmitStatus::durability_failed;
       r.reason = kWalFailedReason;  // the size was checked above: only a failed (or closed) log refuses
-      return r;
+      return undo(r);
     }
   }
-  if (due > record->submit_ns) {
+  record->holds_credit = holds_credit;
+  if (delayed) {
     // release: the record's fields are visible to whoever acquires the state.
     record->state_word.store(state_word(generation_of(*record), TaskState::waiting), std::memory_order_release);
-    delays_.schedule(*record, due);
-  } else if (enqueue_named(*record) != SubmitStatus::accepted) {
-    if (!key.empty()) idempotency_.forget(key, id);
-    record->holds_credit = false;
-    tasks_.release(record);
-    return refuse(SubmitStatus::rejected_full, "rings full");
+    delays_.schedule(*record, wake_at);
+  } else {
+    // release: the record's fields are visible to whoever acquires the state.
+    record->state_word.store(state_word(generation_of(*record), TaskState::queued), std::memory_order_release);
+    publish(slot, named_job(*record));
   }
   // Not record->type: once enqueued, the record may already be finished and reused.
-  registry_.at(static_cast<std::uint32_t>(type)).counters.add(TaskEvent::accepted);
+  entry.counters.add(TaskEvent::accepted);
   SubmitResult r;
   r.status = SubmitStatus::accepted;
   r.id = id;
@@ -333,12 +376,10 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   return r;
 }
 
-SubmitStatus EngineCore::enqueue_named(TaskRecord& record) {
-  // release: the record's fields are visible to whoever acquires the state.
-  record.state_word.store(state_word(generation_of(record), TaskState::queued), std::memory_order_release);
+Job EngineCore::named_job(TaskRecord& record) noexcept {
   Job job(NamedTaskJob{this, &record});
   job.submit_stamp = ticks_.now();
-  return push_job(job, record.priority) ? SubmitStatus::accepted : SubmitStatus::rejected_full;
+  return job;
 }
 
 void EngineCore::run_named(TaskRecord& record) {
@@ -346,17 +387,8 @@ void EngineCore::run_named(TaskRecord& record) {
   TaskTypeEntry& type = registry_.at(record.type);
   if (!transition(record, generation, TaskState::queued, TaskState::running)) {
     // cancel() won the race while the task sat in a ring.
-    retire_cancelled(record, type);  // gives back a gate slot it was handed
+    meet_cancelled(record, type);  // gives back a gate slot it was handed
     return;
-  }
-  if (type.limiter && !record.holds_gate_slot) {
-    // Over the type's rate: wait on the timer, not on a worker.
-    const std::int64_t now = now_ns();
-    if (const std::int64_t wait = type.limiter->try_acquire(now); wait > 0) {
-      type.counters.add(TaskEvent::rate_limited);
-      wait_until(record, now + wait);
-      return;
-    }
   }
   if (type.gate && !record.holds_gate_slot) {
     // Over the type's concurrency limit: park until a slot is handed over.
@@ -365,11 +397,12 @@ void EngineCore::run_named(TaskRecord& record) {
     if (!type.gate->enter_or_park(&record)) return;
     if (!transition(record, generation, TaskState::queued, TaskState::running)) {
       release_gate_slot(type);
-      retire_cancelled(record, type);
+      meet_cancelled(record, type);
       return;
     }
   }
   record.holds_gate_slot = false;
+  record.holds_rate_turn = false;  // used: a retry takes a new turn
   ++record.attempt;
   RunningTask context(record, type, *clock_);
   const std::int64_t hard_limit = type.options.hard_timeout.count();
@@ -441,12 +474,11 @@ void EngineCore::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
   DeadLetter letter;
   letter.id = task_id_of(record);
   letter.name = type.name;
-  letter.payload = std::move(record.payload);
+  letter.payload = record.take_payload();
   letter.attempts = record.attempt;
   letter.durable_id = record.durable_id;
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
-  if (record.durable_id != 0) wal_->dead_lettered(record.durable_id, letter.attempts, letter.failures);
-  dead_letters_.add(std::move(letter));
+  keep_dead_letter(dead_letters_, wal_.get(), std::move(letter), /*newly_dead=*/true);
   type.counters.add(TaskEvent::dead_lettered);
   retire(record);
 }
@@ -457,9 +489,10 @@ void EngineCore::release_gate_slot(TaskTypeEntry& type) {
   while (TaskRecord* next = type.gate->leave()) {
     // The slot passes to the parked task; it runs when a worker takes it.
     next->holds_gate_slot = true;
-    Job job(NamedTaskJob{this, next});
-    job.submit_stamp = ticks_.now();
-    if (push_job(job, next->priority)) return;
+    if (const RingSlot slot = claim_ring_slot(next->priority)) {
+      publish(slot, named_job(*next));
+      return;
+    }
     // Rings full. It was accepted, so it must not be dropped; this worker
     // must neither block nor run it here (a long line of parked tasks would
     // nest one handler call inside the other until the stack overflows). It
@@ -470,7 +503,7 @@ void EngineCore::release_gate_slot(TaskTypeEntry& type) {
       return;
     }
     next->holds_gate_slot = false;  // cancelled: retire it, offer the slot on
-    retire_cancelled(*next, type);
+    meet_cancelled(*next, type);
   }
 }
 
@@ -479,24 +512,57 @@ void EngineCore::wait_until(TaskRecord& record, std::int64_t due_ns) {
   delays_.schedule(record, due_ns);
 }
 
+std::int64_t EngineCore::take_rate_turn(TaskRecord& record, TaskTypeEntry& type) {
+  record.holds_rate_turn = true;
+  const std::int64_t now = now_ns();
+  const std::int64_t wait = type.limiter->reserve(now);
+  if (wait == 0) return 0;
+  type.counters.add(TaskEvent::rate_limited);
+  return now + wait;
+}
+
 bool EngineCore::make_ready(TaskRecord& record) {
   const std::uint32_t generation = generation_of(record);
+  TaskTypeEntry& type = registry_.at(record.type);
+  if (type.limiter && !record.holds_rate_turn && !record.holds_gate_slot &&
+      state_of(record.state_word.load(std::memory_order_acquire)) == TaskState::waiting) {
+    // Due (a delay, a retry, a restart): it takes its turn at the type's
+    // rate first, and waits for it here. Still `waiting`: a cancel() that
+    // comes meanwhile is met when the turn comes.
+    if (const std::int64_t turn = take_rate_turn(record, type)) {
+      delays_.schedule(record, turn);
+      return true;
+    }
+  }
   if (!transition(record, generation, TaskState::waiting, TaskState::queued)) {
     // cancel() won while it waited.
-    retire_cancelled(record, registry_.at(record.type));
+    meet_cancelled(record, type);
     return true;
   }
-  Job job(NamedTaskJob{this, &record});
-  job.submit_stamp = ticks_.now();
-  if (push_job(job, record.priority)) return true;
+  if (const RingSlot slot = claim_ring_slot(record.priority)) {
+    publish(slot, named_job(record));
+    return true;
+  }
   // Rings full: back to waiting; the scheduler offers it again next tick.
   // A CAS, not a store: cancel() may have moved it from queued meanwhile,
   // and a store would resurrect a task whose cancel() already returned true.
   if (!transition(record, generation, TaskState::queued, TaskState::waiting)) {
-    retire_cancelled(record, registry_.at(record.type));
+    meet_cancelled(record, type);
     return true;
   }
   return false;
+}
+
+void EngineCore::meet_cancelled(TaskRecord& record, TaskTypeEntry& type) {
+  // acq_rel: on success cancel() sees what this holder did to the record;
+  // on failure (cancelled) this thread sees what cancel() did.
+  std::uint64_t expected = state_word(generation_of(record), TaskState::cancelling);
+  if (record.state_word.compare_exchange_strong(expected,
+                                                state_word(generation_of(record), TaskState::left_to_canceller),
+                                                std::memory_order_acq_rel, std::memory_order_acquire)) {
+    return;  // cancel() is still logging it: it releases the record when done
+  }
+  retire_cancelled(record, type);
 }
 
 void EngineCore::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
@@ -504,8 +570,6 @@ void EngineCore::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
     record.holds_gate_slot = false;
     release_gate_slot(type);
   }
-  type.counters.add(TaskEvent::cancelled);
-  if (record.durable_id != 0) wal_->cancelled(record.durable_id);
   retire(record);
 }
 
@@ -542,19 +606,42 @@ SubmitResult EngineCore::replay_dead_letter(TaskId id) {
   // lose neither the letter nor the task.
   SubmitResult r = submit(type, letter->payload, TaskOptions{}, false, letter->durable_id);
   if (!r.accepted()) {
-    dead_letters_.add(std::move(*letter));  // keep it: nothing lost
+    keep_dead_letter(dead_letters_, wal_.get(), std::move(*letter), /*newly_dead=*/false);  // keep it: nothing lost
   } else if (letter->durable_id != 0 && wal_) {
     wal_->dlq_replayed(letter->durable_id);
   }
   return r;
 }
 
+std::size_t EngineCore::purge_dead_letters() {
+  std::size_t purged = 0;
+  if (const std::uint64_t ticket = brisk::detail::purge_dead_letters(dead_letters_, wal_.get(), &purged)) {
+    wal_->wait(ticket);
+  }
+  return purged;
+}
+
 bool EngineCore::cancel(TaskId id) {
   TaskRecord* record = tasks_.find(id);
   if (record == nullptr) return false;
   const auto generation = static_cast<std::uint32_t>(id >> 32);
-  if (transition(*record, generation, TaskState::queued, TaskState::cancelled) ||
-      transition(*record, generation, TaskState::waiting, TaskState::cancelled)) {
+  if (transition(*record, generation, TaskState::queued, TaskState::cancelling) ||
+      transition(*record, generation, TaskState::waiting, TaskState::cancelling)) {
+    // While cancelling, no one releases the record (see meet_cancelled), so
+    // its fields are still this task's. The cancellation is logged, and on
+    // disk as the fsync policy promises, before the caller hears "cancelled":
+    // a cancelled task never runs again after a restart. In the task's own
+    // stream, so it follows the task's submit (and retries) in the log.
+    const std::uint64_t durable_id = record->durable_id;
+    const std::uint64_t ticket = durable_id != 0 ? wal_->cancelled(durable_id) : 0;
+    registry_.at(record->type).counters.add(TaskEvent::cancelled);
+    if (!transition(*record, generation, TaskState::cancelling, TaskState::cancelled)) {
+      // Its holder met it meanwhile and left it to us (left_to_canceller).
+      retire_cancelled(*record, registry_.at(record->type));
+    }
+    // A failed log answers false here: the task will not run in this
+    // process, but a restart would run it (docs/faults.md).
+    if (ticket != 0) wal_->wait(ticket);
     return true;
   }
   // Running: too late to cancel, but the handler may poll the request.

@@ -77,7 +77,8 @@ class EngineCore {
   std::vector<DeadLetter> dead_letters() const { return dead_letters_.list(); }
   std::size_t dead_letter_count() const { return dead_letters_.size(); }
   SubmitResult replay_dead_letter(TaskId id);
-  std::size_t purge_dead_letters() { return dead_letters_.purge(); }
+  // Logged (and on disk as the fsync policy promises) before it answers.
+  std::size_t purge_dead_letters();
   const EngineConfig& config() const noexcept { return config_; }
 
   // ---- for producers ----
@@ -112,10 +113,25 @@ class EngineCore {
   // The worker running on the calling thread if it is one of this engine's
   // (a task of another engine may call into this one), else nullptr.
   Worker* own_worker() const noexcept;
+  // A claimed ring position (see MpmcRing::try_claim): room a submission
+  // holds while it does what may still fail (log the task), so that a task
+  // is logged only once it is sure to be queued.
+  struct RingSlot {
+    JobRing* ring = nullptr;
+    JobRing::Claim claim;
+    explicit operator bool() const noexcept { return ring != nullptr; }
+  };
+  // The priority's ring of the home shard, else of the next shard with room.
+  RingSlot claim_ring_slot(Priority priority) noexcept;
+  void publish(RingSlot slot, Job&& job) noexcept;
   bool push_job(Job& job, Priority priority);
-  SubmitStatus enqueue_named(TaskRecord& record);
+  // The ring job that runs a named task's record (run_named).
+  Job named_job(TaskRecord& record) noexcept;
   // A named task reached its final outcome: give back its credit and record.
   void retire(TaskRecord& record);
+  // A holder (worker, timer) found the record cancelled (its own transition
+  // failed): retire it, or leave it to a cancel() still logging it.
+  void meet_cancelled(TaskRecord& record, TaskTypeEntry& type);
   // retire() of a cancelled task; a concurrency slot it was handed passes on.
   void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
   // start(): opens the WAL and brings back keys, dead letters and incomplete tasks.
@@ -124,6 +140,9 @@ class EngineCore {
   // The watchdog's check: attempts past their type's hard limit are retried
   // in a new record and their worker is replaced.
   void enforce_hard_limits();
+  // Takes the record's turn at its type's rate (RateLimiter::reserve): 0 if
+  // it may run now, else the engine time its turn comes.
+  std::int64_t take_rate_turn(TaskRecord& record, TaskTypeEntry& type);
   // DelayScheduler callback: a waiting record is due. False if the rings are full.
   bool make_ready(TaskRecord& record);
   // running -> waiting until due_ns (retry backoff, rate limit).

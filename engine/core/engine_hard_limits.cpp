@@ -22,7 +22,8 @@ void EngineCore::enforce_hard_limits() {
       next->type = overrun->type;
       next->priority = overrun->priority;
       next->submit_ns = overrun->submit_ns;
-      next->payload = overrun->payload;
+      next->payload_and_key = overrun->payload_and_key;
+      next->key_bytes = overrun->key_bytes;
       next->attempt = overrun->attempt;
       next->durable_id = overrun->durable_id;
       next->holds_credit = overrun->holds_credit;
@@ -47,12 +48,11 @@ void EngineCore::enforce_hard_limits() {
       letter.id = task_id_of(*overrun);
       letter.durable_id = overrun->durable_id;
       letter.name = type.name;
-      letter.payload = overrun->payload;
+      letter.payload = overrun->payload();
       letter.attempts = overrun->attempt;
       for (const FailureEntry& f : overrun->failures) letter.failures.push_back({f.time_ns, f.attempt, f.message});
       letter.failures.push_back({now, overrun->attempt, "hard time limit exceeded; no record free to retry"});
-      if (letter.durable_id != 0) wal_->dead_lettered(letter.durable_id, letter.attempts, letter.failures);
-      dead_letters_.add(std::move(letter));
+      keep_dead_letter(dead_letters_, wal_.get(), std::move(letter), /*newly_dead=*/true);
       type.counters.add(TaskEvent::dead_lettered);
       if (overrun->holds_credit) return_credits(1);
       overrun->durable_id = 0;

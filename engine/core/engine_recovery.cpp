@@ -1,5 +1,6 @@
 // EngineCore at start() with a write-ahead log: lock the directory, replay
 // the log, bring back idempotency keys, dead letters and incomplete tasks.
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -49,12 +50,19 @@ void EngineCore::recover_locked() {
     idempotency_.restore(k.key, k.id, wal_->to_engine(k.accepted_ns));
     ++report.keys_restored;
   }
+  for (const TaskId id : state.orphan_dead_letters) {
+    report.damage.push_back("dead letter for durable task " + std::to_string(id) +
+                            ": its submit record was lost to damage; name and payload unknown, not restored");
+  }
+  // A log may hold more letters than the queue keeps (a smaller
+  // dead_letter_capacity than before): the oldest are dropped, and logged
+  // as dropped, so that the next restart does not restore them again.
   for (DeadLetter& letter : state.dead_letters) {
     letter.durable_id = letter.id;
     for (AttemptFailure& f : letter.failures) f.time_ns = wal_->to_engine(f.time_ns);
-    dead_letters_.add(std::move(letter));
-    ++report.dead_letters_restored;
+    keep_dead_letter(dead_letters_, wal_.get(), std::move(letter), /*newly_dead=*/false);
   }
+  std::size_t unknown_names = 0;
   const std::int64_t now = now_ns();
   for (const wal::TaskImage& image : state.incomplete) {
     const std::int64_t type = registry_.find(image.type_name);
@@ -66,8 +74,8 @@ void EngineCore::recover_locked() {
       letter.payload = image.payload;
       letter.attempts = image.attempt;
       letter.failures.push_back({now, image.attempt, "no handler registered for this task name after restart"});
-      wal_->dead_lettered(image.id, image.attempt, letter.failures);
-      dead_letters_.add(std::move(letter));
+      keep_dead_letter(dead_letters_, wal_.get(), std::move(letter), /*newly_dead=*/true);
+      ++unknown_names;
       continue;
     }
     TaskRecord* record = tasks_.acquire();
@@ -78,7 +86,7 @@ void EngineCore::recover_locked() {
     record->type = static_cast<std::uint32_t>(type);
     record->priority = image.priority < config_.priority_lanes ? image.priority : priority::normal;
     record->submit_ns = wal_->to_engine(image.submit_ns);
-    record->payload = image.payload;
+    record->set_payload(std::string(image.payload), image.idempotency_key);
     record->attempt = image.attempt;
     record->durable_id = image.id;
     registry_.at(record->type).counters.add(TaskEvent::accepted);
@@ -87,6 +95,11 @@ void EngineCore::recover_locked() {
     wait_until(*record, due);
     ++report.tasks_requeued;
   }
+  // The restored letters are older than those made above for unknown names,
+  // so a full queue dropped them first: what it holds beyond those is what
+  // was restored and kept.
+  const std::size_t kept = dead_letters_.size();
+  report.dead_letters_restored = kept - std::min(kept, unknown_names);
 }
 
 bool EngineCore::is_durable(const SubmitResult& r) const noexcept {

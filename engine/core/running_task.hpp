@@ -18,7 +18,8 @@ class RunningTask final : public TaskContext {
 
   TaskId id() const noexcept override { return task_id_of(record_); }
   std::string_view name() const noexcept override { return type_.name; }
-  std::string_view payload() const noexcept override { return record_.payload; }
+  std::string_view payload() const noexcept override { return record_.payload(); }
+  std::string_view idempotency_key() const noexcept override { return record_.idempotency_key(); }
   std::uint32_t attempt() const noexcept override { return record_.attempt; }
   std::int64_t soft_deadline_ns() const noexcept override { return soft_deadline_ns_; }
   bool past_soft_deadline() const noexcept override {

@@ -4,7 +4,7 @@
 
 namespace brisk::detail {
 
-std::optional<DeadLetter> DeadLetterQueue::add(DeadLetter letter) {
+std::optional<DeadLetter> DeadLetterQueue::add(DeadLetter letter, const AddJournal& journal) {
   std::lock_guard lock(mutex_);
   std::optional<DeadLetter> dropped;
   if (letters_.size() == capacity_) {
@@ -12,6 +12,7 @@ std::optional<DeadLetter> DeadLetterQueue::add(DeadLetter letter) {
     letters_.pop_front();
     ++dropped_;
   }
+  if (journal) journal(letter, dropped ? &*dropped : nullptr);
   letters_.push_back(std::move(letter));
   return dropped;
 }
@@ -36,8 +37,9 @@ std::optional<DeadLetter> DeadLetterQueue::take(TaskId id) {
   return letter;
 }
 
-std::size_t DeadLetterQueue::purge() {
+std::size_t DeadLetterQueue::purge(const std::function<void()>& journal) {
   std::lock_guard lock(mutex_);
+  if (journal) journal();
   const std::size_t n = letters_.size();
   letters_.clear();
   return n;

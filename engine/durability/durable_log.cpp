@@ -80,7 +80,7 @@ std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, s
                                     std::uint64_t same_stream_as) {
   wal::TaskImageRef image;
   image.type_name = type_name;
-  image.payload = r.payload;
+  image.payload = r.payload();
   image.priority = r.priority;
   image.run_at_ns = r.due_ns != 0 ? to_wall(r.due_ns) : 0;
   image.attempt = r.attempt;
@@ -113,6 +113,23 @@ std::uint64_t DurableLog::dead_lettered(std::uint64_t id, std::uint32_t attempts
 
 std::uint64_t DurableLog::cancelled(std::uint64_t id) { return wal_->append(wal::TaskCancelled{id}).value; }
 std::uint64_t DurableLog::dlq_replayed(std::uint64_t id) { return wal_->append(wal::DlqReplayed{id}).value; }
+std::uint64_t DurableLog::dlq_dropped(std::uint64_t id) { return wal_->append(wal::DlqDropped{id}).value; }
 std::uint64_t DurableLog::dlq_purged() { return wal_->append(wal::DlqPurged{}).value; }
+
+void keep_dead_letter(DeadLetterQueue& queue, DurableLog* log, DeadLetter letter, bool newly_dead) {
+  queue.add(std::move(letter), [&](const DeadLetter& added, const DeadLetter* dropped) {
+    if (log == nullptr) return;
+    if (newly_dead && added.durable_id != 0) log->dead_lettered(added.durable_id, added.attempts, added.failures);
+    if (dropped != nullptr && dropped->durable_id != 0) log->dlq_dropped(dropped->durable_id);
+  });
+}
+
+std::uint64_t purge_dead_letters(DeadLetterQueue& queue, DurableLog* log, std::size_t* purged) {
+  std::uint64_t ticket = 0;
+  *purged = queue.purge([&] {
+    if (log != nullptr) ticket = log->dlq_purged();
+  });
+  return ticket;
+}
 
 }  // namespace brisk::detail

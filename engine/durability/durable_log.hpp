@@ -75,10 +75,14 @@ class DurableLog {
   std::int64_t wall_minus_engine_ = 0;
 };
 
-// Adds a letter to the bounded queue, for every path that makes one. A
-// durable letter the full queue pushes out is logged as dropped (`log` is
-// not null for it): else every restart would restore it only to drop it
-// again, and report it restored.
-void keep_dead_letter(DeadLetterQueue& queue, DurableLog* log, DeadLetter letter);
+// Adds a letter to the bounded queue, for every path that makes one. With a
+// log, and under the queue's lock (so that the log's order is the queue's):
+// a newly dead letter is logged dead-lettered (newly_dead: not one restored
+// from the log), and a durable letter the full queue pushes out is logged
+// as dropped, else every restart would restore it only to drop it again.
+void keep_dead_letter(DeadLetterQueue& queue, DurableLog* log, DeadLetter letter, bool newly_dead);
+// Purges the queue and, with a log, logs the purge in the same step; returns
+// the purge record's ticket (0: no log, or it failed) and the count in *purged.
+std::uint64_t purge_dead_letters(DeadLetterQueue& queue, DurableLog* log, std::size_t* purged);
 
 }  // namespace brisk::detail

@@ -66,9 +66,25 @@ class MpmcRing {
   // configuration's total against the machine's memory first).
   static constexpr std::size_t allocated_bytes(std::size_t capacity) noexcept { return capacity * sizeof(Slot); }
 
-  // Moves item in and returns true, or returns false (item untouched) when
-  // the ring is full.
-  bool try_push(T& item) noexcept {
+  // A position claimed by try_claim() and not yet published: its slot holds
+  // back the consumers of this ring (they see "empty" there) until publish().
+  class Claim {
+   public:
+    Claim() = default;
+    explicit operator bool() const noexcept { return slot_ != nullptr; }
+
+   private:
+    friend class MpmcRing;
+    Claim(void* slot, std::uint64_t pos) : slot_(slot), pos_(pos) {}
+    void* slot_ = nullptr;
+    std::uint64_t pos_ = 0;
+  };
+
+  // Claims the next position, or returns an empty Claim when the ring is
+  // full. The claim must be published, promptly: while it is open no
+  // consumer gets past it. For a producer that must do something that can
+  // still fail (log the item) only once the ring is known to have room.
+  Claim try_claim() noexcept {
     std::uint64_t pos = tail_.load(std::memory_order_relaxed);
     for (;;) {
       Slot& slot = slots_[pos & mask_];
@@ -83,17 +99,31 @@ class MpmcRing {
         // park/idle_workers.hpp. On x86 a CAS costs the same either way.
         if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_seq_cst,
                                         std::memory_order_relaxed)) {
-          ::new (static_cast<void*>(slot.storage)) T(std::move(item));
-          // release: publishes the item to the consumer that acquires seq.
-          slot.seq.store(pos + 1, std::memory_order_release);
-          return true;
+          return Claim(&slot, pos);
         }
       } else if (diff < 0) {
-        return false;  // the slot still holds last lap's item: full
+        return {};  // the slot still holds last lap's item: full
       } else {
         pos = tail_.load(std::memory_order_relaxed);  // another producer won
       }
     }
+  }
+
+  // Moves item into the claimed slot and hands it to the consumers.
+  void publish(Claim claim, T&& item) noexcept {
+    Slot& slot = *static_cast<Slot*>(claim.slot_);
+    ::new (static_cast<void*>(slot.storage)) T(std::move(item));
+    // release: publishes the item to the consumer that acquires seq.
+    slot.seq.store(claim.pos_ + 1, std::memory_order_release);
+  }
+
+  // Moves item in and returns true, or returns false (item untouched) when
+  // the ring is full.
+  bool try_push(T& item) noexcept {
+    const Claim claim = try_claim();
+    if (!claim) return false;
+    publish(claim, std::move(item));
+    return true;
   }
 
   // Claims up to n consecutive positions with one CAS and moves items[0..k)

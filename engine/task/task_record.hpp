@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "brisk/task.hpp"
@@ -19,7 +20,14 @@ enum class TaskState : std::uint32_t {
   queued,     // in a ring, waiting for a worker
   waiting,    // in the DelayScheduler: a delay, a retry backoff or a rate limit
   running,    // a worker is running its handler
-  cancelled,  // cancel() won; whoever holds it next releases it
+  // cancel() of a queued or waiting task is two steps, because it logs the
+  // cancellation (durable tasks) before it answers, and must still read the
+  // record meanwhile:
+  cancelling,  // cancel() won and is logging it: no one releases the record
+  cancelled,   // cancel() is done: whoever holds the record next releases it
+  // Its holder (a worker, the timer) met it while cancelling: cancel()
+  // releases it when done. The last of the two to let go releases.
+  left_to_canceller,
 };
 
 struct FailureEntry {
@@ -74,10 +82,15 @@ struct TaskRecord : TimerNode {
   Priority priority = priority::normal;
   bool holds_credit = false;           // submitted through a Producer
   bool holds_gate_slot = false;        // handed a ConcurrencyGate slot while parked
+  bool holds_rate_turn = false;        // took its turn at its type's rate (RateLimiter::reserve)
   std::uint8_t free_list = 0;          // home TaskTable list: its last taker's, where it returns
   std::uint64_t durable_id = 0;        // WAL id; 0: not durable
   std::int64_t submit_ns = 0;            // accepted at (engine clock); 0 if nothing needed the time
-  std::string payload;
+  // The payload, then the idempotency key (its last key_bytes bytes): one
+  // buffer, so a record without a key is no larger for having a place for
+  // one, and the table's kept buffers serve both.
+  std::string payload_and_key;
+  std::uint16_t key_bytes = 0;         // keys are at most 1024 bytes
   FailureLog failures;                 // empty unless an attempt failed
   // Set by cancel() of a running task or its hard time limit: the handler
   // polls it through TaskContext::cancellation_requested(). relaxed: a flag
@@ -86,6 +99,25 @@ struct TaskRecord : TimerNode {
   // Set by the watchdog once it has copied an attempt that overran its hard
   // limit into a new record: the stuck worker discards its late result.
   std::atomic<bool> abandoned{false};
+
+  std::string_view payload() const noexcept {
+    return std::string_view(payload_and_key).substr(0, payload_and_key.size() - key_bytes);
+  }
+  std::string_view idempotency_key() const noexcept {
+    return std::string_view(payload_and_key).substr(payload_and_key.size() - key_bytes);
+  }
+  // Takes the caller's payload buffer (no copy) and appends the key to it.
+  void set_payload(std::string&& payload, std::string_view key) {
+    payload_and_key = std::move(payload);
+    payload_and_key.append(key);
+    key_bytes = static_cast<std::uint16_t>(key.size());
+  }
+  // Moves the payload out (for a dead letter), leaving the record's buffer empty.
+  std::string take_payload() {
+    payload_and_key.resize(payload_and_key.size() - key_bytes);
+    key_bytes = 0;
+    return std::move(payload_and_key);
+  }
 };
 
 inline std::uint64_t state_word(std::uint32_t generation, TaskState state) noexcept {

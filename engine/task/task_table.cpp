@@ -143,10 +143,11 @@ void TaskTable::reset(TaskRecord* record) noexcept {
   // allocated it, as records return to their taker's list (a local free,
   // not a cross-thread one). A large one is freed now, or a burst of large
   // tasks would stay resident in free records for good.
-  if (record->payload.capacity() > kKeptPayloadBytes) {
-    std::string().swap(record->payload);
+  record->key_bytes = 0;
+  if (record->payload_and_key.capacity() > kKeptPayloadBytes) {
+    std::string().swap(record->payload_and_key);
   } else {
-    record->payload.clear();
+    record->payload_and_key.clear();
   }
   record->failures.clear();
   record->attempt = 0;
@@ -154,6 +155,7 @@ void TaskTable::reset(TaskRecord* record) noexcept {
   record->durable_id = 0;
   record->due_ns = 0;
   record->holds_gate_slot = false;
+  record->holds_rate_turn = false;
   record->stop_requested.store(false, std::memory_order_relaxed);
   record->abandoned.store(false, std::memory_order_relaxed);
   record->state_word.store(state_word(generation_of(*record), TaskState::free),

@@ -128,6 +128,7 @@ Status Wal::open(WalOptions options, std::unique_ptr<Wal>* wal, RecoveredState* 
   // the ids append_numbered derives from it keep their stream.
   log->id_base_ = (recovered->max_task_id / kLogStreams + 1) * kLogStreams;
   log->compacted_through_ = next_segment - 1;
+  log->epoch_ = next_segment % (1u << WalTicket::kEpochBits);
   if (Status s = log->open_segment(next_segment, last + 1); !s) return s;
   log->last_sync_ = std::chrono::steady_clock::now();
   log->writer_ = std::thread([w = log.get()] { w->writer_loop(); });
@@ -196,7 +197,7 @@ WalTicket Wal::append_framed(std::uint32_t stream, Lane lane, RecordType type, c
     return {};
   }
   end_record(out, start);
-  const WalTicket ticket = WalTicket::of(stream, ++s.appended);
+  const WalTicket ticket = WalTicket::of(epoch_, stream, ++s.appended);
   const bool lingering_batch_full = before < linger_bytes_ && s.pending_bytes() >= linger_bytes_;
   lock.unlock();
   // The writer sleeps only when no stream has records (wake it on a
@@ -236,7 +237,7 @@ WalTicket Wal::append_to_streams(unsigned streams, RecordType type, const Encode
   bool lingering_batch_full = false;
   for (std::uint32_t s = 0; s < kLogStreams; ++s) {
     if ((streams >> s & 1) == 0) continue;
-    last = WalTicket::of(s, ++streams_[s].appended);
+    last = WalTicket::of(epoch_, s, ++streams_[s].appended);
     first_in_a_stream = first_in_a_stream || before[s] == 0;
     lingering_batch_full = lingering_batch_full ||
                            (before[s] < linger_bytes_ && streams_[s].pending_bytes() >= linger_bytes_);
@@ -273,6 +274,7 @@ WalTicket Wal::append(const TaskRetryScheduled& record) { return append_record(r
 WalTicket Wal::append(const TaskDeadLettered& record) { return append_record(record.id, record); }
 WalTicket Wal::append(const TaskCancelled& record) { return append_record(record.id, record); }
 WalTicket Wal::append(const DlqReplayed& record) { return append_record(record.id, record); }
+WalTicket Wal::append(const DlqDropped& record) { return append_record(record.id, record); }
 
 WalTicket Wal::append(const DlqPurged& record) {
   if (record.stream != kAllLogStreams) {
@@ -283,12 +285,27 @@ WalTicket Wal::append(const DlqPurged& record) {
                            [](std::string& out, std::uint32_t s) { encode(out, DlqPurged{s}); });
 }
 
+bool Wal::issued(WalTicket ticket) const noexcept {
+  if (!ticket.valid() || ticket.epoch() != epoch_ || ticket.nth() == 0) return false;
+  // Acked ones were issued; only a ticket past the acked count needs the
+  // stream's count, read under its lock (appended is the producers').
+  if (progress_[ticket.stream()].acked.value() >= ticket.nth()) return true;
+  const Stream& s = streams_[ticket.stream()];
+  std::lock_guard lock(s.lock);
+  return ticket.nth() <= s.appended;
+}
+
 bool Wal::ready(WalTicket ticket) const noexcept {
+  if (!issued(ticket)) return false;
   return progress_[ticket.stream()].acked.value() >= ticket.nth() || failed();
 }
 
 Status Wal::wait(WalTicket ticket) const {
   if (!ticket.valid()) return refusal();
+  if (!issued(ticket)) {
+    return Status::invalid("ticket " + std::to_string(ticket.value) +
+                           " was not issued by this open of the log (an earlier engine's, or made up)");
+  }
   return progress_[ticket.stream()].acked.wait_for(ticket.nth()) ? Status::ok() : status();
 }
 

@@ -89,16 +89,32 @@ struct WalOptions {
   std::function<void(const Status&)> on_failure;
 };
 
-// An appended record's place in its stream: the n-th record of stream s is
-// value n * kLogStreams + s, one integer a caller can keep anywhere. 0: the
-// append was refused (the log has failed or is closed, see Wal::status(),
-// or the record is larger than kMaxPayloadSize).
+// An appended record's place in its stream, and the log that issued it: the
+// n-th record of stream s, appended by the log opened as epoch e, is
+// value e << kEpochShift | (n * kLogStreams + s), one integer a caller can
+// keep anywhere. The epoch is the number of the segment that open started
+// (kEpochBits of it), so a ticket of an earlier open of the same directory
+// (an easy mistake after a restart) is told apart from this open's: waiting
+// on it answers at once instead of waiting for a record that will never
+// come. 0: the append was refused (the log has failed or is closed, see
+// Wal::status(), or the record is larger than kMaxPayloadSize).
 struct WalTicket {
+  static constexpr unsigned kEpochBits = 12;
+  static constexpr unsigned kEpochShift = 64 - kEpochBits;
+  // The rest holds n * kLogStreams + s: 2^49 records a stream in one open,
+  // six years at 3M records/s.
+
   std::uint64_t value = 0;
 
-  static WalTicket of(std::uint32_t stream, std::uint64_t nth) noexcept { return {nth * kLogStreams + stream}; }
+  // epoch < 2^kEpochBits
+  static WalTicket of(std::uint32_t epoch, std::uint32_t stream, std::uint64_t nth) noexcept {
+    return {static_cast<std::uint64_t>(epoch) << kEpochShift | (nth * kLogStreams + stream)};
+  }
+  std::uint32_t epoch() const noexcept { return static_cast<std::uint32_t>(value >> kEpochShift); }
   std::uint32_t stream() const noexcept { return static_cast<std::uint32_t>(value % kLogStreams); }
-  std::uint64_t nth() const noexcept { return value / kLogStreams; }
+  std::uint64_t nth() const noexcept { return (value & ((std::uint64_t{1} << kEpochShift) - 1)) / kLogStreams; }
+  // The ticket of the record `back` records before this one in its stream.
+  WalTicket earlier(std::uint64_t back) const noexcept { return {value - back * kLogStreams}; }
   bool valid() const noexcept { return value != 0; }
 };
 
@@ -144,13 +160,19 @@ class Wal {
   WalTicket append(const TaskDeadLettered& record);
   WalTicket append(const TaskCancelled& record);
   WalTicket append(const DlqReplayed& record);
+  WalTicket append(const DlqDropped& record);
   // A purge of all streams is one record per stream; the ticket covers all.
   WalTicket append(const DlqPurged& record);
 
-  // Done: acked (true) or the log failed first.
+  // Done: acked (true) or the log failed first. False for a ticket this
+  // open of the log did not issue.
   bool ready(WalTicket ticket) const noexcept;
   // Blocks until the ticket is acked (OK) or the log fails (its error).
+  // A ticket this open did not issue (an earlier open's, or made up) is
+  // answered at once with an invalid-argument status.
   Status wait(WalTicket ticket) const;
+  // True when this open of the log issued the ticket.
+  bool issued(WalTicket ticket) const noexcept;
   // Appends and waits: the blocking variant.
   template <class Record>
   Status append_and_wait(const Record& record) {
@@ -195,7 +217,7 @@ class Wal {
   // A pending buffer. Its own cache lines: the threads whose records it
   // takes and, once a batch, the writer are all that touch it.
   struct alignas(2 * kCacheLine) Stream {
-    SpinLock lock;
+    mutable SpinLock lock;  // mutable: issued() reads `appended` under it
     std::condition_variable_any space_available;  // rare: only at stream_limit_
     std::array<std::string, kLanes> lanes;  // framed records (sequence and CRC still zero)
     std::uint64_t appended = 0;  // records appended: the last ticket's nth()
@@ -245,6 +267,7 @@ class Wal {
   const std::size_t stream_limit_;  // max_pending_bytes per stream
   const std::size_t linger_bytes_;  // the writer lingers for this much in a stream (see kLingerBytes)
   TaskId id_base_ = 0;              // append_numbered's ids start here (set at open)
+  std::uint32_t epoch_ = 0;         // tickets' epoch: the segment this open started, kEpochBits of it
 
   std::array<Stream, kLogStreams> streams_;
   std::array<Progress, kLogStreams> progress_;

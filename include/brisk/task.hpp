@@ -93,6 +93,12 @@ class TaskContext {
   virtual std::string_view name() const noexcept = 0;
   virtual std::string_view payload() const noexcept = 0;
   virtual std::uint32_t attempt() const noexcept = 0;  // 1 on the first run
+  // The key the task was submitted with (empty: none). Keys deduplicate
+  // submissions; execution is at-least-once (a crash after the handler ran
+  // but before its completion was logged runs it again), so a handler with
+  // side effects passes this key on to make them idempotent too (for
+  // example as the payment provider's own idempotency key).
+  virtual std::string_view idempotency_key() const noexcept = 0;
   // Soft deadline on the engine clock (0: none) and whether it has passed.
   virtual std::int64_t soft_deadline_ns() const noexcept = 0;
   virtual bool past_soft_deadline() const noexcept = 0;

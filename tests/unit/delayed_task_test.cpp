@@ -242,6 +242,45 @@ TEST_F(TimeTest, RateLimitHoldsOverTwoSeconds) {
   EXPECT_EQ(other.load(), 1) << "a rate-limited type must not hold up another";
 }
 
+TEST_F(TimeTest, ABacklogWaitingForARateCostsOneWaitEachAndTakesNoRingRoom) {
+  // 3000 tasks at 1000/s: each waits for a turn of its own on the timer,
+  // once. Asking again on wake-up instead woke all waiters together: ~n^2/2
+  // waits, rings full of tasks that should be waiting, other types refused.
+  EngineConfig c = config();
+  c.workers = 1;
+  c.ring_capacity = 256;
+  Engine engine(c);
+  std::atomic<int> ran{0};
+  TaskTypeOptions o;
+  o.rate_per_second = 1000;
+  engine.register_task("api_call", [&](TaskContext&) { ran.fetch_add(1); }, o);
+  std::atomic<int> other{0};
+  engine.register_task("other", [&](TaskContext&) { other.fetch_add(1); });
+  engine.start();
+  constexpr int kBacklog = 3000;
+  for (int i = 0; i < kBacklog; ++i) ASSERT_TRUE(engine.submit("api_call", "")) << i;
+  int other_refused = 0;
+  for (int ms = 0; ms < 1000; ++ms) {
+    if (ms % 10 == 0) {
+      for (int i = 0; i < 3; ++i) other_refused += engine.submit("other", "").accepted() ? 0 : 1;
+    }
+    engine.drain();
+    clock.advance(1ms);
+  }
+  engine.drain();
+  EXPECT_NEAR(ran.load(), 1000, 1000 * 0.03) << "1000/s over 1 s, whatever the backlog";
+  EXPECT_EQ(other_refused, 0) << "waiting for a rate must not take ring room from another type";
+  EXPECT_EQ(other.load(), 300);
+  const EngineStats stats = engine.stats();
+  std::uint64_t waits = 0;
+  for (const TaskTypeStats& t : stats.task_types) {
+    if (t.name == "api_call") waits = t.rate_limited;
+  }
+  EXPECT_LE(waits, static_cast<std::uint64_t>(kBacklog)) << "one wait per task at most";
+  EXPECT_LE(stats.executed, static_cast<std::uint64_t>(ran.load() + other.load()) + 10)
+      << "workers ran jobs that only went back to wait";
+}
+
 TEST_F(TimeTest, HandlerSeesSoftDeadlineAndAttempt) {
   EngineConfig c = config();
   Engine engine(c);

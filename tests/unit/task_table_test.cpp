@@ -38,12 +38,13 @@ TEST(TaskTable, ReleaseClearsTheRecordAndANewGenerationNamesIt) {
   TaskTable table(2);
   TaskRecord* r = table.acquire();
   const std::uint32_t generation = generation_of(*r);
-  r->payload = "data";
+  r->set_payload("data", "key");
   r->attempt = 3;
   r->durable_id = 9;
   TaskTable::ReleaseChain chain;
   table.defer_release(r, chain);
-  EXPECT_TRUE(r->payload.empty());
+  EXPECT_TRUE(r->payload().empty());
+  EXPECT_TRUE(r->idempotency_key().empty());
   EXPECT_EQ(r->attempt, 0u);
   EXPECT_EQ(r->durable_id, 0u);
   table.release_chain(chain);
@@ -55,9 +56,9 @@ TEST(TaskTable, ReleaseClearsTheRecordAndANewGenerationNamesIt) {
 TEST(TaskTable, AReleasedRecordDoesNotHoldOnToALargePayload) {
   TaskTable table(2);
   TaskRecord* r = table.acquire();
-  r->payload.assign(1 << 20, 'x');
+  r->set_payload(std::string(1 << 20, 'x'), "");
   table.release(r);
-  EXPECT_LE(r->payload.capacity(), TaskTable::kKeptPayloadBytes);
+  EXPECT_LE(r->payload_and_key.capacity(), TaskTable::kKeptPayloadBytes);
 }
 
 // Each thread takes records from a free list of its own and they return
