@@ -1,5 +1,7 @@
 // Durability: the write-ahead log that makes accepted named tasks survive a
-// crash (at-least-once; with idempotency keys, effectively once). See
+// crash (at-least-once execution; idempotency keys deduplicate submissions,
+// and a handler passes TaskContext::idempotency_key() on to make its side
+// effects idempotent). See
 // docs/wal.md for the format and exactly what each policy can lose.
 #pragma once
 
