@@ -10,21 +10,10 @@
 
 #include "core/config_validation.hpp"
 #include "core/job_flags.hpp"
-#include "core/running_task.hpp"
-#include "retry/backoff.hpp"
-#include "platform/cpu_affinity.hpp"
-#include "platform/thread_number.hpp"
 
 namespace brisk::detail {
 
 namespace {
-
-// Named tasks travel through the rings as this 16-byte, trivially copyable job.
-struct NamedTaskJob {
-  EngineCore* core;
-  TaskRecord* record;
-  void operator()() const { core->run_named(*record); }
-};
 
 // The answer to a durable submission once the log has failed for good. A
 // reason is a static string; the log's own message (file, operation, error)
@@ -56,11 +45,11 @@ EngineCore::EngineCore(EngineConfig config)
       dead_letters_(config_.dead_letter_capacity),
       credits_(config_.credits),
       idempotency_(config_.idempotency_retention.count(), config_.max_idempotency_keys),
-      delays_(*clock_, config_.timer_tick, [this](TaskRecord& r) { return make_ready(r); }),
+      shards_(config_.workers, config_.priority_lanes, config_.ring_capacity, idle_),
+      delays_(*clock_, config_.timer_tick, [this](TaskRecord& r) { return outcomes_.make_ready(r); }),
+      outcomes_(this, *clock_, ticks_, registry_, tasks_, shards_, delays_, dead_letters_, credits_),
       health_monitor_(config_.observability.health) {
-  shards_.reserve(config_.workers);
   for (unsigned i = 0; i < config_.workers; ++i) {
-    shards_.push_back(std::make_unique<Shard>(config_.priority_lanes, config_.ring_capacity));
     const int cpu = config_.pin_workers ? config_.cpus[i % config_.cpus.size()] : -1;
     workers_.add(std::make_unique<Worker>(*this, i, cpu));
   }
@@ -128,36 +117,12 @@ void EngineCore::start() {
 
 Worker* EngineCore::own_worker() const noexcept {
   Worker* w = Worker::current();
-  return w != nullptr && w->serves(*this) ? w : nullptr;
+  return w != nullptr && w->serves(this) ? w : nullptr;
 }
 
 std::size_t EngineCore::home_shard() const noexcept {
-  if (Worker* w = own_worker(); w != nullptr && w->index() < shards_.size()) return w->index();
-  return this_thread_number() % shards_.size();
-}
-
-EngineCore::RingSlot EngineCore::claim_ring_slot(Priority priority) noexcept {
-  const std::size_t home = home_shard();
-  const std::size_t n = shards_.size();
-  for (std::size_t k = 0; k < n; ++k) {
-    std::size_t s = home + k;
-    if (s >= n) s -= n;
-    JobRing& ring = shards_[s]->lane(priority);
-    if (JobRing::Claim claim = ring.try_claim()) return {&ring, claim};
-  }
-  return {};
-}
-
-void EngineCore::publish(RingSlot slot, Job&& job) noexcept {
-  slot.ring->publish(slot.claim, std::move(job));
-  idle_.notify_work();
-}
-
-bool EngineCore::push_job(Job& job, Priority priority) {
-  const RingSlot slot = claim_ring_slot(priority);
-  if (!slot) return false;
-  publish(slot, std::move(job));
-  return true;
+  const Worker* w = own_worker();
+  return w != nullptr ? w->index() : ShardSet::kNoHome;
 }
 
 SubmitStatus EngineCore::post_job(Job&& job, Priority priority) {
@@ -170,7 +135,7 @@ SubmitStatus EngineCore::post_job(Job&& job, Priority priority) {
     return SubmitStatus::rejected_shutdown;
   }
   job.submit_stamp = ticks_.now();
-  if (push_job(job, priority)) return SubmitStatus::accepted;
+  if (shards_.push(job, priority, home_shard())) return SubmitStatus::accepted;
   rejected_full_.fetch_add(1, std::memory_order_relaxed);
   return SubmitStatus::rejected_full;
 }
@@ -189,20 +154,7 @@ BulkResult EngineCore::post_jobs(Job* jobs, std::size_t count, Priority priority
   }
   const std::uint64_t stamp = ticks_.now();
   for (std::size_t i = 0; i < count; ++i) jobs[i].submit_stamp = stamp;
-  const std::size_t home = home_shard();
-  const std::size_t n = shards_.size();
-  for (std::size_t k = 0; k < n && result.accepted < count; ++k) {
-    std::size_t s = home + k;
-    if (s >= n) s -= n;
-    JobRing& ring = shards_[s]->lane(priority);
-    // A shard may take the batch in several claims when it is nearly full.
-    while (result.accepted < count) {
-      const std::size_t took = ring.try_push_bulk(jobs + result.accepted, count - result.accepted);
-      if (took == 0) break;
-      result.accepted += took;
-    }
-  }
-  if (result.accepted != 0) idle_.notify_work();
+  result.accepted = shards_.push_bulk(jobs, count, priority, home_shard());
   if (result.accepted != count) {
     rejected_full_.fetch_add(count - result.accepted, std::memory_order_relaxed);
     result.first_refusal = SubmitStatus::rejected_full;
@@ -333,15 +285,15 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   // rate (not logged: a restart takes a new turn). Until then it waits on
   // the timer, not in a ring.
   const std::int64_t wake_at = record->due_ns != 0 ? record->due_ns
-                               : entry.limiter         ? take_rate_turn(*record, entry)
+                               : entry.limiter         ? outcomes_.take_rate_turn(*record, entry)
                                                        : 0;
   const bool delayed = wake_at != 0;
   // A task due now takes its ring position before it is logged: a task the
   // rings refuse must never reach the log, or it would run after a restart
   // although the caller was told "rings full".
-  RingSlot slot;
+  ShardSet::Slot slot;
   if (!delayed) {
-    slot = claim_ring_slot(record->priority);
+    slot = shards_.claim(record->priority, home_shard());
     if (!slot) return undo(refuse(SubmitStatus::rejected_full, "rings full"));
   }
   std::uint64_t ticket = 0;
@@ -349,7 +301,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     // Logged before it can run: once in a ring the record may finish and be reused.
     ticket = wal_->submitted(*record, entry.name, key, same_stream_as);
     if (ticket == 0) {
-      if (slot) publish(slot, Job([] {}));  // the position is claimed: fill it with nothing to do
+      if (slot) shards_.publish(slot, Job([] {}));  // the position is claimed: fill it with nothing to do
       durability_failures_.fetch_add(1, std::memory_order_relaxed);
       SubmitResult r;
       r.status = SubmitStatus::durability_failed;
@@ -365,7 +317,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   } else {
     // release: the record's fields are visible to whoever acquires the state.
     record->state_word.store(state_word(generation_of(*record), TaskState::queued), std::memory_order_release);
-    publish(slot, named_job(*record));
+    shards_.publish(slot, outcomes_.named_job(*record));
   }
   // Not record->type: once enqueued, the record may already be finished and reused.
   entry.counters.add(TaskEvent::accepted);
@@ -374,222 +326,6 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   r.id = id;
   r.durable_ticket = ticket;
   return r;
-}
-
-Job EngineCore::named_job(TaskRecord& record) noexcept {
-  Job job(NamedTaskJob{this, &record});
-  job.submit_stamp = ticks_.now();
-  return job;
-}
-
-void EngineCore::run_named(TaskRecord& record) {
-  const std::uint32_t generation = generation_of(record);
-  TaskTypeEntry& type = registry_.at(record.type);
-  if (!transition(record, generation, TaskState::queued, TaskState::running)) {
-    // cancel() won the race while the task sat in a ring.
-    meet_cancelled(record, type);  // gives back a gate slot it was handed
-    return;
-  }
-  if (type.gate && !record.holds_gate_slot) {
-    // Over the type's concurrency limit: park until a slot is handed over.
-    // Back to `queued` first so that cancel() still works while parked.
-    record.state_word.store(state_word(generation, TaskState::queued), std::memory_order_release);
-    if (!type.gate->enter_or_park(&record)) return;
-    if (!transition(record, generation, TaskState::queued, TaskState::running)) {
-      release_gate_slot(type);
-      meet_cancelled(record, type);
-      return;
-    }
-  }
-  record.holds_gate_slot = false;
-  record.holds_rate_turn = false;  // used: a retry takes a new turn
-  ++record.attempt;
-  RunningTask context(record, type, *clock_);
-  const std::int64_t hard_limit = type.options.hard_timeout.count();
-  Worker* const self = hard_limit > 0 ? own_worker() : nullptr;
-  const std::int64_t hard_deadline = self != nullptr ? now_ns() + hard_limit : 0;
-  if (self != nullptr) {
-    // If this attempt hangs, the watchdog replaces the worker and drain()
-    // stops waiting for it: log what it finished before, first.
-    self->flush_completions();
-    self->begin_attempt(&record, hard_deadline);
-  }
-  Outcome outcome = Outcome::success();
-  try {
-    struct SlotRelease {  // frees the type's slot however the handler ends
-      EngineCore* core;
-      TaskTypeEntry& type;
-      ~SlotRelease() {
-        if (type.gate) core->release_gate_slot(type);
-      }
-    } slot_release{this, type};
-    outcome = type.handler(context);
-  } catch (const std::exception& e) {
-    outcome = type.options.exceptions_are_permanent ? Outcome::fail(e.what()) : Outcome::retry(e.what());
-  } catch (...) {
-    outcome = type.options.exceptions_are_permanent ? Outcome::fail("unknown exception")
-                                                    : Outcome::retry("unknown exception");
-  }
-  if (self != nullptr && !self->end_attempt(hard_deadline)) {
-    // The watchdog declared this attempt timed out and retried the task in a
-    // new record; wait for it to finish copying, then drop the late result.
-    while (!record.abandoned.load(std::memory_order_acquire)) std::this_thread::yield();
-    type.counters.add(TaskEvent::late_result);
-    tasks_.release(&record);
-    return;
-  }
-  if (outcome.kind() == Outcome::Kind::success) {
-    type.counters.add(TaskEvent::succeeded);
-    if (record.durable_id != 0) {
-      // A worker logs the completions of a batch together, when the batch
-      // ends and before drain() can see it finished; any other thread (or
-      // another engine's worker, running this one's drain()) at once.
-      if (Worker* worker = own_worker()) {
-        worker->log_completion(record.durable_id);
-      } else {
-        log_completions({&record.durable_id, 1});
-      }
-    }
-    retire(record);
-    return;
-  }
-  record_failure(record, type, outcome);
-  if (outcome.kind() == Outcome::Kind::retry && record.attempt < type.options.retry.max_attempts) {
-    const auto delay = retry_delay(type.options.retry, record.attempt, jitter_bits());
-    type.counters.add(TaskEvent::retried);
-    const std::int64_t due = now_ns() + delay.count();
-    if (record.durable_id != 0) wal_->retry_scheduled(record.durable_id, record.attempt, due);
-    wait_until(record, due);
-    return;
-  }
-  dead_letter(record, type);
-}
-
-void EngineCore::record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome) {
-  type.counters.add(TaskEvent::failed_attempt);
-  record.failures.push_back(FailureEntry{now_ns(), record.attempt, outcome.message()});
-}
-
-void EngineCore::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
-  DeadLetter letter;
-  letter.id = task_id_of(record);
-  letter.name = type.name;
-  letter.payload = record.take_payload();
-  letter.attempts = record.attempt;
-  letter.durable_id = record.durable_id;
-  for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
-  keep_dead_letter(dead_letters_, wal_.get(), std::move(letter), /*newly_dead=*/true);
-  type.counters.add(TaskEvent::dead_lettered);
-  retire(record);
-}
-
-void EngineCore::release_gate_slot(TaskTypeEntry& type) {
-  // A loop, not recursion: a parked task that cannot be queued or was
-  // cancelled passes the slot straight on to the next one.
-  while (TaskRecord* next = type.gate->leave()) {
-    // The slot passes to the parked task; it runs when a worker takes it.
-    next->holds_gate_slot = true;
-    if (const RingSlot slot = claim_ring_slot(next->priority)) {
-      publish(slot, named_job(*next));
-      return;
-    }
-    // Rings full. It was accepted, so it must not be dropped; this worker
-    // must neither block nor run it here (a long line of parked tasks would
-    // nest one handler call inside the other until the stack overflows). It
-    // waits on the timer for room instead, holding its slot. A CAS: cancel()
-    // may have won while it was parked (state queued).
-    if (transition(*next, generation_of(*next), TaskState::queued, TaskState::waiting)) {
-      delays_.schedule(*next, now_ns());
-      return;
-    }
-    next->holds_gate_slot = false;  // cancelled: retire it, offer the slot on
-    meet_cancelled(*next, type);
-  }
-}
-
-void EngineCore::wait_until(TaskRecord& record, std::int64_t due_ns) {
-  record.state_word.store(state_word(generation_of(record), TaskState::waiting), std::memory_order_release);
-  delays_.schedule(record, due_ns);
-}
-
-std::int64_t EngineCore::take_rate_turn(TaskRecord& record, TaskTypeEntry& type) {
-  record.holds_rate_turn = true;
-  const std::int64_t now = now_ns();
-  const std::int64_t wait = type.limiter->reserve(now);
-  if (wait == 0) return 0;
-  type.counters.add(TaskEvent::rate_limited);
-  return now + wait;
-}
-
-bool EngineCore::make_ready(TaskRecord& record) {
-  const std::uint32_t generation = generation_of(record);
-  TaskTypeEntry& type = registry_.at(record.type);
-  if (type.limiter && !record.holds_rate_turn && !record.holds_gate_slot &&
-      state_of(record.state_word.load(std::memory_order_acquire)) == TaskState::waiting) {
-    // Due (a delay, a retry, a restart): it takes its turn at the type's
-    // rate first, and waits for it here. Still `waiting`: a cancel() that
-    // comes meanwhile is met when the turn comes.
-    if (const std::int64_t turn = take_rate_turn(record, type)) {
-      delays_.schedule(record, turn);
-      return true;
-    }
-  }
-  if (!transition(record, generation, TaskState::waiting, TaskState::queued)) {
-    // cancel() won while it waited.
-    meet_cancelled(record, type);
-    return true;
-  }
-  if (const RingSlot slot = claim_ring_slot(record.priority)) {
-    publish(slot, named_job(record));
-    return true;
-  }
-  // Rings full: back to waiting; the scheduler offers it again next tick.
-  // A CAS, not a store: cancel() may have moved it from queued meanwhile,
-  // and a store would resurrect a task whose cancel() already returned true.
-  if (!transition(record, generation, TaskState::queued, TaskState::waiting)) {
-    meet_cancelled(record, type);
-    return true;
-  }
-  return false;
-}
-
-void EngineCore::meet_cancelled(TaskRecord& record, TaskTypeEntry& type) {
-  // acq_rel: on success cancel() sees what this holder did to the record;
-  // on failure (cancelled) this thread sees what cancel() did.
-  std::uint64_t expected = state_word(generation_of(record), TaskState::cancelling);
-  if (record.state_word.compare_exchange_strong(expected,
-                                                state_word(generation_of(record), TaskState::left_to_canceller),
-                                                std::memory_order_acq_rel, std::memory_order_acquire)) {
-    return;  // cancel() is still logging it: it releases the record when done
-  }
-  retire_cancelled(record, type);
-}
-
-void EngineCore::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
-  if (record.holds_gate_slot) {  // handed a slot, then cancelled: pass it on
-    record.holds_gate_slot = false;
-    release_gate_slot(type);
-  }
-  retire(record);
-}
-
-void EngineCore::retire(TaskRecord& record) {
-  const bool credit = record.holds_credit;
-  // On this engine's worker the record joins the batch's chain, given back
-  // in one push when the batch ends; anywhere else, at once.
-  if (Worker* worker = own_worker()) {
-    tasks_.defer_release(&record, worker->finished_records());
-  } else {
-    tasks_.release(&record);
-  }
-  if (credit) return_credits(1);
-}
-
-void EngineCore::log_completions(std::span<const std::uint64_t> durable_ids) { wal_->completed(durable_ids); }
-
-void EngineCore::return_credits(std::int64_t n) {
-  credits_.observe_return_rate(now_ns(), n);
-  credits_.give_back(n);
 }
 
 SubmitResult EngineCore::replay_dead_letter(TaskId id) {
@@ -613,53 +349,6 @@ SubmitResult EngineCore::replay_dead_letter(TaskId id) {
   return r;
 }
 
-std::size_t EngineCore::purge_dead_letters() {
-  std::size_t purged = 0;
-  if (const std::uint64_t ticket = brisk::detail::purge_dead_letters(dead_letters_, wal_.get(), &purged)) {
-    wal_->wait(ticket);
-  }
-  return purged;
-}
-
-bool EngineCore::cancel(TaskId id) {
-  TaskRecord* record = tasks_.find(id);
-  if (record == nullptr) return false;
-  const auto generation = static_cast<std::uint32_t>(id >> 32);
-  if (transition(*record, generation, TaskState::queued, TaskState::cancelling) ||
-      transition(*record, generation, TaskState::waiting, TaskState::cancelling)) {
-    // While cancelling, no one releases the record (see meet_cancelled), so
-    // its fields are still this task's. The cancellation is logged, and on
-    // disk as the fsync policy promises, before the caller hears "cancelled":
-    // a cancelled task never runs again after a restart. In the task's own
-    // stream, so it follows the task's submit (and retries) in the log.
-    const std::uint64_t durable_id = record->durable_id;
-    const std::uint64_t ticket = durable_id != 0 ? wal_->cancelled(durable_id) : 0;
-    registry_.at(record->type).counters.add(TaskEvent::cancelled);
-    if (!transition(*record, generation, TaskState::cancelling, TaskState::cancelled)) {
-      // Its holder met it meanwhile and left it to us (left_to_canceller).
-      retire_cancelled(*record, registry_.at(record->type));
-    }
-    // A failed log answers false here: the task will not run in this
-    // process, but a restart would run it (docs/faults.md).
-    if (ticket != 0) wal_->wait(ticket);
-    return true;
-  }
-  // Running: too late to cancel, but the handler may poll the request.
-  if (generation_of(*record) == generation &&
-      state_of(record->state_word.load(std::memory_order_acquire)) == TaskState::running) {
-    record->stop_requested.store(true, std::memory_order_relaxed);
-  }
-  return false;
-}
-
-std::uint64_t EngineCore::total_tail() const noexcept {
-  std::uint64_t sum = 0;
-  for (const auto& shard : shards_) {
-    for (std::size_t lane = 0; lane < shard->lanes(); ++lane) sum += shard->lane(lane).tail();
-  }
-  return sum;
-}
-
 void EngineCore::drain() {
   {
     std::lock_guard lock(lifecycle_mutex_);
@@ -676,14 +365,16 @@ void EngineCore::drain() {
   for (;;) {
     delays_.sync();  // what is due by now joins the rings first
     targets.clear();
-    for (const auto& shard : shards_) {
-      for (std::size_t lane = 0; lane < shard->lanes(); ++lane) targets.push_back(shard->lane(lane).tail());
+    for (std::size_t s = 0; s < shards_.size(); ++s) {
+      const Shard& shard = shards_[s];
+      for (std::size_t lane = 0; lane < shard.lanes(); ++lane) targets.push_back(shard.lane(lane).tail());
     }
     std::size_t t = 0;
     unsigned rounds = 0;
-    for (const auto& shard : shards_) {
-      for (std::size_t lane = 0; lane < shard->lanes(); ++lane, ++t) {
-        while (shard->lane(lane).head() < targets[t]) wait_a_little(rounds);
+    for (std::size_t s = 0; s < shards_.size(); ++s) {
+      const Shard& shard = shards_[s];
+      for (std::size_t lane = 0; lane < shard.lanes(); ++lane, ++t) {
+        while (shard.lane(lane).head() < targets[t]) wait_a_little(rounds);
       }
     }
     for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -696,10 +387,10 @@ void EngineCore::drain() {
     }
     std::uint64_t before = 0;
     for (std::uint64_t v : targets) before += v;
-    if (total_tail() == before) {
+    if (shards_.total_tail() == before) {
       // Retries and rate-limited tasks the round scheduled may be due already.
       delays_.sync();
-      if (total_tail() == before) return;
+      if (shards_.total_tail() == before) return;
     }
   }
 }
@@ -712,9 +403,10 @@ void EngineCore::run_leftovers() {
   std::int64_t credits = 0;
   while (ran) {
     ran = false;
-    for (auto& shard : shards_) {
-      for (std::size_t lane = 0; lane < shard->lanes(); ++lane) {
-        while (shard->lane(lane).try_pop(job)) {
+    for (std::size_t s = 0; s < shards_.size(); ++s) {
+      Shard& shard = shards_[s];
+      for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
+        while (shard.lane(lane).try_pop(job)) {
           ran = true;
           if (job.flags & kJobReturnsCredit) ++credits;
           try {

@@ -1,9 +1,11 @@
-// EngineCore: the engine's state and the submit paths; brisk::Engine is a
-// thin handle on it (engine.cpp).
+// EngineCore: the engine's state, its lifecycle and the submit paths;
+// brisk::Engine is a thin handle on it (engine.cpp).
 //
-// Data flow: post()/submit() -> the producer's affine Shard (ring of the
-// task's priority lane; other shards when full) -> IdleWorkers::notify_work()
-// -> a Worker takes it (own shard first, else steals) -> runs it.
+// Data flow: post()/submit() -> ShardSet (the ring of the task's priority
+// lane in the producer's home shard; other shards when full) ->
+// IdleWorkers::notify_work() -> a Worker takes it (own shard first, else
+// steals) -> runs it; a named task's run and everything after it is
+// TaskOutcomes' (engine/outcome).
 #pragma once
 
 #include <atomic>
@@ -34,9 +36,10 @@
 #include "platform/tick_clock.hpp"
 #include "registry/task_registry.hpp"
 #include "shard/lane_schedule.hpp"
+#include "outcome/task_outcomes.hpp"
 #include "shard/shard.hpp"
+#include "shard/shard_set.hpp"
 #include "task/task_table.hpp"
-#include "worker/worker.hpp"
 #include "watchdog/hard_limit_watchdog.hpp"
 #include "worker/worker.hpp"
 #include "worker/worker_set.hpp"
@@ -61,7 +64,7 @@ class EngineCore {
   SubmitResult submit(std::int64_t type, std::string payload, const TaskOptions& options,
                       bool holds_credit = false, std::uint64_t same_stream_as = 0);
   std::int64_t find_type(std::string_view name) const noexcept { return registry_.find(name); }
-  bool cancel(TaskId id);
+  bool cancel(TaskId id) { return outcomes_.cancel(id); }
   void drain();
   // Throws std::logic_error when called from a task (a worker thread).
   void shutdown();
@@ -78,7 +81,7 @@ class EngineCore {
   std::size_t dead_letter_count() const { return dead_letters_.size(); }
   SubmitResult replay_dead_letter(TaskId id);
   // Logged (and on disk as the fsync policy promises) before it answers.
-  std::size_t purge_dead_letters();
+  std::size_t purge_dead_letters() { return outcomes_.purge_dead_letters(); }
   const EngineConfig& config() const noexcept { return config_; }
 
   // ---- for producers ----
@@ -92,17 +95,16 @@ class EngineCore {
   }
 
   // ---- for workers ----
-  Shard& shard(std::size_t i) noexcept { return *shards_[i]; }
+  Shard& shard(std::size_t i) noexcept { return shards_[i]; }
   std::size_t shard_count() const noexcept { return shards_.size(); }
   const LaneSchedule& lane_schedule() const noexcept { return lane_schedule_; }
   IdleWorkers& idle() noexcept { return idle_; }
   // Workers exit once this is set and no work is visible.
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
-  void run_named(TaskRecord& record);
   // Credits of finished producer jobs, batched by the worker.
-  void return_credits(std::int64_t n);
+  void return_credits(std::int64_t n) { outcomes_.return_credits(n); }
   // Durable tasks that finished, batched by the worker: one log record.
-  void log_completions(std::span<const std::uint64_t> durable_ids);
+  void log_completions(std::span<const std::uint64_t> durable_ids) { outcomes_.log_completions(durable_ids); }
   // Records of finished tasks, batched by the worker: one push.
   void return_records(TaskTable::ReleaseChain& chain) noexcept { tasks_.release_chain(chain); }
 
@@ -113,57 +115,23 @@ class EngineCore {
   // The worker running on the calling thread if it is one of this engine's
   // (a task of another engine may call into this one), else nullptr.
   Worker* own_worker() const noexcept;
-  // A claimed ring position (see MpmcRing::try_claim): room a submission
-  // holds while it does what may still fail (log the task), so that a task
-  // is logged only once it is sure to be queued.
-  struct RingSlot {
-    JobRing* ring = nullptr;
-    JobRing::Claim claim;
-    explicit operator bool() const noexcept { return ring != nullptr; }
-  };
-  // The priority's ring of the home shard, else of the next shard with room.
-  RingSlot claim_ring_slot(Priority priority) noexcept;
-  void publish(RingSlot slot, Job&& job) noexcept;
-  bool push_job(Job& job, Priority priority);
-  // The ring job that runs a named task's record (run_named).
-  Job named_job(TaskRecord& record) noexcept;
-  // A named task reached its final outcome: give back its credit and record.
-  void retire(TaskRecord& record);
-  // A holder (worker, timer) found the record cancelled (its own transition
-  // failed): retire it, or leave it to a cancel() still logging it.
-  void meet_cancelled(TaskRecord& record, TaskTypeEntry& type);
-  // retire() of a cancelled task; a concurrency slot it was handed passes on.
-  void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
   // start(): opens the WAL and brings back keys, dead letters and incomplete tasks.
   void recover();
   void recover_locked();  // recover() once the directory is locked
   // The watchdog's check: attempts past their type's hard limit are retried
   // in a new record and their worker is replaced.
   void enforce_hard_limits();
-  // Takes the record's turn at its type's rate (RateLimiter::reserve): 0 if
-  // it may run now, else the engine time its turn comes.
-  std::int64_t take_rate_turn(TaskRecord& record, TaskTypeEntry& type);
-  // DelayScheduler callback: a waiting record is due. False if the rings are full.
-  bool make_ready(TaskRecord& record);
-  // running -> waiting until due_ns (retry backoff, rate limit).
-  void wait_until(TaskRecord& record, std::int64_t due_ns);
-  // Frees a slot of the type's ConcurrencyGate, handing it to a parked task.
-  void release_gate_slot(TaskTypeEntry& type);
-  void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
-  void dead_letter(TaskRecord& record, TaskTypeEntry& type);
   void run_leftovers();
   // shutdown() without the from-a-task check: the destructor's path, so that
   // an engine never started (or already stopped) may still be destroyed on a
   // worker thread of another engine.
   void stop();
-  std::uint64_t total_tail() const noexcept;
   EngineHistograms histograms() const;
 
   const EngineConfig config_;
   Clock* const clock_;
   const TickClock ticks_;  // job stamps: the TSC where that is safe
   const LaneSchedule lane_schedule_;
-  std::vector<std::unique_ptr<Shard>> shards_;
   WorkerSet workers_;
   IdleWorkers idle_;
   TaskRegistry registry_;
@@ -171,7 +139,9 @@ class EngineCore {
   DeadLetterQueue dead_letters_;
   CreditPool credits_;
   IdempotencyIndex idempotency_;
-  DelayScheduler delays_;  // its thread calls back into the members above
+  ShardSet shards_;
+  DelayScheduler delays_;  // its thread calls outcomes_.make_ready
+  TaskOutcomes outcomes_;
   std::mutex health_mutex_;
   metrics::HealthMonitor health_monitor_;
   std::int64_t started_ns_ = 0;

@@ -10,10 +10,11 @@ namespace brisk::detail {
 
 EngineStats EngineCore::stats() const {
   EngineStats s;
-  for (const auto& shard : shards_) {
-    for (std::size_t lane = 0; lane < shard->lanes(); ++lane) {
-      s.accepted += shard->lane(lane).tail();
-      s.queued += shard->lane(lane).size_approx();
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    const Shard& shard = shards_[i];
+    for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
+      s.accepted += shard.lane(lane).tail();
+      s.queued += shard.lane(lane).size_approx();
     }
   }
   for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -59,9 +60,9 @@ EngineStats EngineCore::stats() const {
   s.uptime_ns = started_ns_ != 0 ? static_cast<std::uint64_t>(now_ns() - started_ns_) : 0;
   for (std::size_t lane = 0; lane < config_.priority_lanes; ++lane) {
     LaneStats l;
-    for (const auto& shard : shards_) {
-      l.accepted += shard->lane(lane).tail();
-      l.queued += shard->lane(lane).size_approx();
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+      l.accepted += shards_[i].lane(lane).tail();
+      l.queued += shards_[i].lane(lane).size_approx();
     }
     s.lanes.push_back(l);
   }

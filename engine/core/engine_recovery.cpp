@@ -16,6 +16,7 @@ void EngineCore::recover() {
   try {
     recover_locked();
   } catch (...) {
+    outcomes_.attach_log(nullptr);
     wal_.reset();
     wal_lock_.reset();
     throw;
@@ -25,6 +26,7 @@ void EngineCore::recover() {
 void EngineCore::recover_locked() {
   wal::RecoveredState state;
   wal_ = std::make_unique<DurableLog>(config_.durability, *clock_, config_.idempotency_retention.count(), &state);
+  outcomes_.attach_log(wal_.get());
   RecoveryReport& report = recovery_report_;
   report.records = state.report.records;
   report.bytes = state.report.bytes;
@@ -92,7 +94,7 @@ void EngineCore::recover_locked() {
     registry_.at(record->type).counters.add(TaskEvent::accepted);
     // Due ones too go through the scheduler, which retries when rings are full.
     const std::int64_t due = image.run_at_ns != 0 ? wal_->to_engine(image.run_at_ns) : now;
-    wait_until(*record, due);
+    outcomes_.wait_until(*record, due);
     ++report.tasks_requeued;
   }
   // The restored letters are older than those made above for unknown names,

@@ -43,7 +43,8 @@ class Worker {
   // move on. Written only by the worker.
   std::uint64_t cycle() const noexcept { return cycle_.load(std::memory_order_acquire); }
 
-  bool serves(const EngineCore& core) const noexcept { return &core_ == &core; }
+  // True when this worker is the engine's (`engine`: its EngineCore's address).
+  bool serves(const void* engine) const noexcept { return static_cast<const void*>(&core_) == engine; }
 
   // Records of tasks this worker finished, returned to the table as one
   // chain when the batch ends (TaskTable::release_chain).

@@ -1,0 +1,315 @@
+#include "outcome/task_outcomes.hpp"
+
+#include <thread>
+
+#include "outcome/running_task.hpp"
+#include "retry/backoff.hpp"
+
+namespace brisk::detail {
+
+Job TaskOutcomes::named_job(TaskRecord& record) noexcept {
+  Job job(NamedTaskJob{this, &record});
+  job.submit_stamp = ticks_.now();
+  return job;
+}
+
+void TaskOutcomes::run(TaskRecord& record) {
+  const std::uint32_t generation = generation_of(record);
+  TaskTypeEntry& type = registry_.at(record.type);
+  if (!transition(record, generation, TaskState::queued, TaskState::running)) {
+    // cancel() won the race while the task sat in a ring.
+    meet_cancelled(record, type);  // gives back a gate slot it was handed
+    return;
+  }
+  if (type.gate && !record.holds_gate_slot) {
+    // Over the type's concurrency limit: park until a slot is handed over.
+    // Back to `queued` first so that cancel() still works while parked.
+    record.state_word.store(state_word(generation, TaskState::queued), std::memory_order_release);
+    if (!type.gate->enter_or_park(&record)) return;
+    if (!transition(record, generation, TaskState::queued, TaskState::running)) {
+      release_gate_slot(type);
+      meet_cancelled(record, type);
+      return;
+    }
+  }
+  record.holds_gate_slot = false;
+  record.holds_rate_turn = false;  // used: a retry takes a new turn
+  ++record.attempt;
+  RunningTask context(record, type, clock_);
+  const std::int64_t hard_limit = type.options.hard_timeout.count();
+  Worker* const self = hard_limit > 0 ? own_worker() : nullptr;
+  const std::int64_t hard_deadline = self != nullptr ? clock_.now_ns() + hard_limit : 0;
+  if (self != nullptr) {
+    // If this attempt hangs, the watchdog replaces the worker and drain()
+    // stops waiting for it: log what it finished before, first.
+    self->flush_completions();
+    self->begin_attempt(&record, hard_deadline);
+  }
+  Outcome outcome = Outcome::success();
+  try {
+    struct SlotRelease {  // frees the type's slot however the handler ends
+      TaskOutcomes* outcomes;
+      TaskTypeEntry& type;
+      ~SlotRelease() {
+        if (type.gate) outcomes->release_gate_slot(type);
+      }
+    } slot_release{this, type};
+    outcome = type.handler(context);
+  } catch (const std::exception& e) {
+    outcome = type.options.exceptions_are_permanent ? Outcome::fail(e.what()) : Outcome::retry(e.what());
+  } catch (...) {
+    outcome = type.options.exceptions_are_permanent ? Outcome::fail("unknown exception")
+                                                    : Outcome::retry("unknown exception");
+  }
+  if (self != nullptr && !self->end_attempt(hard_deadline)) {
+    // The watchdog declared this attempt timed out and retried the task in a
+    // new record; wait for it to finish copying, then drop the late result.
+    while (!record.abandoned.load(std::memory_order_acquire)) std::this_thread::yield();
+    type.counters.add(TaskEvent::late_result);
+    tasks_.release(&record);
+    return;
+  }
+  if (outcome.kind() == Outcome::Kind::success) {
+    type.counters.add(TaskEvent::succeeded);
+    if (record.durable_id != 0) {
+      // A worker logs the completions of a batch together, when the batch
+      // ends and before drain() can see it finished; any other thread (or
+      // another engine's worker, running this one's drain()) at once.
+      if (Worker* worker = own_worker()) {
+        worker->log_completion(record.durable_id);
+      } else {
+        log_completions({&record.durable_id, 1});
+      }
+    }
+    retire(record);
+    return;
+  }
+  record_failure(record, type, outcome);
+  if (outcome.kind() == Outcome::Kind::retry && record.attempt < type.options.retry.max_attempts) {
+    const auto delay = retry_delay(type.options.retry, record.attempt, jitter_bits());
+    type.counters.add(TaskEvent::retried);
+    const std::int64_t due = clock_.now_ns() + delay.count();
+    if (record.durable_id != 0) log_->retry_scheduled(record.durable_id, record.attempt, due);
+    wait_until(record, due);
+    return;
+  }
+  dead_letter(record, type);
+}
+
+void TaskOutcomes::record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome) {
+  type.counters.add(TaskEvent::failed_attempt);
+  record.failures.push_back(FailureEntry{clock_.now_ns(), record.attempt, outcome.message()});
+}
+
+void TaskOutcomes::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
+  DeadLetter letter;
+  letter.id = task_id_of(record);
+  letter.name = type.name;
+  letter.payload = record.take_payload();
+  letter.attempts = record.attempt;
+  letter.durable_id = record.durable_id;
+  for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
+  keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
+  type.counters.add(TaskEvent::dead_lettered);
+  retire(record);
+}
+
+void TaskOutcomes::release_gate_slot(TaskTypeEntry& type) {
+  // A loop, not recursion: a parked task that cannot be queued or was
+  // cancelled passes the slot straight on to the next one.
+  while (TaskRecord* next = type.gate->leave()) {
+    // The slot passes to the parked task; it runs when a worker takes it.
+    next->holds_gate_slot = true;
+    if (const ShardSet::Slot slot = claim_slot(next->priority)) {
+      shards_.publish(slot, named_job(*next));
+      return;
+    }
+    // Rings full. It was accepted, so it must not be dropped; this worker
+    // must neither block nor run it here (a long line of parked tasks would
+    // nest one handler call inside the other until the stack overflows). It
+    // waits on the timer for room instead, holding its slot. A CAS: cancel()
+    // may have won while it was parked (state queued).
+    if (transition(*next, generation_of(*next), TaskState::queued, TaskState::waiting)) {
+      delays_.schedule(*next, clock_.now_ns());
+      return;
+    }
+    next->holds_gate_slot = false;  // cancelled: retire it, offer the slot on
+    meet_cancelled(*next, type);
+  }
+}
+
+void TaskOutcomes::wait_until(TaskRecord& record, std::int64_t due_ns) {
+  record.state_word.store(state_word(generation_of(record), TaskState::waiting), std::memory_order_release);
+  delays_.schedule(record, due_ns);
+}
+
+std::int64_t TaskOutcomes::take_rate_turn(TaskRecord& record, TaskTypeEntry& type) {
+  record.holds_rate_turn = true;
+  const std::int64_t now = clock_.now_ns();
+  const std::int64_t wait = type.limiter->reserve(now);
+  if (wait == 0) return 0;
+  type.counters.add(TaskEvent::rate_limited);
+  return now + wait;
+}
+
+bool TaskOutcomes::make_ready(TaskRecord& record) {
+  const std::uint32_t generation = generation_of(record);
+  TaskTypeEntry& type = registry_.at(record.type);
+  if (type.limiter && !record.holds_rate_turn && !record.holds_gate_slot &&
+      state_of(record.state_word.load(std::memory_order_acquire)) == TaskState::waiting) {
+    // Due (a delay, a retry, a restart): it takes its turn at the type's
+    // rate first, and waits for it here. Still `waiting`: a cancel() that
+    // comes meanwhile is met when the turn comes.
+    if (const std::int64_t turn = take_rate_turn(record, type)) {
+      delays_.schedule(record, turn);
+      return true;
+    }
+  }
+  if (!transition(record, generation, TaskState::waiting, TaskState::queued)) {
+    // cancel() won while it waited.
+    meet_cancelled(record, type);
+    return true;
+  }
+  if (const ShardSet::Slot slot = claim_slot(record.priority)) {
+    shards_.publish(slot, named_job(record));
+    return true;
+  }
+  // Rings full: back to waiting; the scheduler offers it again next tick.
+  // A CAS, not a store: cancel() may have moved it from queued meanwhile,
+  // and a store would resurrect a task whose cancel() already returned true.
+  if (!transition(record, generation, TaskState::queued, TaskState::waiting)) {
+    meet_cancelled(record, type);
+    return true;
+  }
+  return false;
+}
+
+void TaskOutcomes::meet_cancelled(TaskRecord& record, TaskTypeEntry& type) {
+  // acq_rel: on success cancel() sees what this holder did to the record;
+  // on failure (cancelled) this thread sees what cancel() did.
+  std::uint64_t expected = state_word(generation_of(record), TaskState::cancelling);
+  if (record.state_word.compare_exchange_strong(expected,
+                                                state_word(generation_of(record), TaskState::left_to_canceller),
+                                                std::memory_order_acq_rel, std::memory_order_acquire)) {
+    return;  // cancel() is still logging it: it releases the record when done
+  }
+  retire_cancelled(record, type);
+}
+
+void TaskOutcomes::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
+  if (record.holds_gate_slot) {  // handed a slot, then cancelled: pass it on
+    record.holds_gate_slot = false;
+    release_gate_slot(type);
+  }
+  retire(record);
+}
+
+void TaskOutcomes::retire(TaskRecord& record) {
+  const bool credit = record.holds_credit;
+  // On this engine's worker the record joins the batch's chain, given back
+  // in one push when the batch ends; anywhere else, at once.
+  if (Worker* worker = own_worker()) {
+    tasks_.defer_release(&record, worker->finished_records());
+  } else {
+    tasks_.release(&record);
+  }
+  if (credit) return_credits(1);
+}
+
+void TaskOutcomes::log_completions(std::span<const std::uint64_t> durable_ids) { log_->completed(durable_ids); }
+
+void TaskOutcomes::return_credits(std::int64_t n) {
+  credits_.observe_return_rate(clock_.now_ns(), n);
+  credits_.give_back(n);
+}
+
+std::size_t TaskOutcomes::purge_dead_letters() {
+  std::size_t purged = 0;
+  if (const std::uint64_t ticket = brisk::detail::purge_dead_letters(dead_letters_, log_, &purged)) {
+    log_->wait(ticket);
+  }
+  return purged;
+}
+
+bool TaskOutcomes::cancel(TaskId id) {
+  TaskRecord* record = tasks_.find(id);
+  if (record == nullptr) return false;
+  const auto generation = static_cast<std::uint32_t>(id >> 32);
+  if (transition(*record, generation, TaskState::queued, TaskState::cancelling) ||
+      transition(*record, generation, TaskState::waiting, TaskState::cancelling)) {
+    // While cancelling, no one releases the record (see meet_cancelled), so
+    // its fields are still this task's. The cancellation is logged, and on
+    // disk as the fsync policy promises, before the caller hears "cancelled":
+    // a cancelled task never runs again after a restart. In the task's own
+    // stream, so it follows the task's submit (and retries) in the log.
+    const std::uint64_t durable_id = record->durable_id;
+    const std::uint64_t ticket = durable_id != 0 ? log_->cancelled(durable_id) : 0;
+    registry_.at(record->type).counters.add(TaskEvent::cancelled);
+    if (!transition(*record, generation, TaskState::cancelling, TaskState::cancelled)) {
+      // Its holder met it meanwhile and left it to us (left_to_canceller).
+      retire_cancelled(*record, registry_.at(record->type));
+    }
+    // A failed log answers false here: the task will not run in this
+    // process, but a restart would run it (docs/faults.md).
+    if (ticket != 0) log_->wait(ticket);
+    return true;
+  }
+  // Running: too late to cancel, but the handler may poll the request.
+  if (generation_of(*record) == generation &&
+      state_of(record->state_word.load(std::memory_order_acquire)) == TaskState::running) {
+    record->stop_requested.store(true, std::memory_order_relaxed);
+  }
+  return false;
+}
+
+void TaskOutcomes::retry_overrun(TaskRecord* overrun, std::int64_t now) {
+  TaskTypeEntry& type = registry_.at(overrun->type);
+  type.counters.add(TaskEvent::timed_out);
+  type.counters.add(TaskEvent::failed_attempt);
+  overrun->stop_requested.store(true, std::memory_order_relaxed);  // for a handler that polls
+  // The task goes on in a fresh record: the stuck thread still reads the old one.
+  if (TaskRecord* next = tasks_.acquire()) {
+    next->type = overrun->type;
+    next->priority = overrun->priority;
+    next->submit_ns = overrun->submit_ns;
+    next->payload_and_key = overrun->payload_and_key;
+    next->key_bytes = overrun->key_bytes;
+    next->attempt = overrun->attempt;
+    next->durable_id = overrun->durable_id;
+    next->holds_credit = overrun->holds_credit;
+    next->failures = overrun->failures;
+    next->failures.push_back(FailureEntry{now, overrun->attempt,
+                                          "hard time limit of " + std::to_string(type.options.hard_timeout.count() / 1'000'000) +
+                                              " ms exceeded"});
+    overrun->durable_id = 0;
+    overrun->holds_credit = false;
+    if (next->attempt < type.options.retry.max_attempts) {
+      const std::int64_t due = now + retry_delay(type.options.retry, next->attempt, jitter_bits()).count();
+      type.counters.add(TaskEvent::retried);
+      if (next->durable_id != 0) log_->retry_scheduled(next->durable_id, next->attempt, due);
+      wait_until(*next, due);
+    } else {
+      dead_letter(*next, type);
+    }
+  } else {
+    // No record to retry in (max_named_tasks in use): it ends here, kept
+    // in the dead-letter queue rather than lost.
+    DeadLetter letter;
+    letter.id = task_id_of(*overrun);
+    letter.durable_id = overrun->durable_id;
+    letter.name = type.name;
+    letter.payload = overrun->payload();
+    letter.attempts = overrun->attempt;
+    for (const FailureEntry& f : overrun->failures) letter.failures.push_back({f.time_ns, f.attempt, f.message});
+    letter.failures.push_back({now, overrun->attempt, "hard time limit exceeded; no record free to retry"});
+    keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
+    type.counters.add(TaskEvent::dead_lettered);
+    if (overrun->holds_credit) return_credits(1);
+    overrun->durable_id = 0;
+    overrun->holds_credit = false;
+  }
+  // release: everything above is done before the stuck worker drops its record.
+  overrun->abandoned.store(true, std::memory_order_release);
+}
+
+}  // namespace brisk::detail

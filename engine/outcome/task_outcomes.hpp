@@ -1,0 +1,124 @@
+// TaskOutcomes: a named task's life after it was accepted, in one place.
+//
+// A named task reaches a worker as a NamedTaskJob (record + this), and run()
+// takes it from there: the concurrency gate, the handler, and what its
+// Outcome leads to (success: its completion logged and its record given
+// back; retry: the timer, after the backoff; failure: the dead-letter
+// queue). The timer hands due records back through make_ready(), which
+// takes a rate-limited task's turn and puts it into a ring. cancel() and
+// the hard-limit watchdog's retry_overrun() meet the same records from
+// other threads; the record's state word decides every race (see
+// task/task_record.hpp).
+//
+// Everything it uses is handed to it (no reach back into the engine): the
+// registry, the task table, the shard set, the timer, the dead-letter
+// queue, credits, the clocks, and the log once start() has opened it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "brisk/clock.hpp"
+#include "brisk/detail/job.hpp"
+#include "brisk/task.hpp"
+#include "delay/delay_scheduler.hpp"
+#include "dlq/dead_letter_queue.hpp"
+#include "durability/durable_log.hpp"
+#include "flow/credit_pool.hpp"
+#include "platform/tick_clock.hpp"
+#include "registry/task_registry.hpp"
+#include "shard/shard_set.hpp"
+#include "task/task_table.hpp"
+#include "worker/worker.hpp"
+
+namespace brisk::detail {
+
+class TaskOutcomes {
+ public:
+  // `engine` identifies the engine whose workers may run this machine's
+  // jobs: a worker of another engine (running this one's drain(), say) is
+  // treated as any other thread.
+  TaskOutcomes(const void* engine, const Clock& clock, const TickClock& ticks, TaskRegistry& registry,
+               TaskTable& tasks, ShardSet& shards, DelayScheduler& delays, DeadLetterQueue& dead_letters,
+               CreditPool& credits)
+      : engine_(engine),
+        clock_(clock),
+        ticks_(ticks),
+        registry_(registry),
+        tasks_(tasks),
+        shards_(shards),
+        delays_(delays),
+        dead_letters_(dead_letters),
+        credits_(credits) {}
+
+  // The log, once start() has opened it (null: no durability).
+  void attach_log(DurableLog* log) noexcept { log_ = log; }
+
+  // The ring job that runs the record (run()).
+  Job named_job(TaskRecord& record) noexcept;
+  // A ring position for a job of this priority (see ShardSet::claim).
+  ShardSet::Slot claim_slot(Priority priority) noexcept { return shards_.claim(priority, home_shard()); }
+  // Takes the record's turn at its type's rate (RateLimiter::reserve): 0 if
+  // it may run now, else the engine time its turn comes.
+  std::int64_t take_rate_turn(TaskRecord& record, TaskTypeEntry& type);
+  // running (or accepted, or recovered) -> waiting until due_ns.
+  void wait_until(TaskRecord& record, std::int64_t due_ns);
+
+  // A worker runs a named task's attempt.
+  void run(TaskRecord& record);
+  // DelayScheduler callback: a waiting record is due. False if the rings are full.
+  bool make_ready(TaskRecord& record);
+  // Engine::cancel: see docs/architecture.md (logged before it answers).
+  bool cancel(TaskId id);
+  // Engine::purge_dead_letters: logged (and waited for) before it answers.
+  std::size_t purge_dead_letters();
+  // The watchdog found `overrun` past its hard limit: retry it in a fresh
+  // record (or dead-letter it), then let its stuck worker drop the old one.
+  void retry_overrun(TaskRecord* overrun, std::int64_t now);
+
+  // Batches a worker hands back when its batch ends.
+  void return_credits(std::int64_t n);
+  void log_completions(std::span<const std::uint64_t> durable_ids);
+
+ private:
+  // The worker running on the calling thread if it is one of this engine's, else nullptr.
+  Worker* own_worker() const noexcept {
+    Worker* w = Worker::current();
+    return w != nullptr && w->serves(engine_) ? w : nullptr;
+  }
+  std::size_t home_shard() const noexcept {
+    const Worker* w = own_worker();
+    return w != nullptr ? w->index() : ShardSet::kNoHome;
+  }
+  void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
+  void dead_letter(TaskRecord& record, TaskTypeEntry& type);
+  // Frees a slot of the type's ConcurrencyGate, handing it to a parked task.
+  void release_gate_slot(TaskTypeEntry& type);
+  // A holder (worker, timer) found the record cancelled (its own transition
+  // failed): retire it, or leave it to a cancel() still logging it.
+  void meet_cancelled(TaskRecord& record, TaskTypeEntry& type);
+  // retire() of a cancelled task; a concurrency slot it was handed passes on.
+  void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
+  // A named task reached its final outcome: give back its credit and record.
+  void retire(TaskRecord& record);
+
+  const void* const engine_;
+  const Clock& clock_;
+  const TickClock& ticks_;
+  TaskRegistry& registry_;
+  TaskTable& tasks_;
+  ShardSet& shards_;
+  DelayScheduler& delays_;
+  DeadLetterQueue& dead_letters_;
+  CreditPool& credits_;
+  DurableLog* log_ = nullptr;
+};
+
+// Named tasks travel through the rings as this 16-byte, trivially copyable job.
+struct NamedTaskJob {
+  TaskOutcomes* outcomes;
+  TaskRecord* record;
+  void operator()() const { outcomes->run(*record); }
+};
+
+}  // namespace brisk::detail
