@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/config_validation.hpp"
+#include "core/submit_checks.hpp"
 #include "core/job_flags.hpp"
 
 namespace brisk::detail {
@@ -21,9 +22,6 @@ namespace {
 constexpr std::string_view kWalFailedReason =
     "the write-ahead log has failed (disk full or I/O error; EngineStats::wal_failure says which file and "
     "why): fix the disk and restart the engine to recover";
-
-// The reason for an oversized durable task quotes the limit as text.
-static_assert(wal::kMaxPayloadSize == 64u << 20, "update the 'record limit' reason in submit()");
 
 void wait_a_little(unsigned& rounds) {
   if (++rounds < 64) {
@@ -174,71 +172,14 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     r.reason = reason;
     return r;
   };
-  if (type < 0 || !registry_.contains(static_cast<std::uint32_t>(type))) {
-    return refuse(SubmitStatus::invalid, "unknown task name");
-  }
-  if (options.priority >= config_.priority_lanes) {
-    return refuse(SubmitStatus::invalid, "priority out of range (see EngineConfig::priority_lanes)");
-  }
-  if (payload.size() > config_.max_payload_bytes) {
-    return refuse(SubmitStatus::invalid, "payload larger than EngineConfig::max_payload_bytes");
-  }
-  if (options.delay.count() < 0) return refuse(SubmitStatus::invalid, "negative delay");
-  if (options.durability != Durability::engine_default && options.durability != Durability::memory &&
-      options.durability != Durability::durable) {
-    return refuse(SubmitStatus::invalid, "TaskOptions::durability is not engine_default, memory or durable");
-  }
-  const bool has_log = !config_.durability.wal_dir.empty();
-  const bool durable = options.durability == Durability::durable ||
-                       (options.durability == Durability::engine_default && has_log &&
-                        config_.durability.durable_by_default);
-  // The clock is read only as precisely as something needs it: a due time
-  // (delay, run_at) needs now; a key's retention and the log's record of
-  // when a task was accepted are fine a few ms behind (the coarse clock is
-  // a few ns to read, the precise one ~20 ns: ~9% of a memory submit); an
-  // immediate memory task without a key needs no time at all.
-  const std::int64_t submit_ns = options.run_at_ns || options.delay.count() != 0 ? now_ns()
-                                 : !options.idempotency_key.empty() || durable  ? clock_->now_coarse_ns()
-                                                                                : 0;
-  // now + delay must fit in int64: a signed overflow is undefined behaviour
-  // and in practice wraps to the past, so the task would run at once.
-  // Refused rather than saturated: a silently changed deadline is no answer.
-  if (!options.run_at_ns && submit_ns > 0 &&
-      options.delay.count() > std::numeric_limits<std::int64_t>::max() - submit_ns) {
-    return refuse(SubmitStatus::invalid, "delay too large: now + delay overflows int64 nanoseconds");
-  }
-  const std::int64_t due = options.run_at_ns ? *options.run_at_ns : submit_ns + options.delay.count();
-  if (options.idempotency_key.size() > 1024) {
-    return refuse(SubmitStatus::invalid, "idempotency key longer than 1024 bytes");
-  }
-  if (durable && !has_log) {
-    return refuse(SubmitStatus::invalid, "a durable submission needs EngineConfig::durability.wal_dir");
-  }
-  if (durable && !wal_) {
-    // Not accepted now and logged at start(): start() first recovers the
-    // log's idempotency keys, so until then a key cannot be answered truly.
-    return refuse(SubmitStatus::invalid,
-                  "a durable submission before start(): the write-ahead log is opened (and its idempotency "
-                  "keys recovered) by start(); submit after start(), or with TaskOptions::durability = "
-                  "Durability::memory");
-  }
-  if (durable) {
-    // Checked here, not left to the log's append: a refused append looks
-    // like a failed log (ticket 0), and this is the caller's input, not the disk.
-    if (!wal_->fits_in_a_record(registry_.at(static_cast<std::uint32_t>(type)).name, payload,
-                                options.idempotency_key)) {
-      return refuse(SubmitStatus::invalid,
-                    "durable task larger than the write-ahead log's 64 MiB record limit "
-                    "(payload, task name and idempotency key together)");
-    }
-    // The log stores wall-clock times (engine time + an offset): that sum
-    // must not overflow either.
-    if (due > submit_ns && !wal_->fits_wall_clock(due)) {
-      return refuse(SubmitStatus::invalid,
-                    "delay too large (or run_at_ns too late) to log: the deadline as wall-clock time "
-                    "overflows int64 nanoseconds");
-    }
-  }
+  const TaskTypeEntry* entry_or_null =
+      type >= 0 && registry_.contains(static_cast<std::uint32_t>(type)) ? &registry_.at(static_cast<std::uint32_t>(type))
+                                                                        : nullptr;
+  const SubmitPlan plan = check_submission(config_, *clock_, entry_or_null, wal_.get(), payload, options);
+  if (!plan.refusal.empty()) return refuse(SubmitStatus::invalid, plan.refusal);
+  const bool durable = plan.durable;
+  const std::int64_t submit_ns = plan.submit_ns;
+  const std::int64_t due = plan.due_ns;
   if (!accepting_.load(std::memory_order_relaxed)) {
     return refuse(SubmitStatus::rejected_shutdown, "engine is shutting down");
   }
