@@ -307,6 +307,30 @@ TEST(Cluster, ServerAwayAndPublishTimeoutAreRefused) {
   }));
 }
 
+TEST(Cluster, AcknowledgedTasksSurviveKillOfTheServer) {
+  brisk_test::NatsServer server;
+  constexpr int kTasks = 500;
+  {
+    bc::Client client(client_config(server));
+    std::vector<brisk::SubmitResult> results;
+    for (int i = 0; i < kTasks; ++i) results.push_back(client.submit("t", "payload " + std::to_string(i)));
+    for (const auto& r : results) ASSERT_TRUE(client.wait_durable(r));
+    server.kill9();  // right after the last acknowledgement
+  }
+  server.start();
+  // The server needs a moment to recover its store before it answers.
+  std::unique_ptr<bc::Client> client;
+  ASSERT_TRUE(eventually([&] {
+    try {
+      client = std::make_unique<bc::Client>(client_config(server));
+      return true;
+    } catch (const bc::ClusterError&) {
+      return false;
+    }
+  }));
+  EXPECT_EQ(client->stream_messages(), static_cast<std::uint64_t>(kTasks));
+}
+
 TEST(Cluster, LongTaskKeepsItsLeaseWithInProgressAcks) {
   brisk_test::NatsServer server;
   bc::Client client(client_config(server));

@@ -79,6 +79,15 @@ class NatsServer {
     }
   }
 
+  // kill -9: no clean shutdown, no final sync of its store.
+  void kill9() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+
   void start() {
     if (port_ == 0) port_ = free_loopback_port();
     const std::string store = dir_ + "/store";
