@@ -4,6 +4,7 @@
 #   2. brisk beside its peers: oneTBB, moodycamel, Boost.Asio, a mutex pool
 #      (scripts/peers.sh: tables, JSON and the plots in docs/img/)
 #   3. durable throughput and ack latency beside Redis (AOF always/everysec)
+#   4. brisk::cluster end to end beside a raw libnats loop (docs/cluster.md)
 #   bash scripts/bench.sh           full runs, repetitions and medians (~20 min)
 #   bash scripts/bench.sh --short   CI: tiny sizes, only checks that every program runs
 # Results go to build/results/.
@@ -19,9 +20,11 @@ if [ $short = 1 ]; then
   build/release/bench/brisk_micro_bench --benchmark_min_time=0.01 --benchmark_format=console
   bash scripts/peers.sh --short
   build/release/bench/brisk_durable --short --json build/results/durable-short.json
+  build/release/bench/brisk_cluster_bench --short
 else
   build/release/bench/brisk_micro_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_out=build/results/micro.json --benchmark_out_format=json
   bash scripts/peers.sh
   build/release/bench/brisk_durable --json build/results/durable.json | tee build/results/durable.md
+  build/release/bench/brisk_cluster_bench | tee build/results/cluster.md
 fi
