@@ -2,7 +2,9 @@
 // TaskRecord taken from and given back to the TaskTable, the task's state
 // transitions, its type's counters, the payload moved in. Against BM_Post,
 // what a named task costs over a closure. items_per_second is tasks
-// accepted and run.
+// accepted and run. Argument: 0 with the finished-task store off (the
+// default), 1 with task_status.max_finished = 65536: what remembering every
+// finished task for status() costs.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -12,19 +14,29 @@
 
 namespace {
 
+brisk::EngineConfig keeping(bool finished_states) {
+  brisk::EngineConfig c;
+  if (finished_states) c.task_status.max_finished = 65'536;
+  return c;
+}
+
 struct NamedEngine {
   brisk::Engine engine;
   brisk::TaskType noop;
-  NamedEngine() : noop(engine.register_task("noop", [](brisk::TaskContext&) {})) { engine.start(); }
+  explicit NamedEngine(bool finished_states)
+      : engine(keeping(finished_states)), noop(engine.register_task("noop", [](brisk::TaskContext&) {})) {
+    engine.start();
+  }
 };
 
-NamedEngine& named_engine() {
-  static auto* shared = new NamedEngine();
-  return *shared;
+NamedEngine& named_engine(bool finished_states) {
+  static auto* with = new NamedEngine(true);
+  static auto* without = new NamedEngine(false);
+  return finished_states ? *with : *without;
 }
 
 void BM_SubmitNamed(benchmark::State& state) {
-  NamedEngine& named = named_engine();
+  NamedEngine& named = named_engine(state.range(0) != 0);
   brisk::TaskOptions memory;
   memory.durability = brisk::Durability::memory;
   std::uint64_t submitted = 0;
@@ -36,6 +48,6 @@ void BM_SubmitNamed(benchmark::State& state) {
   if (state.thread_index() == 0) named.engine.drain();
   state.SetItemsProcessed(static_cast<std::int64_t>(submitted));
 }
-BENCHMARK(BM_SubmitNamed)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_SubmitNamed)->Arg(0)->Arg(1)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace

@@ -128,6 +128,10 @@ EngineConfig validated_config(EngineConfig c) {
   check_fraction(c.observability.health.max_error_rate, "max_error_rate", "a fraction of completions, 1: off");
   check_fraction(c.observability.health.min_rate_ratio, "min_rate_ratio", "a fraction of the baseline rate, 0: off");
   if (c.dead_letter_capacity == 0) throw ConfigError("dead_letter_capacity must be >= 1");
+  if (c.task_status.retention.count() <= 0) throw ConfigError("task_status.retention must be > 0");
+  if (c.task_status.max_finished > (std::size_t{1} << 31)) {
+    throw ConfigError("task_status.max_finished must be <= 2^31 (got " + std::to_string(c.task_status.max_finished) + ")");
+  }
   // Checked with or without a wal_dir: no value outside the enum is ever
   // meant, so one is a bug (a bad cast, a field never set) to report now.
   if (!is_known(c.durability.fsync)) {

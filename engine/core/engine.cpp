@@ -18,6 +18,20 @@ std::string_view to_string(SubmitStatus status) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(TaskState state) noexcept {
+  switch (state) {
+    case TaskState::unknown: return "unknown";
+    case TaskState::queued: return "queued";
+    case TaskState::delayed: return "delayed";
+    case TaskState::running: return "running";
+    case TaskState::retry_waiting: return "retry_waiting";
+    case TaskState::succeeded: return "succeeded";
+    case TaskState::dead_lettered: return "dead_lettered";
+    case TaskState::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
 Engine::Engine(EngineConfig config) : core_(std::make_unique<detail::EngineCore>(std::move(config))) {}
 Engine::~Engine() = default;
 
@@ -57,6 +71,11 @@ bool Engine::wait_durable(const SubmitResult& r) const { return core_->wait_dura
 const RecoveryReport& Engine::recovery_report() const noexcept { return core_->recovery_report(); }
 
 bool Engine::cancel(TaskId id) { return core_->cancel(id); }
+TaskInfo Engine::status(TaskId id) const { return core_->status(id); }
+TaskInfo Engine::wait(TaskId id, std::chrono::nanoseconds timeout) { return core_->wait(id, timeout); }
+void Engine::on_finished(TaskId id, std::function<void(const TaskInfo&)> callback) {
+  core_->on_finished(id, std::move(callback));
+}
 void Engine::drain() { core_->drain(); }
 void Engine::shutdown() { core_->shutdown(); }
 EngineStats Engine::stats() const { return core_->stats(); }

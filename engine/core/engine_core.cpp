@@ -45,7 +45,10 @@ EngineCore::EngineCore(EngineConfig config)
       idempotency_(config_.idempotency_retention.count(), config_.max_idempotency_keys),
       shards_(config_.workers, config_.priority_lanes, config_.ring_capacity, idle_),
       delays_(*clock_, config_.timer_tick, [this](TaskRecord& r) { return outcomes_.make_ready(r); }),
-      outcomes_(this, *clock_, ticks_, registry_, tasks_, shards_, delays_, dead_letters_, credits_),
+      finished_(config_.task_status.max_finished, config_.task_status.retention.count(), ticks_),
+      queries_(tasks_, finished_, ticks_, *clock_),
+      outcomes_(this, *clock_, ticks_, registry_, tasks_, shards_, delays_, dead_letters_, credits_, finished_,
+                config_.task_status.max_result_bytes),
       health_monitor_(config_.observability.health) {
   for (unsigned i = 0; i < config_.workers; ++i) {
     const int cpu = config_.pin_workers ? config_.cpus[i % config_.cpus.size()] : -1;
@@ -251,14 +254,18 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     }
   }
   record->holds_credit = holds_credit;
+  // The job's stamp doubles as the acceptance time status() reports (release:
+  // see status/task_status.hpp).
+  Job job = delayed ? Job() : outcomes_.named_job(*record);
+  record->accepted_stamp.store(delayed ? ticks_.now() : job.submit_stamp, std::memory_order_release);
   if (delayed) {
     // release: the record's fields are visible to whoever acquires the state.
-    record->state_word.store(state_word(generation_of(*record), TaskState::waiting), std::memory_order_release);
+    record->state_word.store(state_word(generation_of(*record), RecordState::waiting), std::memory_order_release);
     delays_.schedule(*record, wake_at);
   } else {
     // release: the record's fields are visible to whoever acquires the state.
-    record->state_word.store(state_word(generation_of(*record), TaskState::queued), std::memory_order_release);
-    shards_.publish(slot, outcomes_.named_job(*record));
+    record->state_word.store(state_word(generation_of(*record), RecordState::queued), std::memory_order_release);
+    shards_.publish(slot, std::move(job));
   }
   // Not record->type: once enqueued, the record may already be finished and reused.
   entry.counters.add(TaskEvent::accepted);

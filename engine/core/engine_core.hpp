@@ -65,6 +65,17 @@ class EngineCore {
                       bool holds_credit = false, std::uint64_t same_stream_as = 0);
   std::int64_t find_type(std::string_view name) const noexcept { return registry_.find(name); }
   bool cancel(TaskId id) { return outcomes_.cancel(id); }
+  TaskInfo status(TaskId id) const { return queries_.status(id); }
+  // Throws std::logic_error on one of this engine's workers (it would block it).
+  TaskInfo wait(TaskId id, std::chrono::nanoseconds timeout) {
+    if (own_worker() != nullptr) {
+      throw std::logic_error("brisk::Engine::wait() called from a task: it would block a worker; use on_finished()");
+    }
+    return queries_.wait(id, timeout);
+  }
+  void on_finished(TaskId id, std::function<void(const TaskInfo&)> callback) {
+    queries_.on_finished(id, std::move(callback));
+  }
   void drain();
   // Throws std::logic_error when called from a task (a worker thread).
   void shutdown();
@@ -141,6 +152,8 @@ class EngineCore {
   IdempotencyIndex idempotency_;
   ShardSet shards_;
   DelayScheduler delays_;  // its thread calls outcomes_.make_ready
+  FinishedTasks finished_;
+  TaskStatusQueries queries_;
   TaskOutcomes outcomes_;
   std::mutex health_mutex_;
   metrics::HealthMonitor health_monitor_;

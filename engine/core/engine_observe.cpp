@@ -46,6 +46,8 @@ EngineStats EngineCore::stats() const {
   s.pending_timers = delays_.pending();
   s.dead_letters = dead_letters_.size();
   s.dead_letters_dropped = dead_letters_.dropped();
+  s.finished_remembered = finished_.size();
+  s.finished_evicted = finished_.evicted();
   s.durability_failures = durability_failures_.load(std::memory_order_relaxed);
   if (wal_) {
     const wal::WalStats w = wal_->stats();

@@ -89,7 +89,11 @@ void EngineCore::recover_locked() {
     record->priority = image.priority < config_.priority_lanes ? image.priority : priority::normal;
     record->submit_ns = wal_->to_engine(image.submit_ns);
     record->set_payload(std::string(image.payload), image.idempotency_key);
-    record->attempt = image.attempt;
+    record->attempt.store(image.attempt, std::memory_order_relaxed);
+    // Accepted before the restart: its stamp lies that far in the past.
+    const std::int64_t age = std::max<std::int64_t>(0, now - record->submit_ns);
+    record->accepted_stamp.store(ticks_.now() - ticks_.to_ticks(static_cast<std::uint64_t>(age)),
+                                 std::memory_order_release);
     record->durable_id = image.id;
     registry_.at(record->type).counters.add(TaskEvent::accepted);
     // Due ones too go through the scheduler, which retries when rings are full.

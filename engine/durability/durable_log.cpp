@@ -83,7 +83,7 @@ std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, s
   image.payload = r.payload();
   image.priority = r.priority;
   image.run_at_ns = r.due_ns != 0 ? to_wall(r.due_ns) : 0;
-  image.attempt = r.attempt;
+  image.attempt = r.attempt.load(std::memory_order_relaxed);
   image.idempotency_key = key;
   image.submit_ns = to_wall(r.submit_ns);
   // The thread number spreads producer threads over the streams, one each

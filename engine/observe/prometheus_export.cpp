@@ -52,6 +52,10 @@ std::string render_prometheus(const EngineStats& s, const EngineHistograms& h) {
   out.gauge("brisk_dead_letters", "Tasks in the dead-letter queue.", {}, d(s.dead_letters));
   out.counter("brisk_dead_letters_dropped_total", "Oldest dead letters dropped by a full queue.", {},
               d(s.dead_letters_dropped));
+  out.gauge("brisk_finished_tasks_remembered", "Finished tasks whose state status() still answers.", {},
+            d(s.finished_remembered));
+  out.counter("brisk_finished_tasks_evicted_total", "Finished tasks forgotten for count or retention.", {},
+              d(s.finished_evicted));
   out.counter("brisk_wal_records_total", "Records appended to the write-ahead log.", {}, d(s.wal_records));
   out.counter("brisk_wal_bytes_total", "Bytes written to the write-ahead log.", {}, d(s.wal_bytes));
   out.counter("brisk_wal_batches_total", "Group-commit batches written.", {}, d(s.wal_batches));

@@ -16,7 +16,7 @@ Job TaskOutcomes::named_job(TaskRecord& record) noexcept {
 void TaskOutcomes::run(TaskRecord& record) {
   const std::uint32_t generation = generation_of(record);
   TaskTypeEntry& type = registry_.at(record.type);
-  if (!transition(record, generation, TaskState::queued, TaskState::running)) {
+  if (!transition(record, generation, RecordState::queued, RecordState::running)) {
     // cancel() won the race while the task sat in a ring.
     meet_cancelled(record, type);  // gives back a gate slot it was handed
     return;
@@ -24,9 +24,9 @@ void TaskOutcomes::run(TaskRecord& record) {
   if (type.gate && !record.holds_gate_slot) {
     // Over the type's concurrency limit: park until a slot is handed over.
     // Back to `queued` first so that cancel() still works while parked.
-    record.state_word.store(state_word(generation, TaskState::queued), std::memory_order_release);
+    record.state_word.store(state_word(generation, RecordState::queued), std::memory_order_release);
     if (!type.gate->enter_or_park(&record)) return;
-    if (!transition(record, generation, TaskState::queued, TaskState::running)) {
+    if (!transition(record, generation, RecordState::queued, RecordState::running)) {
       release_gate_slot(type);
       meet_cancelled(record, type);
       return;
@@ -34,8 +34,12 @@ void TaskOutcomes::run(TaskRecord& record) {
   }
   record.holds_gate_slot = false;
   record.holds_rate_turn = false;  // used: a retry takes a new turn
-  ++record.attempt;
-  RunningTask context(record, type, clock_);
+  // release: a status() reader that sees these sees the generation they
+  // belong to (see status/task_status.hpp); plain stores on x86.
+  const std::uint32_t attempt = record.attempt.load(std::memory_order_relaxed) + 1;
+  record.attempt.store(attempt, std::memory_order_release);
+  if (finished_.remembers()) record.started_ns.store(clock_.now_coarse_ns(), std::memory_order_release);
+  RunningTask context(record, type, clock_, max_result_bytes_);
   const std::int64_t hard_limit = type.options.hard_timeout.count();
   Worker* const self = hard_limit > 0 ? own_worker() : nullptr;
   const std::int64_t hard_deadline = self != nullptr ? clock_.now_ns() + hard_limit : 0;
@@ -69,8 +73,13 @@ void TaskOutcomes::run(TaskRecord& record) {
     tasks_.release(&record);
     return;
   }
+  if (outcome.kind() == Outcome::Kind::success && context.result_too_large() != 0) {
+    outcome = Outcome::fail("result of " + std::to_string(context.result_too_large()) +
+                            " bytes is over task_status.max_result_bytes (" + std::to_string(max_result_bytes_) + ")");
+  }
   if (outcome.kind() == Outcome::Kind::success) {
     type.counters.add(TaskEvent::succeeded);
+    remember(record, TaskState::succeeded, {}, context.take_result());
     if (record.durable_id != 0) {
       // A worker logs the completions of a batch together, when the batch
       // ends and before drain() can see it finished; any other thread (or
@@ -85,11 +94,11 @@ void TaskOutcomes::run(TaskRecord& record) {
     return;
   }
   record_failure(record, type, outcome);
-  if (outcome.kind() == Outcome::Kind::retry && record.attempt < type.options.retry.max_attempts) {
-    const auto delay = retry_delay(type.options.retry, record.attempt, jitter_bits());
+  if (outcome.kind() == Outcome::Kind::retry && attempt < type.options.retry.max_attempts) {
+    const auto delay = retry_delay(type.options.retry, attempt, jitter_bits());
     type.counters.add(TaskEvent::retried);
     const std::int64_t due = clock_.now_ns() + delay.count();
-    if (record.durable_id != 0) log_->retry_scheduled(record.durable_id, record.attempt, due);
+    if (record.durable_id != 0) log_->retry_scheduled(record.durable_id, attempt, due);
     wait_until(record, due);
     return;
   }
@@ -106,8 +115,9 @@ void TaskOutcomes::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
   letter.id = task_id_of(record);
   letter.name = type.name;
   letter.payload = record.take_payload();
-  letter.attempts = record.attempt;
+  letter.attempts = record.attempt.load(std::memory_order_relaxed);
   letter.durable_id = record.durable_id;
+  remember(record, TaskState::dead_lettered, record.failures.size() != 0 ? (record.failures.end() - 1)->message : "", {});
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
   keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
   type.counters.add(TaskEvent::dead_lettered);
@@ -129,7 +139,7 @@ void TaskOutcomes::release_gate_slot(TaskTypeEntry& type) {
     // nest one handler call inside the other until the stack overflows). It
     // waits on the timer for room instead, holding its slot. A CAS: cancel()
     // may have won while it was parked (state queued).
-    if (transition(*next, generation_of(*next), TaskState::queued, TaskState::waiting)) {
+    if (transition(*next, generation_of(*next), RecordState::queued, RecordState::waiting)) {
       delays_.schedule(*next, clock_.now_ns());
       return;
     }
@@ -139,7 +149,7 @@ void TaskOutcomes::release_gate_slot(TaskTypeEntry& type) {
 }
 
 void TaskOutcomes::wait_until(TaskRecord& record, std::int64_t due_ns) {
-  record.state_word.store(state_word(generation_of(record), TaskState::waiting), std::memory_order_release);
+  record.state_word.store(state_word(generation_of(record), RecordState::waiting), std::memory_order_release);
   delays_.schedule(record, due_ns);
 }
 
@@ -156,7 +166,7 @@ bool TaskOutcomes::make_ready(TaskRecord& record) {
   const std::uint32_t generation = generation_of(record);
   TaskTypeEntry& type = registry_.at(record.type);
   if (type.limiter && !record.holds_rate_turn && !record.holds_gate_slot &&
-      state_of(record.state_word.load(std::memory_order_acquire)) == TaskState::waiting) {
+      state_of(record.state_word.load(std::memory_order_acquire)) == RecordState::waiting) {
     // Due (a delay, a retry, a restart): it takes its turn at the type's
     // rate first, and waits for it here. Still `waiting`: a cancel() that
     // comes meanwhile is met when the turn comes.
@@ -165,7 +175,7 @@ bool TaskOutcomes::make_ready(TaskRecord& record) {
       return true;
     }
   }
-  if (!transition(record, generation, TaskState::waiting, TaskState::queued)) {
+  if (!transition(record, generation, RecordState::waiting, RecordState::queued)) {
     // cancel() won while it waited.
     meet_cancelled(record, type);
     return true;
@@ -177,7 +187,7 @@ bool TaskOutcomes::make_ready(TaskRecord& record) {
   // Rings full: back to waiting; the scheduler offers it again next tick.
   // A CAS, not a store: cancel() may have moved it from queued meanwhile,
   // and a store would resurrect a task whose cancel() already returned true.
-  if (!transition(record, generation, TaskState::queued, TaskState::waiting)) {
+  if (!transition(record, generation, RecordState::queued, RecordState::waiting)) {
     meet_cancelled(record, type);
     return true;
   }
@@ -187,9 +197,9 @@ bool TaskOutcomes::make_ready(TaskRecord& record) {
 void TaskOutcomes::meet_cancelled(TaskRecord& record, TaskTypeEntry& type) {
   // acq_rel: on success cancel() sees what this holder did to the record;
   // on failure (cancelled) this thread sees what cancel() did.
-  std::uint64_t expected = state_word(generation_of(record), TaskState::cancelling);
+  std::uint64_t expected = state_word(generation_of(record), RecordState::cancelling);
   if (record.state_word.compare_exchange_strong(expected,
-                                                state_word(generation_of(record), TaskState::left_to_canceller),
+                                                state_word(generation_of(record), RecordState::left_to_canceller),
                                                 std::memory_order_acq_rel, std::memory_order_acquire)) {
     return;  // cancel() is still logging it: it releases the record when done
   }
@@ -216,6 +226,22 @@ void TaskOutcomes::retire(TaskRecord& record) {
   if (credit) return_credits(1);
 }
 
+void TaskOutcomes::remember(const TaskRecord& record, TaskState state, std::string_view last_error,
+                            std::string&& result) {
+  if (!finished_.wanted()) return;
+  FinishedTask task;
+  task.id = task_id_of(record);
+  task.state = state;
+  task.attempts = record.attempt.load(std::memory_order_relaxed);
+  task.finished_ns = clock_.now_coarse_ns();
+  task.accepted_stamp = record.accepted_stamp.load(std::memory_order_relaxed);
+  task.started_ns = record.started_ns.load(std::memory_order_relaxed);
+  if (!last_error.empty() || !result.empty()) {
+    task.texts = std::make_unique<FinishedTask::Texts>(FinishedTask::Texts{std::string(last_error), std::move(result)});
+  }
+  finished_.add(std::move(task));
+}
+
 void TaskOutcomes::log_completions(std::span<const std::uint64_t> durable_ids) { log_->completed(durable_ids); }
 
 void TaskOutcomes::return_credits(std::int64_t n) {
@@ -235,8 +261,8 @@ bool TaskOutcomes::cancel(TaskId id) {
   TaskRecord* record = tasks_.find(id);
   if (record == nullptr) return false;
   const auto generation = static_cast<std::uint32_t>(id >> 32);
-  if (transition(*record, generation, TaskState::queued, TaskState::cancelling) ||
-      transition(*record, generation, TaskState::waiting, TaskState::cancelling)) {
+  if (transition(*record, generation, RecordState::queued, RecordState::cancelling) ||
+      transition(*record, generation, RecordState::waiting, RecordState::cancelling)) {
     // While cancelling, no one releases the record (see meet_cancelled), so
     // its fields are still this task's. The cancellation is logged, and on
     // disk as the fsync policy promises, before the caller hears "cancelled":
@@ -245,7 +271,8 @@ bool TaskOutcomes::cancel(TaskId id) {
     const std::uint64_t durable_id = record->durable_id;
     const std::uint64_t ticket = durable_id != 0 ? log_->cancelled(durable_id) : 0;
     registry_.at(record->type).counters.add(TaskEvent::cancelled);
-    if (!transition(*record, generation, TaskState::cancelling, TaskState::cancelled)) {
+    remember(*record, TaskState::cancelled, {}, {});
+    if (!transition(*record, generation, RecordState::cancelling, RecordState::cancelled)) {
       // Its holder met it meanwhile and left it to us (left_to_canceller).
       retire_cancelled(*record, registry_.at(record->type));
     }
@@ -256,7 +283,7 @@ bool TaskOutcomes::cancel(TaskId id) {
   }
   // Running: too late to cancel, but the handler may poll the request.
   if (generation_of(*record) == generation &&
-      state_of(record->state_word.load(std::memory_order_acquire)) == TaskState::running) {
+      state_of(record->state_word.load(std::memory_order_acquire)) == RecordState::running) {
     record->stop_requested.store(true, std::memory_order_relaxed);
   }
   return false;
@@ -274,7 +301,8 @@ void TaskOutcomes::retry_overrun(TaskRecord* overrun, std::int64_t now) {
     next->submit_ns = overrun->submit_ns;
     next->payload_and_key = overrun->payload_and_key;
     next->key_bytes = overrun->key_bytes;
-    next->attempt = overrun->attempt;
+    next->attempt.store(overrun->attempt.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    next->accepted_stamp.store(overrun->accepted_stamp.load(std::memory_order_relaxed), std::memory_order_relaxed);
     next->durable_id = overrun->durable_id;
     next->holds_credit = overrun->holds_credit;
     next->failures = overrun->failures;

@@ -28,6 +28,8 @@
 #include "platform/tick_clock.hpp"
 #include "registry/task_registry.hpp"
 #include "shard/shard_set.hpp"
+#include "status/finished_tasks.hpp"
+#include "status/task_status.hpp"
 #include "task/task_table.hpp"
 #include "worker/worker.hpp"
 
@@ -40,7 +42,7 @@ class TaskOutcomes {
   // treated as any other thread.
   TaskOutcomes(const void* engine, const Clock& clock, const TickClock& ticks, TaskRegistry& registry,
                TaskTable& tasks, ShardSet& shards, DelayScheduler& delays, DeadLetterQueue& dead_letters,
-               CreditPool& credits)
+               CreditPool& credits, FinishedTasks& finished, std::size_t max_result_bytes)
       : engine_(engine),
         clock_(clock),
         ticks_(ticks),
@@ -49,7 +51,9 @@ class TaskOutcomes {
         shards_(shards),
         delays_(delays),
         dead_letters_(dead_letters),
-        credits_(credits) {}
+        credits_(credits),
+        finished_(finished),
+        max_result_bytes_(max_result_bytes) {}
 
   // The log, once start() has opened it (null: no durability).
   void attach_log(DurableLog* log) noexcept { log_ = log; }
@@ -101,6 +105,8 @@ class TaskOutcomes {
   void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
   // A named task reached its final outcome: give back its credit and record.
   void retire(TaskRecord& record);
+  // Its final state, for Engine::status() (before the record is given back).
+  void remember(const TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result);
 
   const void* const engine_;
   const Clock& clock_;
@@ -111,6 +117,8 @@ class TaskOutcomes {
   DelayScheduler& delays_;
   DeadLetterQueue& dead_letters_;
   CreditPool& credits_;
+  FinishedTasks& finished_;
+  const std::size_t max_result_bytes_;
   DurableLog* log_ = nullptr;
 };
 

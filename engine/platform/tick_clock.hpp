@@ -46,6 +46,19 @@ class TickClock {
     return use_tsc_ ? static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick_) : ticks;
   }
 
+  // The Clock's time at an earlier stamp (0 for stamp 0, "none").
+  std::int64_t time_of(std::uint64_t stamp) const noexcept {
+    if (stamp == 0) return 0;
+    const std::uint64_t now_ticks = now();
+    const std::uint64_t age = now_ticks > stamp ? to_ns(now_ticks - stamp) : 0;
+    return clock_.now_ns() - static_cast<std::int64_t>(age);
+  }
+
+  // Ticks in `ns` nanoseconds (the inverse of to_ns).
+  std::uint64_t to_ticks(std::uint64_t ns) const noexcept {
+    return use_tsc_ ? static_cast<std::uint64_t>(static_cast<double>(ns) / ns_per_tick_) : ns;
+  }
+
   bool uses_tsc() const noexcept { return use_tsc_; }
 
  private:

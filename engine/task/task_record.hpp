@@ -15,7 +15,7 @@
 
 namespace brisk::detail {
 
-enum class TaskState : std::uint32_t {
+enum class RecordState : std::uint32_t {
   free,       // in the table's free list
   queued,     // in a ring, waiting for a worker
   waiting,    // in the DelayScheduler: a delay, a retry backoff or a rate limit
@@ -69,7 +69,7 @@ class FailureLog {
 // without any allocation; while a record waits in the scheduler's inbox
 // (before the wheel), the node's `prev` is the inbox link.
 struct TaskRecord : TimerNode {
-  // generation << 32 | TaskState: the state machine's single source of
+  // generation << 32 | RecordState: the state machine's single source of
   // truth. The generation is bumped on every reuse, so a CAS that names a
   // stale TaskId's generation fails instead of touching a newer task; CAS
   // transitions decide races such as queued -> running vs queued -> cancelled.
@@ -78,7 +78,10 @@ struct TaskRecord : TimerNode {
   std::atomic<std::uint32_t> next_free{0};  // free-list link (index + 1, 0 = none)
 
   std::uint32_t type = 0;              // TaskRegistry index
-  std::uint32_t attempt = 0;           // attempts started so far
+  // Attempts started so far. Atomic only so that Engine::status() may read
+  // it while the task runs; one thread at a time writes it (relaxed: a
+  // count with no data behind it).
+  std::atomic<std::uint32_t> attempt{0};
   Priority priority = priority::normal;
   bool holds_credit = false;           // submitted through a Producer
   bool holds_gate_slot = false;        // handed a ConcurrencyGate slot while parked
@@ -86,6 +89,11 @@ struct TaskRecord : TimerNode {
   std::uint8_t free_list = 0;          // home TaskTable list: its last taker's, where it returns
   std::uint64_t durable_id = 0;        // WAL id; 0: not durable
   std::int64_t submit_ns = 0;            // accepted at (engine clock); 0 if nothing needed the time
+  // For Engine::status(), which reads them while the task lives: written
+  // with release, read relaxed between two reads of state_word (a seqlock
+  // reader, status/task_status.cpp).
+  std::atomic<std::uint64_t> accepted_stamp{0};  // TickClock stamp of the acceptance
+  std::atomic<std::int64_t> started_ns{0};       // the last attempt's start (engine clock, coarse)
   // The payload, then the idempotency key (its last key_bytes bytes): one
   // buffer, so a record without a key is no larger for having a place for
   // one, and the table's kept buffers serve both.
@@ -120,20 +128,20 @@ struct TaskRecord : TimerNode {
   }
 };
 
-inline std::uint64_t state_word(std::uint32_t generation, TaskState state) noexcept {
+inline std::uint64_t state_word(std::uint32_t generation, RecordState state) noexcept {
   return static_cast<std::uint64_t>(generation) << 32 | static_cast<std::uint32_t>(state);
 }
 inline std::uint32_t generation_of(std::uint64_t word) noexcept {
   return static_cast<std::uint32_t>(word >> 32);
 }
-inline TaskState state_of(std::uint64_t word) noexcept {
-  return static_cast<TaskState>(static_cast<std::uint32_t>(word));
+inline RecordState state_of(std::uint64_t word) noexcept {
+  return static_cast<RecordState>(static_cast<std::uint32_t>(word));
 }
 
 // Atomically moves a record of generation `generation` from `from` to `to`.
 // acq_rel: the winner of a transition sees everything the previous owner
 // wrote to the record (payload, attempt) and publishes its own writes.
-inline bool transition(TaskRecord& r, std::uint32_t generation, TaskState from, TaskState to) noexcept {
+inline bool transition(TaskRecord& r, std::uint32_t generation, RecordState from, RecordState to) noexcept {
   std::uint64_t expected = state_word(generation, from);
   return r.state_word.compare_exchange_strong(expected, state_word(generation, to),
                                               std::memory_order_acq_rel, std::memory_order_relaxed);

@@ -129,7 +129,7 @@ TaskRecord* TaskTable::acquire() {
   std::uint32_t generation = generation_of(*record) + 1;
   if (generation == 0) generation = 1;  // ids are never 0
   // relaxed: the record is ours alone until a later release publishes it.
-  record->state_word.store(state_word(generation, TaskState::free), std::memory_order_relaxed);
+  record->state_word.store(state_word(generation, RecordState::free), std::memory_order_relaxed);
   // relaxed: in_use() sees this increment through the record's later handoff
   // to a worker and that worker's release increment (see in_use()). Counted
   // on the list it was popped from, whose line this thread already holds.
@@ -150,7 +150,8 @@ void TaskTable::reset(TaskRecord* record) noexcept {
     record->payload_and_key.clear();
   }
   record->failures.clear();
-  record->attempt = 0;
+  record->attempt.store(0, std::memory_order_relaxed);
+  record->started_ns.store(0, std::memory_order_relaxed);
   record->holds_credit = false;
   record->durable_id = 0;
   record->due_ns = 0;
@@ -158,7 +159,7 @@ void TaskTable::reset(TaskRecord* record) noexcept {
   record->holds_rate_turn = false;
   record->stop_requested.store(false, std::memory_order_relaxed);
   record->abandoned.store(false, std::memory_order_relaxed);
-  record->state_word.store(state_word(generation_of(*record), TaskState::free),
+  record->state_word.store(state_word(generation_of(*record), RecordState::free),
                           std::memory_order_relaxed);
 }
 

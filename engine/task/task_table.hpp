@@ -33,7 +33,7 @@ class TaskTable {
   TaskTable(const TaskTable&) = delete;
   TaskTable& operator=(const TaskTable&) = delete;
 
-  // A record in state TaskState::free with a fresh generation (never 0), or
+  // A record in state RecordState::free with a fresh generation (never 0), or
   // nullptr when capacity records are in use. The caller sets its state.
   TaskRecord* acquire();
   // Returns a record to the pool; clears payload and history.

@@ -10,3 +10,4 @@
 #include "brisk/stats.hpp"
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
+#include "brisk/task_status.hpp"

@@ -13,6 +13,7 @@
 
 #include "brisk/durability.hpp"
 #include "brisk/health.hpp"
+#include "brisk/task_status.hpp"
 
 namespace brisk {
 
@@ -82,6 +83,8 @@ struct EngineConfig {
   // Timer wheel tick: delayed tasks and retries fire within one tick of
   // their due time. 1 us .. 1 s.
   std::chrono::nanoseconds timer_tick = std::chrono::milliseconds(1);
+  // What Engine::status() remembers of finished tasks (task_status.hpp).
+  TaskStatusConfig task_status;
   ObservabilityConfig observability;
   DurabilityConfig durability;
   // Time source for delays, retries and latency; nullptr: steady_clock.

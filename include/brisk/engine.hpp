@@ -12,6 +12,8 @@
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <functional>
 #include <cstddef>
 #include <iosfwd>
 #include <iterator>
@@ -30,6 +32,7 @@
 #include "brisk/stats.hpp"
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
+#include "brisk/task_status.hpp"
 
 namespace brisk {
 
@@ -120,7 +123,23 @@ class Engine {
 
   // Cancels a task that has not started (queued, delayed or waiting for a
   // retry). Returns false if it is unknown, running or already finished.
+  // A durable task's cancellation is on disk (as the fsync policy promises)
+  // before this returns true: it never runs again after a restart.
   bool cancel(TaskId id);
+
+  // ---- what became of a named task (task_status.hpp) ----
+
+  // Its state, attempts, last error, times and result; `unknown` for an id
+  // this engine never accepted or no longer remembers, never another task's.
+  TaskInfo status(TaskId id) const;
+  // Blocks until the task is final (succeeded, dead-lettered, cancelled) or
+  // `timeout` passed, and returns its state then. Throws std::logic_error
+  // when called from a task: use on_finished() there.
+  TaskInfo wait(TaskId id, std::chrono::nanoseconds timeout);
+  // Calls `callback` once with the task's final state: at once if it is
+  // final or unknown, else on the thread that finishes it (a worker: keep
+  // it short). Needs task_status.max_finished > 0.
+  void on_finished(TaskId id, std::function<void(const TaskInfo&)> callback);
 
   // Returns when every task accepted so far that is due has run to a final
   // outcome or is waiting on a timer (a delay, a retry backoff, a rate limit).

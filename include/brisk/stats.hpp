@@ -58,6 +58,8 @@ struct EngineStats {
   std::uint64_t pending_timers = 0;         // named tasks waiting on a delay, backoff or rate limit
   std::uint64_t dead_letters = 0;
   std::uint64_t dead_letters_dropped = 0;   // oldest letters a full queue dropped (dead_letter_capacity)
+  std::uint64_t finished_remembered = 0;    // finished tasks status() still knows (task_status)
+  std::uint64_t finished_evicted = 0;       // forgotten for count or retention: status() says unknown
   // Write-ahead log (zero without one).
   std::uint64_t wal_records = 0, wal_bytes = 0, wal_batches = 0, wal_syncs = 0;
   std::uint64_t wal_largest_batch_bytes = 0;

@@ -99,6 +99,11 @@ class TaskContext {
   // side effects passes this key on to make them idempotent too (for
   // example as the payment provider's own idempotency key).
   virtual std::string_view idempotency_key() const noexcept = 0;
+  // The task's result, kept with its finished state when it succeeds
+  // (Engine::status / wait / on_finished). Larger than
+  // TaskStatusConfig::max_result_bytes: the attempt fails for good, with a
+  // message that says so (never truncated).
+  virtual void set_result(std::string_view bytes) = 0;
   // Soft deadline on the engine clock (0: none) and whether it has passed.
   virtual std::int64_t soft_deadline_ns() const noexcept = 0;
   virtual bool past_soft_deadline() const noexcept = 0;
