@@ -156,6 +156,9 @@ struct ConsumeOptions {
   std::uint32_t max_in_flight = 0;
 };
 
+// Both the client and the engine must outlive the worker: stop or destroy
+// the worker first (its tasks run on the engine, its acks go through the
+// client's connection).
 class Worker {
  public:
   Worker(Client& client, Engine& engine, WorkerConfig config = {});
