@@ -5,7 +5,9 @@ namespace peers {
 
 struct RunConfig {
   unsigned threads = 1;     // worker threads, the same for every system
-  bool pin_brisk = true;    // brisk pins its workers by default; peers do not pin
+  // brisk's pinning: -1 the engine's default (EngineConfig), 0 off, 1 on.
+  // Peers never pin.
+  int pin_brisk = -1;
 };
 
 }  // namespace peers

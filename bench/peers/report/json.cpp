@@ -28,7 +28,7 @@ void write_json(const Results& r, const std::string& path) {
   json out;
   out["meta"] = {{"date", m.date}, {"host", m.host}, {"kernel", m.kernel}, {"cpu", m.cpu},
                  {"cpus", m.cpus}, {"threads", m.threads}, {"repetitions", m.repetitions},
-                 {"short", m.short_mode}, {"pin_brisk", m.pin_brisk}, {"compiler", m.compiler},
+                 {"short", m.short_mode}, {"pin_brisk", m.pin_brisk}, {"busy_threads", m.busy}, {"compiler", m.compiler},
                  {"flags", m.flags}, {"spin_iters_1us", m.spin_1us_iters},
                  {"spin_iters_10us", m.spin_10us_iters}};
   out["systems"] = r.systems;

@@ -60,13 +60,23 @@ struct Meta {
   std::string date, host, kernel, cpu, compiler, flags;
   unsigned cpus = 0, threads = 0;
   int repetitions = 0;
-  bool short_mode = false, pin_brisk = true;
+  bool short_mode = false;
+  int pin_brisk = -1;  // -1: brisk's default placement, 0: unpinned, 1: pinned
+  unsigned busy = 0;   // busy threads beside the systems marked busy (--busy)
   double spin_1us_iters = 0, spin_10us_iters = 0;
 };
 
 struct Results {
   Meta meta;
   std::vector<std::string_view> systems;  // systems[0] is brisk
+  std::vector<unsigned> busy;             // per system: busy threads beside it (0: a quiet host)
+  // The brisk column a system's ratios compare with: brisk on the same host.
+  std::size_t brisk_for(std::size_t i) const {
+    for (std::size_t j = 0; j < systems.size(); ++j) {
+      if (systems[j].substr(0, 5) == "brisk" && busy[j] == busy[i]) return j;
+    }
+    return 0;
+  }
   std::vector<ThroughputResult> throughput;
   std::vector<LatencyResult> latency;
   std::vector<ScalingResult> scaling;

@@ -1,5 +1,6 @@
 // The human report: Markdown tables (pasteable into docs/perf.md) of medians
 // with [min-max], brisk's ratio to each peer, and the issue's targets.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -19,11 +20,19 @@ std::string mega_cell(const Samples& s) {
   return fmt("%.2f [%.2f-%.2f]", s.median() / 1e6, s.min() / 1e6, s.max() / 1e6);
 }
 
+// A peer's column in a ratio table: not a brisk column (ratios compare
+// each system with brisk on the same host).
+bool is_brisk(const Results& r, std::size_t i) { return r.brisk_for(i) == i; }
+
 void header(const Results& r, const char* first, bool skip_brisk) {
   std::printf("| %s |", first);
-  for (std::size_t i = skip_brisk ? 1 : 0; i < r.systems.size(); ++i) std::printf(" %.*s |", int(r.systems[i].size()), r.systems[i].data());
+  for (std::size_t i = 0; i < r.systems.size(); ++i) {
+    if (!skip_brisk || !is_brisk(r, i)) std::printf(" %.*s |", int(r.systems[i].size()), r.systems[i].data());
+  }
   std::printf("\n|---|");
-  for (std::size_t i = skip_brisk ? 1 : 0; i < r.systems.size(); ++i) std::printf("---:|");
+  for (std::size_t i = 0; i < r.systems.size(); ++i) {
+    if (!skip_brisk || !is_brisk(r, i)) std::printf("---:|");
+  }
   std::printf("\n");
 }
 
@@ -39,8 +48,9 @@ void print_throughput(const Results& r) {
   header(r, "workload", true);
   for (const ThroughputResult& t : r.throughput) {
     std::printf("| %s |", t.spec.title.c_str());
-    for (std::size_t i = 1; i < t.per_system.size(); ++i) {
-      std::printf(" %s |", fmt("%.2fx", t.per_system[0].median() / t.per_system[i].median()).c_str());
+    for (std::size_t i = 0; i < t.per_system.size(); ++i) {
+      if (is_brisk(r, i)) continue;
+      std::printf(" %s |", fmt("%.2fx", t.per_system[r.brisk_for(i)].median() / t.per_system[i].median()).c_str());
     }
     std::printf("\n");
   }
@@ -68,12 +78,50 @@ void print_latency(const Results& r) {
   std::printf("\n### peer p99 / brisk p99 (> 1: brisk starts tasks sooner)\n\n");
   header(r, "offered/s", true);
   for (const LatencyResult& l : r.latency) {
-    const double brisk = LatencyResult::field(l.per_system[0], &LatencyRun::p99_us).median();
     std::printf("| %.0f |", l.rate);
-    for (std::size_t i = 1; i < r.systems.size(); ++i) {
+    for (std::size_t i = 0; i < r.systems.size(); ++i) {
+      if (is_brisk(r, i)) continue;
+      const double brisk = LatencyResult::field(l.per_system[r.brisk_for(i)], &LatencyRun::p99_us).median();
       std::printf(" %.1fx |", LatencyResult::field(l.per_system[i], &LatencyRun::p99_us).median() / brisk);
     }
     std::printf("\n");
+  }
+}
+
+// Issue 22: brisk on a quiet host, and on a busy one beside the best peer
+// on the same busy host (latency at 100k tasks/s, empty-task throughput).
+void print_host_targets(const Results& r) {
+  for (const LatencyResult& l : r.latency) {
+    if (l.rate != 100'000) continue;
+    auto p = [&](std::size_t i, double LatencyRun::*f) { return LatencyResult::field(l.per_system[i], f).median(); };
+    std::printf("- brisk quiet host at 100k tasks/s: p50 %.1f us (target <= 1: %s), p99 %.1f us (target <= 5: %s)\n",
+                p(0, &LatencyRun::p50_us), p(0, &LatencyRun::p50_us) <= 1 ? "met" : "MISSED",
+                p(0, &LatencyRun::p99_us), p(0, &LatencyRun::p99_us) <= 5 ? "met" : "MISSED");
+    if (r.meta.busy == 0) continue;
+    const std::size_t brisk = r.brisk_for(r.systems.size() - 1);
+    double best50 = 1e300, best99 = 1e300;
+    for (std::size_t i = 0; i < r.systems.size(); ++i) {
+      if (r.busy[i] == 0 || i == brisk) continue;
+      best50 = std::min(best50, p(i, &LatencyRun::p50_us));
+      best99 = std::min(best99, p(i, &LatencyRun::p99_us));
+    }
+    if (best50 == 1e300) continue;
+    std::printf("- brisk busy host at 100k tasks/s: p50 %.1f us vs best peer %.1f (%s), p99 %.1f us vs best peer %.1f (%s)\n",
+                p(brisk, &LatencyRun::p50_us), best50, p(brisk, &LatencyRun::p50_us) <= best50 ? "met" : "MISSED",
+                p(brisk, &LatencyRun::p99_us), best99, p(brisk, &LatencyRun::p99_us) <= best99 ? "met" : "MISSED");
+  }
+  if (r.meta.busy == 0) return;
+  for (const ThroughputResult& t : r.throughput) {
+    if (t.spec.id != "empty_1p") continue;
+    const std::size_t brisk = r.brisk_for(r.systems.size() - 1);
+    double best = 0;
+    for (std::size_t i = 0; i < r.systems.size(); ++i) {
+      if (r.busy[i] != 0 && i != brisk) best = std::max(best, t.per_system[i].median());
+    }
+    if (best == 0) continue;
+    const double ratio = t.per_system[brisk].median() / best;
+    std::printf("- brisk busy host, empty tasks 1 producer: %.2fx the best peer (target >= 2x: %s)\n", ratio,
+                ratio >= 2 ? "met" : "MISSED");
   }
 }
 
@@ -106,6 +154,7 @@ void print_targets(const Results& r) {
                 p99 < 10 ? "met" : "MISSED", p999, p999 < 50 ? "met" : "MISSED");
   }
   std::printf("- durable throughput vs Redis: measured by bench/durable (brisk_durable)\n");
+  print_host_targets(r);
 }
 
 void print_scaling(const Results& r) {
@@ -138,6 +187,9 @@ void print_report(const Results& r) {
   std::printf("\n## brisk_peers %s: %s, %u CPUs, %u worker threads per system, %s, %s mode, %d repetitions\n",
               m.date.c_str(), m.cpu.c_str(), m.cpus, m.threads, m.kernel.c_str(), m.short_mode ? "short" : "full",
               m.repetitions);
+  std::printf("\nbrisk's workers: %s. Busy host: %u busy threads of normal priority beside the systems named /busy%u.\n",
+              m.pin_brisk < 0 ? "EngineConfig's default placement" : m.pin_brisk ? "pinned (--pin)" : "unpinned (--no-pin)",
+              m.busy, m.busy);
   print_throughput(r);
   print_latency(r);
   print_targets(r);

@@ -11,7 +11,7 @@ namespace {
 brisk::EngineConfig config_for(const RunConfig& run) {
   brisk::EngineConfig config;
   config.workers = run.threads;
-  config.pin_workers = run.pin_brisk;
+  if (run.pin_brisk >= 0) config.pin_workers = run.pin_brisk == 1;
   return config;
 }
 

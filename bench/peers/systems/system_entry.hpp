@@ -25,6 +25,7 @@ struct SystemEntry {
   std::string_view name;
   double (*throughput)(const Spec&, const RunConfig&);  // tasks/s
   LatencyRun (*latency)(const LatencySpec&, const RunConfig&);
+  unsigned busy = 0;  // busy threads beside it (--busy): the same system on a busy host
 };
 
 template <class S>
