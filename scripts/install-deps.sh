@@ -10,6 +10,7 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev libboost-dev
   clang-14 libclang-rt-14-dev gnuplot-nox redis-server libhiredis-dev
   libnats-dev nats-server
+  libtomlplusplus-dev libcurl4-openssl-dev wrk
 )
 
 missing=()

@@ -2,11 +2,15 @@
 //   brisk demo      throughput and submit-to-start latency of the engine
 //   brisk profile   run (or read) a traced workload: report, Perfetto trace, plots, tuning advice
 //   brisk wal ...   inspect, verify or dump a write-ahead log
+//   brisk serve     the task service: HTTP API, executors (docs/service.md)
 #include <CLI/CLI.hpp>
 
 #include "brisk/demo_command.hpp"
 #include "brisk/profile_command.hpp"
 #include "brisk/wal_command.hpp"
+#ifdef BRISK_HAVE_SERVE
+#include "brisk/serve/serve_command.hpp"
+#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"brisk: a lock-free in-memory task engine"};
@@ -16,7 +20,14 @@ int main(int argc, char** argv) {
   brisk::tools::ProfileOptions profile;
   CLI::App* profile_cmd = brisk::tools::add_profile_command(app, profile);
   brisk::tools::add_wal_commands(app);
+#ifdef BRISK_HAVE_SERVE
+  brisk::serve::ServeOptions serve;
+  CLI::App* serve_cmd = brisk::serve::add_serve_command(app, serve);
+#endif
   CLI11_PARSE(app, argc, argv);
+#ifdef BRISK_HAVE_SERVE
+  if (serve_cmd->parsed()) return brisk::serve::run_serve(serve);
+#endif
   if (profile_cmd->parsed()) return brisk::tools::run_profile(profile);
   if (app.get_subcommands().empty() || demo_cmd->parsed()) return brisk::tools::run_demo(demo);
   return 0;
