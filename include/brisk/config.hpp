@@ -40,21 +40,37 @@ struct ObservabilityConfig {
   HealthThresholds health;
 };
 
+// The default worker count: one per CPU the calling thread may run on (its
+// affinity mask: taskset, a container's cpuset), capped by the process's
+// cgroup v2 CPU quota rounded up (cpu.max: a quota of 1.5 CPUs gets 2), at
+// least 1. Not hardware_concurrency(): an embedded engine must fit in what
+// its host was given.
+unsigned default_workers() noexcept;
+
 struct EngineConfig {
-  // Worker threads; one ring shard each. Must be >= 1.
-  unsigned workers = std::thread::hardware_concurrency() ? std::thread::hardware_concurrency() : 1;
+  // Worker threads; one ring shard each. Must be >= 1. Read when the config
+  // is constructed, on the constructing thread.
+  unsigned workers = default_workers();
   // Slots per ring (one ring per priority lane per shard). Power of two,
   // 2..2^24. Total queued capacity = workers * priority_lanes * ring_capacity.
   std::size_t ring_capacity = 4096;
-  // Pin worker i to cpus[i % cpus.size()] (all online CPUs when empty).
-  bool pin_workers = true;
+  // Pin worker i to cpus[i % cpus.size()] (every CPU in the affinity mask
+  // when cpus is empty). Off by default: brisk usually shares its CPUs with
+  // the service that embeds it, and a pinned worker cannot move off a CPU
+  // that a busy request thread holds (docs/perf.md, "Busy host"). To reserve
+  // cores for brisk, keep the service's threads off them and set
+  //   pin_workers = true; cpus = {2, 3}; workers = 2;
+  bool pin_workers = false;
   std::vector<int> cpus;
   // Priority lanes (3..16: at least high, normal, low), lane 0 first. Workers serve lanes by weighted
   // round robin: lane i gets lane_weights[i] picks per cycle when all are busy.
   unsigned priority_lanes = 3;
   std::vector<unsigned> lane_weights = {8, 4, 1};
-  // Empty polls an idle worker makes before it parks on a futex. Longer spins
-  // wake faster under bursty load and burn more CPU when idle.
+  // At most this many empty polls an idle worker makes before it parks on a
+  // futex. Longer spins wake faster under bursty load and burn more CPU
+  // when idle. An upper bound: each worker spins only while spinning wins
+  // (work arrives during its spins) and nothing else wants its CPU, and
+  // parks at once while it is being preempted (docs/architecture.md).
   unsigned spin_polls = 2000;
   // Tasks a thief takes from a victim ring in one steal (1..256).
   unsigned steal_batch = 16;
