@@ -11,4 +11,3 @@
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
 #include "brisk/task_status.hpp"
-#include "brisk/workflow.hpp"
