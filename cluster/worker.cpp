@@ -56,11 +56,6 @@ struct Slot {
   std::int64_t last_progress_ns = 0;
 };
 
-template <class Context>
-void forward_result(Context& inner, std::string_view bytes) {
-  if constexpr (requires(Context& c) { c.set_result(bytes); }) inner.set_result(bytes);
-}
-
 // What the user's handler sees: the engine's context, with the cluster's
 // payload, attempt (the delivery count), id (the stream sequence) and key.
 class ClusterContext final : public TaskContext {
@@ -75,10 +70,9 @@ class ClusterContext final : public TaskContext {
   std::int64_t soft_deadline_ns() const noexcept override { return inner_.soft_deadline_ns(); }
   bool past_soft_deadline() const noexcept override { return inner_.past_soft_deadline(); }
   bool cancellation_requested() const noexcept override { return inner_.cancellation_requested(); }
-  // Overrides TaskContext::set_result where the engine has it (declared
-  // without `override` so that this builds against engines with and without
-  // it); kept by the local engine only: the cluster carries no results yet.
-  void set_result(std::string_view bytes) { forward_result(inner_, bytes); }
+  // Kept by the local engine only: the cluster carries no results yet.
+  void set_result(std::string_view bytes) override { inner_.set_result(bytes); }
+  BatchId batch_id() const noexcept override { return inner_.batch_id(); }
 
  private:
   TaskContext& inner_;

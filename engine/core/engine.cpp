@@ -72,6 +72,12 @@ const RecoveryReport& Engine::recovery_report() const noexcept { return core_->r
 
 bool Engine::cancel(TaskId id) { return core_->cancel(id); }
 TaskInfo Engine::status(TaskId id) const { return core_->status(id); }
+BatchId Engine::open_batch(BatchOptions options) { return core_->open_batch(std::move(options)); }
+bool Engine::seal_batch(BatchId id) { return core_->seal_batch(id); }
+std::optional<BatchInfo> Engine::batch(BatchId id) const { return core_->batch(id); }
+SubmitResult Engine::submit_chain(std::vector<TaskCall> steps, TaskOptions options) {
+  return core_->submit_chain(std::move(steps), options);
+}
 TaskInfo Engine::wait(TaskId id, std::chrono::nanoseconds timeout) { return core_->wait(id, timeout); }
 void Engine::on_finished(TaskId id, std::function<void(const TaskInfo&)> callback) {
   core_->on_finished(id, std::move(callback));

@@ -47,9 +47,21 @@ EngineCore::EngineCore(EngineConfig config)
       delays_(*clock_, config_.timer_tick, [this](TaskRecord& r) { return outcomes_.make_ready(r); }),
       finished_(config_.task_status.max_finished, config_.task_status.retention.count(), ticks_),
       queries_(tasks_, finished_, ticks_, *clock_),
+      workflows_(
+          [this](const TaskCall& call, const TaskOptions& options, std::uint32_t link) {
+            return submit(registry_.find(call.task), call.payload, options, false, 0, link);
+          },
+          [this](const TaskCall& call, std::string reason) {
+            DeadLetter letter;
+            letter.name = call.task;
+            letter.payload = call.payload;
+            letter.failures.push_back({now_ns(), 0, std::move(reason)});
+            keep_dead_letter(dead_letters_, nullptr, std::move(letter), /*newly_dead=*/false);
+          }),
       outcomes_(this, *clock_, ticks_, registry_, tasks_, shards_, delays_, dead_letters_, credits_, finished_,
                 config_.task_status.max_result_bytes),
       health_monitor_(config_.observability.health) {
+  outcomes_.attach_workflows(&workflows_);
   for (unsigned i = 0; i < config_.workers; ++i) {
     const int cpu = config_.pin_workers ? config_.cpus[i % config_.cpus.size()] : -1;
     workers_.add(std::make_unique<Worker>(*this, i, cpu));
@@ -164,7 +176,7 @@ BulkResult EngineCore::post_jobs(Job* jobs, std::size_t count, Priority priority
 }
 
 SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const TaskOptions& options,
-                                bool holds_credit, std::uint64_t same_stream_as) {
+                                bool holds_credit, std::uint64_t same_stream_as, std::uint32_t link) {
   auto refuse = [this](SubmitStatus status, std::string_view reason) {
     auto& counter = status == SubmitStatus::invalid ? rejected_invalid_
                     : status == SubmitStatus::rejected_shutdown ? rejected_shutdown_
@@ -204,8 +216,10 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   // The one way back from here: whatever refuses the task leaves nothing
   // behind (no record, no key, no credit taken, nothing logged).
   bool key_claimed = false;
+  bool linked_here = false;  // a link the caller passed in is the caller's to undo
   auto undo = [&](SubmitResult answer) {
     if (key_claimed) idempotency_.forget(key, id);
+    if (linked_here) workflows_.unlink(record->workflow);
     tasks_.release(record);
     return answer;
   };
@@ -223,6 +237,14 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
     }
     key_claimed = true;
   }
+  if (link == 0 && options.batch != 0) {
+    std::string_view why;
+    const std::optional<std::uint32_t> joined = workflows_.link(options.batch, {}, options, &why);
+    if (!joined) return undo(refuse(SubmitStatus::invalid, why));
+    link = *joined;
+    linked_here = true;
+  }
+  record->workflow = link;
   TaskTypeEntry& entry = registry_.at(static_cast<std::uint32_t>(type));
   record->due_ns = due > record->submit_ns ? due : 0;  // a delay: logged
   // When it may enter a ring: its delay, or else its turn at its type's
@@ -273,6 +295,30 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   r.status = SubmitStatus::accepted;
   r.id = id;
   r.durable_ticket = ticket;
+  return r;
+}
+
+SubmitResult EngineCore::submit_chain(std::vector<TaskCall> steps, const TaskOptions& options) {
+  auto invalid = [this](std::string_view reason) {  // static texts: SubmitResult::reason is a view
+    rejected_invalid_.fetch_add(1, std::memory_order_relaxed);
+    SubmitResult r;
+    r.status = SubmitStatus::invalid;
+    r.reason = reason;
+    return r;
+  };
+  if (steps.empty()) return invalid("a chain needs at least one step");
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    if (registry_.find(steps[k].task) < 0) return invalid("a chain step names an unknown task");
+    if (k > 0 && !steps[k].payload.empty()) {
+      return invalid("a chain step after the first has a payload: it runs with the previous step's result");
+    }
+  }
+  std::vector<TaskCall> rest(std::make_move_iterator(steps.begin() + 1), std::make_move_iterator(steps.end()));
+  std::string_view why;
+  const std::optional<std::uint32_t> link = workflows_.link(options.batch, std::move(rest), options, &why);
+  if (!link) return invalid(why);
+  SubmitResult r = submit(registry_.find(steps[0].task), std::move(steps[0].payload), options, false, 0, *link);
+  if (!r.accepted()) workflows_.unlink(*link);
   return r;
 }
 

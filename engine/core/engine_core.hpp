@@ -43,6 +43,7 @@
 #include "watchdog/hard_limit_watchdog.hpp"
 #include "worker/worker.hpp"
 #include "worker/worker_set.hpp"
+#include "workflow/workflows.hpp"
 
 namespace brisk::detail {
 
@@ -61,8 +62,13 @@ class EngineCore {
   BulkResult post_jobs(Job* jobs, std::size_t count, Priority priority);
   // same_stream_as: a durable id whose log stream the submit record must go
   // to (a replayed dead letter's; see DurableLog::submitted), 0: the thread's.
+  // link: the task's workflow link when a workflow submits it (Workflows), 0: none.
   SubmitResult submit(std::int64_t type, std::string payload, const TaskOptions& options,
-                      bool holds_credit = false, std::uint64_t same_stream_as = 0);
+                      bool holds_credit = false, std::uint64_t same_stream_as = 0, std::uint32_t link = 0);
+  BatchId open_batch(BatchOptions options) { return workflows_.open_batch(std::move(options)); }
+  bool seal_batch(BatchId id) { return workflows_.seal_batch(id); }
+  std::optional<BatchInfo> batch(BatchId id) const { return workflows_.batch(id); }
+  SubmitResult submit_chain(std::vector<TaskCall> steps, const TaskOptions& options);
   std::int64_t find_type(std::string_view name) const noexcept { return registry_.find(name); }
   bool cancel(TaskId id) { return outcomes_.cancel(id); }
   TaskInfo status(TaskId id) const { return queries_.status(id); }
@@ -154,6 +160,7 @@ class EngineCore {
   DelayScheduler delays_;  // its thread calls outcomes_.make_ready
   FinishedTasks finished_;
   TaskStatusQueries queries_;
+  Workflows workflows_;
   TaskOutcomes outcomes_;
   std::mutex health_mutex_;
   metrics::HealthMonitor health_monitor_;

@@ -13,8 +13,9 @@ namespace brisk::detail {
 
 class RunningTask final : public TaskContext {
  public:
-  RunningTask(const TaskRecord& record, const TaskTypeEntry& type, const Clock& clock, std::size_t max_result_bytes)
-      : record_(record), type_(type), clock_(clock), max_result_bytes_(max_result_bytes) {
+  RunningTask(const TaskRecord& record, const TaskTypeEntry& type, const Clock& clock, std::size_t max_result_bytes,
+              BatchId batch)
+      : record_(record), type_(type), clock_(clock), max_result_bytes_(max_result_bytes), batch_(batch) {
     const auto soft = type.options.soft_timeout.count();
     soft_deadline_ns_ = soft > 0 ? clock.now_ns() + soft : 0;
   }
@@ -41,6 +42,8 @@ class RunningTask final : public TaskContext {
     result_.assign(bytes);
   }
 
+  BatchId batch_id() const noexcept override { return batch_; }
+
   // Bytes of a result over the limit that the handler tried to set (0: none).
   std::size_t result_too_large() const noexcept { return too_large_; }
   std::string take_result() noexcept { return std::move(result_); }
@@ -50,6 +53,7 @@ class RunningTask final : public TaskContext {
   const TaskTypeEntry& type_;
   const Clock& clock_;
   const std::size_t max_result_bytes_;
+  const BatchId batch_;
   std::int64_t soft_deadline_ns_ = 0;
   std::string result_;
   std::size_t too_large_ = 0;

@@ -39,7 +39,8 @@ void TaskOutcomes::run(TaskRecord& record) {
   const std::uint32_t attempt = record.attempt.load(std::memory_order_relaxed) + 1;
   record.attempt.store(attempt, std::memory_order_release);
   if (finished_.remembers()) record.started_ns.store(clock_.now_coarse_ns(), std::memory_order_release);
-  RunningTask context(record, type, clock_, max_result_bytes_);
+  RunningTask context(record, type, clock_, max_result_bytes_,
+                      record.workflow != 0 ? workflows_->batch_of(record.workflow) : 0);
   const std::int64_t hard_limit = type.options.hard_timeout.count();
   Worker* const self = hard_limit > 0 ? own_worker() : nullptr;
   const std::int64_t hard_deadline = self != nullptr ? clock_.now_ns() + hard_limit : 0;
@@ -226,8 +227,13 @@ void TaskOutcomes::retire(TaskRecord& record) {
   if (credit) return_credits(1);
 }
 
-void TaskOutcomes::remember(const TaskRecord& record, TaskState state, std::string_view last_error,
+void TaskOutcomes::remember(TaskRecord& record, TaskState state, std::string_view last_error,
                             std::string&& result) {
+  if (record.workflow != 0) {
+    // Its batch counts it; a chain's next step runs with its result.
+    workflows_->finished(record.workflow, state, finished_.wanted() ? std::string(result) : std::move(result));
+    record.workflow = 0;
+  }
   if (!finished_.wanted()) return;
   FinishedTask task;
   task.id = task_id_of(record);
@@ -305,6 +311,8 @@ void TaskOutcomes::retry_overrun(TaskRecord* overrun, std::int64_t now) {
     next->accepted_stamp.store(overrun->accepted_stamp.load(std::memory_order_relaxed), std::memory_order_relaxed);
     next->durable_id = overrun->durable_id;
     next->holds_credit = overrun->holds_credit;
+    next->workflow = overrun->workflow;
+    overrun->workflow = 0;
     next->failures = overrun->failures;
     next->failures.push_back(FailureEntry{now, overrun->attempt,
                                           "hard time limit of " + std::to_string(type.options.hard_timeout.count() / 1'000'000) +
@@ -330,6 +338,7 @@ void TaskOutcomes::retry_overrun(TaskRecord* overrun, std::int64_t now) {
     letter.attempts = overrun->attempt;
     for (const FailureEntry& f : overrun->failures) letter.failures.push_back({f.time_ns, f.attempt, f.message});
     letter.failures.push_back({now, overrun->attempt, "hard time limit exceeded; no record free to retry"});
+    remember(*overrun, TaskState::dead_lettered, letter.failures.back().message, {});
     keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
     type.counters.add(TaskEvent::dead_lettered);
     if (overrun->holds_credit) return_credits(1);

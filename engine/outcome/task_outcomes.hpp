@@ -31,6 +31,7 @@
 #include "status/finished_tasks.hpp"
 #include "status/task_status.hpp"
 #include "task/task_table.hpp"
+#include "workflow/workflows.hpp"
 #include "worker/worker.hpp"
 
 namespace brisk::detail {
@@ -57,6 +58,8 @@ class TaskOutcomes {
 
   // The log, once start() has opened it (null: no durability).
   void attach_log(DurableLog* log) noexcept { log_ = log; }
+  // Where tasks in batches and chains report their final state.
+  void attach_workflows(Workflows* workflows) noexcept { workflows_ = workflows; }
 
   // The ring job that runs the record (run()).
   Job named_job(TaskRecord& record) noexcept;
@@ -106,7 +109,7 @@ class TaskOutcomes {
   // A named task reached its final outcome: give back its credit and record.
   void retire(TaskRecord& record);
   // Its final state, for Engine::status() (before the record is given back).
-  void remember(const TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result);
+  void remember(TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result);
 
   const void* const engine_;
   const Clock& clock_;
@@ -120,6 +123,7 @@ class TaskOutcomes {
   FinishedTasks& finished_;
   const std::size_t max_result_bytes_;
   DurableLog* log_ = nullptr;
+  Workflows* workflows_ = nullptr;
 };
 
 // Named tasks travel through the rings as this 16-byte, trivially copyable job.

@@ -99,6 +99,7 @@ struct TaskRecord : TimerNode {
   // one, and the table's kept buffers serve both.
   std::string payload_and_key;
   std::uint16_t key_bytes = 0;         // keys are at most 1024 bytes
+  std::uint32_t workflow = 0;          // its batch / chain link (Workflows); 0: none
   FailureLog failures;                 // empty unless an attempt failed
   // Set by cancel() of a running task or its hard time limit: the handler
   // polls it through TaskContext::cancellation_requested(). relaxed: a flag

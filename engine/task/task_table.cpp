@@ -157,6 +157,7 @@ void TaskTable::reset(TaskRecord* record) noexcept {
   record->due_ns = 0;
   record->holds_gate_slot = false;
   record->holds_rate_turn = false;
+  record->workflow = 0;
   record->stop_requested.store(false, std::memory_order_relaxed);
   record->abandoned.store(false, std::memory_order_relaxed);
   record->state_word.store(state_word(generation_of(*record), RecordState::free),

@@ -11,3 +11,4 @@
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
 #include "brisk/task_status.hpp"
+#include "brisk/workflow.hpp"

@@ -14,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <cstddef>
 #include <iosfwd>
 #include <iterator>
@@ -33,6 +34,7 @@
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
 #include "brisk/task_status.hpp"
+#include "brisk/workflow.hpp"
 
 namespace brisk {
 
@@ -126,6 +128,21 @@ class Engine {
   // A durable task's cancellation is on disk (as the fsync policy promises)
   // before this returns true: it never runs again after a restart.
   bool cancel(TaskId id);
+
+  // ---- workflows (workflow.hpp) ----
+
+  // A new batch: tasks join it with TaskOptions::batch; its callbacks are
+  // submitted once it is sealed and none of its tasks is pending.
+  BatchId open_batch(BatchOptions options = {});
+  // No more tasks from outside (its own tasks may still add). False for an
+  // unknown, already sealed or complete batch.
+  bool seal_batch(BatchId id);
+  // Its counts; nullopt once complete (the callbacks carry the final counts).
+  std::optional<BatchInfo> batch(BatchId id) const;
+  // Submits steps[0]; when a step succeeds the next one is submitted with
+  // its result as payload; a failure stops the chain (the step is
+  // dead-lettered as usual). Answers for the first step.
+  SubmitResult submit_chain(std::vector<TaskCall> steps, TaskOptions options = {});
 
   // ---- what became of a named task (task_status.hpp) ----
 

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "brisk/submit.hpp"
+#include "brisk/workflow.hpp"
 
 namespace brisk {
 
@@ -44,6 +45,8 @@ struct TaskOptions {
   // window returns SubmitStatus::duplicate and does not run again.
   std::string idempotency_key;
   Durability durability = Durability::engine_default;
+  // Joins an open batch (Engine::open_batch; workflow.hpp). 0: none.
+  BatchId batch = 0;
 };
 
 // Exponential backoff with full jitter: the delay before attempt n+1 is
@@ -104,6 +107,9 @@ class TaskContext {
   // TaskStatusConfig::max_result_bytes: the attempt fails for good, with a
   // message that says so (never truncated).
   virtual void set_result(std::string_view bytes) = 0;
+  // The batch this task belongs to (0: none): a task adds to its own batch
+  // with TaskOptions{.batch = task.batch_id()}.
+  virtual BatchId batch_id() const noexcept = 0;
   // Soft deadline on the engine clock (0: none) and whether it has passed.
   virtual std::int64_t soft_deadline_ns() const noexcept = 0;
   virtual bool past_soft_deadline() const noexcept = 0;

@@ -231,5 +231,25 @@ TEST_F(TaskStatusTest, WaitFromATaskThrowsAndOnFinishedRunsOnceWithTheFinalState
   EXPECT_EQ(now, TaskState::succeeded);
 }
 
+TEST(TaskStatusConfig, BadSettingsAreRefusedNamingTheField) {
+  EngineConfig c;
+  c.pin_workers = false;
+  c.task_status.retention = std::chrono::nanoseconds(0);
+  try {
+    Engine engine(c);
+    ADD_FAILURE() << "accepted a retention of 0";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "task_status.retention must be > 0");
+  }
+  c.task_status = {};
+  c.task_status.max_finished = (std::size_t{1} << 31) + 1;
+  try {
+    Engine engine(c);
+    ADD_FAILURE() << "accepted max_finished over 2^31";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("task_status.max_finished must be <= 2^31"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace brisk
