@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libcpp-httplib-dev nlohmann-json3-dev libboost-dev
   clang-14 libclang-rt-14-dev gnuplot-nox redis-server libhiredis-dev
+  tzdata  # periodic tasks: cron time zones are read from /usr/share/zoneinfo
   libnats-dev nats-server
   libtomlplusplus-dev libcurl4-openssl-dev wrk
 )

@@ -146,7 +146,7 @@ TEST(Schedule, CronInBerlinFiresAtTheEndOfTheSpringForwardGap) {
 // the manual clock), plus `down`: how long the process was down.
 struct DurableProcess {
   DurableProcess(const std::string& dir, std::chrono::nanoseconds down, MissedSlots missed,
-                 std::chrono::nanoseconds period, std::int64_t phase)
+                 std::chrono::nanoseconds period, std::int64_t phase, bool add_schedule = true)
       : wall(clock, system_wall() + down.count()) {
     EngineConfig c = manual_config(clock);
     c.durability.wal_dir = dir;
@@ -157,7 +157,7 @@ struct DurableProcess {
     scheduler->register_task("job", [this](TaskContext& t) { runs.add(t, wall); });
     ScheduleOptions o;
     o.missed = missed;
-    scheduler->add("job-every", Schedule::every(period, std::chrono::nanoseconds(phase)), "job", "", o);
+    if (add_schedule) scheduler->add("job-every", Schedule::every(period, std::chrono::nanoseconds(phase)), "job", "", o);
     engine->start();
   }
   ~DurableProcess() {
@@ -173,22 +173,30 @@ struct DurableProcess {
   std::unique_ptr<Scheduler> scheduler;
 };
 
+constexpr std::int64_t kPeriod = 10 * kS;
+
+// The phase that puts a 10 s schedule's first slot 300 ms from now, so that
+// a restart right after it lands between it and the next.
+std::int64_t phase_300ms_ahead() { return ((system_wall() + 300 * kMs) % kPeriod + kPeriod) % kPeriod; }
+
+// The first process: fires its first slot and stops, leaving the next one
+// pending in the log. Returns the first slot.
+std::int64_t fire_first_slot(const std::string& dir, MissedSlots missed, std::int64_t phase) {
+  DurableProcess p(dir, 0s, missed, std::chrono::nanoseconds(kPeriod), phase);
+  p.scheduler->start();
+  const std::int64_t first = p.stats().next_slot_ns;
+  p.clock.advance(std::chrono::nanoseconds(first - p.wall.now_ns()));
+  p.engine->drain();
+  EXPECT_EQ(p.runs.slots(), (std::vector<std::int64_t>{first}));
+  EXPECT_EQ(p.stats().next_slot_ns, first + kPeriod) << "the next slot was submitted when the firing ended";
+  return first;
+}
+
 TEST(Schedule, RestartDoesNotFireASlotTwice) {
   test::TempDir dir;
-  const std::int64_t period = 10 * kS;
-  // The first slot 300 ms after now, so that the restart lands between it
-  // and the next.
-  const std::int64_t phase = ((system_wall() + 300 * kMs) % period + period) % period;
-  std::int64_t first = 0;
-  {
-    DurableProcess p(dir.path(), 0s, MissedSlots::skip(), std::chrono::nanoseconds(period), phase);
-    p.scheduler->start();
-    first = p.stats().next_slot_ns;
-    p.clock.advance(std::chrono::nanoseconds(first - p.wall.now_ns()));
-    p.engine->drain();
-    ASSERT_EQ(p.runs.slots(), (std::vector<std::int64_t>{first}));
-    ASSERT_EQ(p.stats().next_slot_ns, first + period) << "the next slot was submitted when the firing ended";
-  }
+  const std::int64_t period = kPeriod;
+  const std::int64_t phase = phase_300ms_ahead();
+  const std::int64_t first = fire_first_slot(dir.path(), MissedSlots::skip(), phase);
   std::this_thread::sleep_for(std::chrono::nanoseconds(
       std::max<std::int64_t>(0, first + 50 * kMs - system_wall())));  // the restart comes after the first slot
   {
@@ -212,7 +220,7 @@ struct PolicyCase {
 };
 
 TEST(Schedule, MissedSlotsAfterDowntimeFollowThePolicy) {
-  const std::int64_t period = 10 * kS;
+  const std::int64_t period = kPeriod;
   const PolicyCase cases[] = {
       {"skip", MissedSlots::skip(1s), {}},
       {"skip with a 60 s grace runs the newest (6 s late)", MissedSlots::skip(60s), {3}},
@@ -223,17 +231,8 @@ TEST(Schedule, MissedSlotsAfterDowntimeFollowThePolicy) {
   for (const PolicyCase& c : cases) {
     SCOPED_TRACE(c.name);
     test::TempDir dir;
-    const std::int64_t phase = ((system_wall() + 300 * kMs) % period + period) % period;
-    std::int64_t pending = 0;
-    {
-      DurableProcess p(dir.path(), 0s, c.missed, std::chrono::nanoseconds(period), phase);
-      p.scheduler->start();
-      const std::int64_t first = p.stats().next_slot_ns;
-      p.clock.advance(std::chrono::nanoseconds(first - p.wall.now_ns()));
-      p.engine->drain();
-      pending = p.stats().next_slot_ns;
-      ASSERT_EQ(pending, first + period);
-    }
+    const std::int64_t phase = phase_300ms_ahead();
+    const std::int64_t pending = fire_first_slot(dir.path(), c.missed, phase) + period;
     // Down for 35 s: the recovered firing of `pending` starts 36 s late; the
     // slots 10, 20 and 30 s after it have come too.
     DurableProcess p(dir.path(), 35s, c.missed, std::chrono::nanoseconds(period), phase);
@@ -289,6 +288,68 @@ TEST(Schedule, SlowHandlerDoesNotPileUpFirings) {
   const ScheduleStats s = scheduler.stats()[0];
   EXPECT_EQ(s.skipped_missed, 4u);
   EXPECT_EQ(s.next_slot_ns, t0 + 65 * kMs);
+}
+
+TEST(Schedule, AFiringOfARemovedScheduleIsDroppedAfterARestart) {
+  test::TempDir dir;
+  const std::int64_t phase = phase_300ms_ahead();
+  const std::int64_t pending = fire_first_slot(dir.path(), MissedSlots::skip(), phase) + kPeriod;
+  DurableProcess p(dir.path(), 0s, MissedSlots::skip(), std::chrono::nanoseconds(kPeriod), phase, false);
+  EXPECT_EQ(p.engine->recovery_report().tasks_requeued, 1u);
+  p.scheduler->start();
+  p.clock.advance(std::chrono::nanoseconds(pending - p.wall.now_ns() + 1 * kS));
+  p.engine->drain();
+  EXPECT_EQ(p.runs.size(), 0u) << "the handler did not run for a schedule no longer added";
+  EXPECT_NE(p.scheduler->prometheus_text().find("brisk_schedule_dropped_total 1"), std::string::npos);
+  EXPECT_EQ(p.engine->stats().pending_timers, 0u) << "and nothing was submitted after it";
+}
+
+TEST(Schedule, ARefusedNextSlotIsRetriedUntilAccepted) {
+  ManualClock clock;
+  const std::int64_t t0 = 1735689600 * kS + 3 * kS;
+  ManualWall wall(clock, t0);
+  EngineConfig c = manual_config(clock);
+  c.max_named_tasks = 1;  // the firing that ends still holds the only record
+  Engine engine(c);
+  Scheduler scheduler(engine, SchedulerConfig{std::chrono::hours(1), &wall});
+  Runs runs;
+  scheduler.register_task("job", [&](TaskContext& t) { runs.add(t, wall); });
+  scheduler.add("every-10s", Schedule::every(10s), "job");
+  engine.start();
+  scheduler.start();
+  clock.advance(7s);
+  engine.drain();
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_TRUE(test::eventually([&] { return scheduler.stats()[0].next_slot_ns == t0 + 17 * kS; }))
+      << "the retry thread submits it once the record is free";
+  EXPECT_GE(scheduler.stats()[0].submit_refused, 1u);
+  clock.advance(10s);
+  engine.drain();
+  EXPECT_EQ(runs.slots(), (std::vector<std::int64_t>{t0 + 7 * kS, t0 + 17 * kS}));
+}
+
+TEST(Schedule, StopSubmitsTheNextSlotOfAFiringStillRunning) {
+  const std::int64_t t0 = 1735689600 * kS + 3 * kS;
+  ManualProcess p(t0);
+  auto& [clock, wall, engine, scheduler, runs] = p;
+  std::atomic<bool> release{false};
+  scheduler.register_task("job", [&](TaskContext& t) {
+    runs.add(t, wall);
+    while (!release.load()) std::this_thread::sleep_for(100us);
+  });
+  scheduler.add("every-10s", Schedule::every(10s), "job");
+  engine.start();
+  scheduler.start();
+  clock.advance(7s);
+  ASSERT_TRUE(test::eventually([&] { return runs.size() == 1; }));
+  scheduler.stop();  // e.g. before engine.shutdown(), which would refuse the firing's own submission
+  EXPECT_EQ(scheduler.stats()[0].next_slot_ns, t0 + 17 * kS);
+  release.store(true);
+  engine.drain();
+  EXPECT_EQ(scheduler.stats()[0].submitted, 2u) << "nothing more once stopped";
+  clock.advance(10s);
+  engine.drain();
+  EXPECT_EQ(runs.size(), 2u) << "a firing already submitted still runs";
 }
 
 TEST(Schedule, BadInputIsRefusedWithTheReason) {
