@@ -204,7 +204,12 @@ std::string answer_of(const brisk::Engine& engine, const brisk::SubmitResult& r,
          no_spaces(r.reason);
 }
 
-int child_main(const fs::path& dir, int in_fd, int out_fd) {
+// --inject: the child misreports on purpose, as the defects of issue 19
+// did, to show that the model catches each kind (a test of the test).
+enum class Inject { none, refused_but_kept, cancel_ignored, purge_ignored, ack_lost };
+
+int child_main(const fs::path& dir, int in_fd, int out_fd, Inject inject) {
+  unsigned injected = 0;
   brisk::EngineConfig config;
   config.workers = 1;
   config.pin_workers = false;
@@ -219,7 +224,13 @@ int child_main(const fs::path& dir, int in_fd, int out_fd) {
   Gate gate;
   const int ran_fd = ::open((dir / "ran.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (ran_fd < 0) return 3;
-  auto record_run = [ran_fd](brisk::TaskContext& t) {
+  std::mutex started_mutex;
+  std::set<brisk::TaskId> started_ids;  // for --inject cancel-ignored
+  auto record_run = [ran_fd, &started_mutex, &started_ids](brisk::TaskContext& t) {
+    {
+      std::lock_guard lock(started_mutex);
+      started_ids.insert(t.id());
+    }
     const std::string line = std::string(t.payload()) + " " + std::to_string(t.id()) + " " +
                              std::to_string(t.attempt()) + "\n";
     if (::write(ran_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::_Exit(4);
@@ -291,12 +302,33 @@ int child_main(const fs::path& dir, int in_fd, int out_fd) {
                                    : brisk::Durability::engine_default;
       o.delay = std::chrono::milliseconds(std::stoi(w[4]));
       if (w[5] != "-") o.idempotency_key = w[5];
-      const brisk::SubmitResult r = engine.submit(type_name(w[2][0]), w[1], o);
+      if (inject == Inject::ack_lost && started && w[3] != "m" && ++injected % 4 == 0) {
+        // Acknowledged durable without ever reaching the engine.
+        write_line(out_fd, "S accepted " + std::to_string(0xabc00000000ull + injected) + " 999 1 0 -");
+        continue;
+      }
+      brisk::SubmitResult r = engine.submit(type_name(w[2][0]), w[1], o);
+      if (inject == Inject::refused_but_kept && started && r.accepted() && w[3] != "m" && ++injected % 3 == 0) {
+        engine.wait_durable(r);  // logged, and told "rings full": issue 19, item 1
+        r.status = brisk::SubmitStatus::rejected_full;
+        r.id = 0;
+        r.durable_ticket = 0;
+        r.reason = "rings full";
+      }
       if (r.accepted()) latest_due = std::max(latest_due, std::chrono::steady_clock::now() + o.delay + 20ms);
       if (!started && r.accepted() && w[3][0] != 'm') before_start.emplace_back(r, w[3][0]);
       answer = answer_of(engine, r, w[3][0], started);
     } else if (op == "cancel") {
-      answer = std::string("C ") + (engine.cancel(std::stoull(w[1])) ? "1" : "0");
+      bool has_run = false;
+      {
+        std::lock_guard lock(started_mutex);
+        has_run = started_ids.count(std::stoull(w[1])) != 0;
+      }
+      if (inject == Inject::cancel_ignored && !has_run && ++injected % 2 == 0) {
+        answer = "C 1";  // told cancelled, and it runs all the same: issue 19, item 2
+      } else {
+        answer = std::string("C ") + (engine.cancel(std::stoull(w[1])) ? "1" : "0");
+      }
     } else if (op == "start") {
       try {
         engine.start();
@@ -325,7 +357,8 @@ int child_main(const fs::path& dir, int in_fd, int out_fd) {
     } else if (op == "purge") {
       const std::string settled = settle();
       const std::string before = listing(engine);
-      const std::size_t n = engine.purge_dead_letters();
+      const std::size_t n =
+          inject == Inject::purge_ignored ? engine.dead_letter_count() : engine.purge_dead_letters();
       answer = settled + " | " + before + " | P " + std::to_string(n);
     } else if (op == "gate") {
       gate.set(w[1] == "1");
@@ -409,8 +442,8 @@ struct KeyState {
 
 class Model {
  public:
-  Model(fs::path dir, std::uint64_t seed, bool strict_ids, bool async_ops)
-      : dir_(std::move(dir)), seed_(seed), strict_ids_(strict_ids), async_ops_(async_ops) {}
+  Model(fs::path dir, std::uint64_t seed, bool strict_ids, bool async_ops, Inject inject)
+      : dir_(std::move(dir)), seed_(seed), strict_ids_(strict_ids), async_ops_(async_ops), inject_(inject) {}
 
   int run(int cycles, int steps);
 
@@ -459,6 +492,7 @@ class Model {
   std::uint64_t seed_;
   bool strict_ids_;
   bool async_ops_;
+  Inject inject_;
   std::mt19937_64 rng_;
   pid_t pid_ = -1;
   int to_child_ = -1, from_child_ = -1;
@@ -474,6 +508,7 @@ class Model {
   std::vector<std::string> last_listing_ids_;
   std::vector<std::uint64_t> old_tickets_;
   long payloads_ = 0;
+  bool burst_ = false;  // submits in a row, mostly blocking: fills the rings
   std::vector<std::string> trace_;
   std::vector<std::pair<std::string, std::string>> violations_;
   bool child_alive_ = false;
@@ -672,6 +707,7 @@ void Model::op_submit(bool started) {
   l.payload = fresh_payload();
   const int t = static_cast<int>(rng_() % 100);
   l.type = t < 40 ? 'o' : t < 65 ? 'f' : t < 85 ? 'b' : 'r';
+  if (burst_) l.type = t < 50 ? 'b' : t < 75 ? 'o' : 'f';
   const int d = static_cast<int>(rng_() % 100);
   const char durability = d < 80 ? 'e' : d < 90 ? 'd' : 'm';
   l.memory = durability == 'm';
@@ -887,17 +923,17 @@ void Model::op_dead_letters(const std::string& kind) {
   const std::optional<std::string> a = answer();
   if (!a) {
     // In flight when killed: the queue may or may not have changed.
-    if (kind == "replay") {
-      for (auto& [p, l] : lineages_) {
-        if (l.dlq == Lineage::Dlq::present) l.replay_unknown = true;
-      }
-    }
-    if (kind != "list") {
+    if (kind == "replay") {  // the target may be gone, and may run again
       for (auto& [p, l] : lineages_) {
         if (l.dlq == Lineage::Dlq::present) {
+          l.replay_unknown = true;
           l.dlq = Lineage::Dlq::maybe;
-          l.owed = false;
         }
+      }
+    }
+    if (kind == "purge") {  // any letter there may have gone
+      for (auto& [p, l] : lineages_) {
+        if ((l.type == 'f' || l.type == 'r') && !l.runs.empty()) l.dlq = Lineage::Dlq::maybe;
       }
     }
     return;
@@ -1035,7 +1071,7 @@ void Model::life(int steps, bool may_kill, bool final_life) {
   if (pid_ == 0) {
     ::close(in_fds[1]);
     ::close(out_fds[0]);
-    std::_Exit(child_main(dir_, in_fds[0], out_fds[1]));
+    std::_Exit(child_main(dir_, in_fds[0], out_fds[1], inject_));
   }
   ::close(in_fds[0]);
   ::close(out_fds[1]);
@@ -1076,8 +1112,8 @@ void Model::life(int steps, bool may_kill, bool final_life) {
       what = plan[static_cast<std::size_t>(step)];
     } else {
       const int r = static_cast<int>(rng_() % 100);
-      what = r < 45 ? "submit" : r < 60 ? "cancel" : r < 68 ? "gate" : r < 74 ? "settle" : r < 79 ? "list"
-             : r < 87 ? "replay" : r < 92 ? "purge" : r < 94 ? "waitforged" : "submit";
+      what = r < 40 ? "submit" : r < 55 ? "cancel" : r < 63 ? "gate" : r < 69 ? "settle" : r < 74 ? "list"
+             : r < 82 ? "replay" : r < 87 ? "purge" : r < 89 ? "waitforged" : "burst";
     }
     // In flight: a SIGKILL races the operation; an answer that made it
     // through the pipe before the kill still counts.
@@ -1095,6 +1131,10 @@ void Model::life(int steps, bool may_kill, bool final_life) {
       probe_keys();
     } else if (what == "submit") {
       op_submit(true);
+    } else if (what == "burst") {
+      burst_ = true;
+      for (int n = 3 + static_cast<int>(rng_() % 3); n > 0 && child_alive_; --n) op_submit(true);
+      burst_ = false;
     } else if (what == "cancel") {
       op_cancel();
     } else if (what == "gate") {
@@ -1217,6 +1257,17 @@ int main(int argc, char** argv) {
                "after a restart, a duplicate must name the id the caller was told at acceptance (not the durable id)");
   app.add_flag("--async-ops-ok", async_ops,
                "cancel/purge/replay need not be durable when they return: only once a later wait_durable succeeded");
+  const std::map<std::string, Inject> injections = {{"none", Inject::none},
+                                                     {"refused-but-kept", Inject::refused_but_kept},
+                                                     {"cancel-ignored", Inject::cancel_ignored},
+                                                     {"purge-ignored", Inject::purge_ignored},
+                                                     {"ack-lost", Inject::ack_lost}};
+  Inject inject = Inject::none;
+  app.add_option("--inject", inject,
+                 "test the test: the child misreports as a defect would (refused-but-kept: a logged task answered "
+                 "rejected_full; cancel-ignored: cancel() answered true and not done; purge-ignored; ack-lost: an "
+                 "acknowledged submission never made); the run must then fail")
+      ->transform(CLI::CheckedTransformer(injections, CLI::ignore_case));
   CLI11_PARSE(app, argc, argv);
   std::printf("brisk_model: seed %llu\n", static_cast<unsigned long long>(seed));
   std::fflush(stdout);
@@ -1232,7 +1283,7 @@ int main(int argc, char** argv) {
   std::printf("brisk_model: dir %s, %d cycles of %d steps\n", dir.c_str(), cycles, steps);
   std::fflush(stdout);
   ::signal(SIGPIPE, SIG_IGN);
-  Model model(dir, seed, strict_ids, async_ops);
+  Model model(dir, seed, strict_ids, async_ops, inject);
   const int rc = model.run(cycles, steps);
   if (rc == 0 && own_dir) fs::remove_all(dir);
   return rc;
