@@ -179,8 +179,9 @@ struct ScheduleStats {
 class Scheduler {
  public:
   // Registers the scheduler's internal task type ("brisk.schedule.wake"):
-  // construct it before engine.start(). Throws ConfigError otherwise, or for
-  // a bad config. The engine must outlive the scheduler.
+  // construct it before engine.start(), one scheduler per engine. Throws
+  // ConfigError otherwise (the type is already registered, or registration
+  // is closed), or for a bad config. The engine must outlive the scheduler.
   explicit Scheduler(Engine& engine, SchedulerConfig config = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
