@@ -17,21 +17,6 @@
 // and sleeps only while epoch_ still has that value; every wake bumps epoch_
 // first, so a wake between the re-check and the sleep makes FUTEX_WAIT return
 // at once.
-//
-// One wake at a time (wake_pending_). A woken worker takes microseconds to
-// run, and until it leaves sleep it still counts as a sleeper: without the
-// flag every post in that window made its own FUTEX_WAKE (a million system
-// calls for 2.5M empty tasks once workers park quickly, issue 22). A
-// producer that finds a wake pending skips its own. Why nothing is lost:
-// a worker clears the flag (seq_cst) after it leaves sleep and before it
-// searches, and, on its way to sleep, after it reads the epoch and before
-// W1 and its re-check. A producer that saw the flag set (its load after its
-// ring CAS) is ordered before the clear that follows the set, so the
-// clearing worker's search or re-check sees its item. Some worker always
-// clears after a set: the set is followed by an epoch bump and a wake, so a
-// worker that read the epoch before the bump returns from its sleep (and
-// clears on the way out), and one that read it after the bump (acquire,
-// pairing with the bump's release) clears after the set on its way to sleep.
 #pragma once
 
 #include <atomic>
@@ -50,14 +35,7 @@ class IdleWorkers {
   // are busy or one is searching: a single load.
   void notify_work() noexcept {
     const std::uint64_t s = state_.load(std::memory_order_seq_cst);  // P2
-    if (searchers(s) == 0 && sleepers(s) != 0) {
-      // seq_cst: the load and the exchange take part in the handshake above
-      // (a producer that skips is ordered before the clear that follows).
-      if (wake_pending_.load(std::memory_order_seq_cst) == 0 &&
-          wake_pending_.exchange(1, std::memory_order_seq_cst) == 0) {
-        wake(1);
-      }
-    }
+    if (searchers(s) == 0 && sleepers(s) != 0) wake(1);
   }
 
   // Wakes every sleeper (shutdown, drain, timer changes).
@@ -75,9 +53,7 @@ class IdleWorkers {
   // Read before the re-check; pass to sleep().
   std::uint32_t epoch() const noexcept { return epoch_.load(std::memory_order_acquire); }
   // W1: searcher becomes sleeper in one atomic step (seq_cst, see above).
-  // Call after epoch(): clears a pending wake first (see "One wake at a time").
   void searcher_to_sleeper() noexcept {
-    wake_pending_.store(0, std::memory_order_seq_cst);  // seq_cst: before W1 and the re-check in S
     state_.fetch_add(kSleeper - kSearcher, std::memory_order_seq_cst);
   }
   // The re-check found work: undo searcher_to_sleeper.
@@ -88,11 +64,7 @@ class IdleWorkers {
   // After sleep() returns (woken or not): no longer a sleeper. relaxed would
   // do for correctness (a stale "sleeper" only costs a spurious wake), but
   // seq_cst keeps every transition of state_ in the one order S.
-  // Also clears a pending wake: this worker searches next.
-  void leave_sleep() noexcept {
-    state_.fetch_sub(kSleeper, std::memory_order_seq_cst);
-    wake_pending_.store(0, std::memory_order_seq_cst);  // seq_cst: before this worker's next search in S
-  }
+  void leave_sleep() noexcept { state_.fetch_sub(kSleeper, std::memory_order_seq_cst); }
 
   std::uint32_t sleeping() const noexcept {
     return sleepers(state_.load(std::memory_order_relaxed));
@@ -112,8 +84,7 @@ class IdleWorkers {
 
   alignas(kCacheLine) std::atomic<std::uint64_t> state_{0};  // sleepers << 32 | searchers
   alignas(kCacheLine) std::atomic<std::uint32_t> epoch_{0};
-  std::atomic<std::uint32_t> wake_pending_{0};  // 1: a wake is on its way to a sleeper
-  char pad_[kCacheLine - 2 * sizeof(std::atomic<std::uint32_t>)];
+  char pad_[kCacheLine - sizeof(std::atomic<std::uint32_t>)];
 };
 
 }  // namespace brisk::detail

@@ -24,8 +24,7 @@ Worker::Worker(EngineCore& core, unsigned index, int cpu)
       index_(index),
       cpu_(cpu),
       rng_(index * 2654435761u + 1),
-      record_latency_(core.config().observability.record_latency),
-      spin_budget_(core.config().spin_polls) {
+      record_latency_(core.config().observability.record_latency) {
   batch_.resize(core.config().steal_batch);
   completions_.reserve(core.config().steal_batch);
   if (const std::size_t n = core.config().observability.trace_events_per_worker) {
@@ -45,7 +44,7 @@ void Worker::run() {
   tls_current_worker = this;
   if (cpu_ >= 0) pin_current_thread(cpu_);
   IdleWorkers& idle = core_.idle();
-  const TickClock& ticks = core_.ticks();
+  const unsigned spin_polls = core_.config().spin_polls;
 
   for (;;) {
     if (replaced()) {  // a replacement owns our shard now
@@ -61,19 +60,14 @@ void Worker::run() {
     // Search: poll every shard for a while before paying for a futex sleep.
     // While it spins, this worker counts as a searcher, so producers need not
     // wake a sleeper.
-    // How long: SpinBudget (worker/spin_budget.hpp), from how past spins went.
-    SpinWatch watch(ticks.to_ns(ticks.now()));
-    const unsigned polls = spin_budget_.polls(watch.start);
-    const unsigned spin = std::min(polls, kSpinPolls);
+    const unsigned spin = std::min(spin_polls, kSpinPolls);
     idle.begin_search();
     for (unsigned poll = 0; poll < spin && n == 0; ++poll) {
       cpu_relax();
       n = find_work();
-      watch.poll(ticks.to_ns(ticks.now()));
     }
     const bool last_searcher = idle.end_search();
     if (n != 0) {
-      watch.report_to(spin_budget_, true);
       // The last searcher to find work hands the baton on: if more work is
       // waiting, a sleeper must take it (producers skipped waking while we
       // searched).
@@ -85,12 +79,10 @@ void Worker::run() {
     // threads than cores the producer we wait for may need this one. No
     // longer a searcher: a yielding thread can lose its CPU for a whole time
     // slice, and producers must then wake a sleeper rather than wait for us.
-    for (unsigned poll = spin; poll < polls && n == 0 && !watch.lost_cpu(); ++poll) {
+    for (unsigned poll = spin; poll < spin_polls && n == 0; ++poll) {
       std::this_thread::yield();
       n = find_work();
-      watch.poll(ticks.to_ns(ticks.now()));
     }
-    watch.report_to(spin_budget_, n != 0);
     if (n != 0) {
       run_batch(n);
       continue;
@@ -125,7 +117,6 @@ void Worker::sleep_parked(std::uint32_t epoch) {
   const std::int64_t t1 = core_.now_ns();
   trace_event(trace::TraceKind::kUnpark, static_cast<std::uint64_t>(t1), 0);
   bump(counters_.parked_ns, static_cast<std::uint64_t>(t1 - t0));
-  spin_budget_.woke(static_cast<std::uint64_t>(t1 - t0));
 }
 
 std::size_t Worker::find_work() {

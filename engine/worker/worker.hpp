@@ -17,7 +17,6 @@
 #include "metrics/latency_histogram.hpp"
 #include "task/task_table.hpp"
 #include "platform/cache_line.hpp"
-#include "worker/spin_budget.hpp"
 #include "trace/trace_buffer.hpp"
 
 namespace brisk::detail {
@@ -146,7 +145,6 @@ class Worker {
   std::uint64_t completions_since_ = 0;     // tick stamp of the oldest buffered completion
   TaskTable::ReleaseChain finished_records_;
   const bool record_latency_;
-  SpinBudget spin_budget_;  // how long to spin before parking (issue 22)
   // Timing every job costs a clock read each: ~9 ns on this project's VM,
   // as much as running an empty task, so it halved empty-task throughput.
   // Once kTinyStreakToGroup timings in a row found jobs under kTinyJobNs,
