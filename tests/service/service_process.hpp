@@ -157,8 +157,8 @@ class ServeProcess {
 };
 
 // Runs `brisk serve --config FILE` to its end (for configurations that must be refused).
-inline RunResult run_serve_to_exit(const std::filesystem::path& config_path) {
-  const std::string cmd = std::string(BRISK_CLI) + " serve --config '" + config_path.string() + "' 2>&1";
+inline RunResult run_serve_to_exit(const std::filesystem::path& config_path, const std::string& extra_args = "") {
+  const std::string cmd = std::string(BRISK_CLI) + " serve --config '" + config_path.string() + "' " + extra_args + " 2>&1";
   RunResult r;
   FILE* f = ::popen(cmd.c_str(), "r");
   char buf[512];

@@ -146,6 +146,11 @@ TEST(ServeConfig, InvalidConfigurationExitsTwoNamingTheKey) {
   }
 }
 
+TEST(ServeConfig, ExampleConfigurationIsValid) {
+  const RunResult r = run_serve_to_exit(fs::path(BRISK_SOURCE_DIR) / "docs/examples/serve.toml", "--check");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 // ---- the API's answers ----
 
 TEST(ServeApi, EveryStatusCode) {

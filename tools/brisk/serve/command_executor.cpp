@@ -228,9 +228,20 @@ std::unique_ptr<Executor> make_command_executor(const TypeConfig& type, std::siz
   return std::make_unique<CommandExecutor>(type, max_result_bytes);
 }
 
+namespace {
+class NoopExecutor final : public Executor {
+ public:
+  Outcome run(TaskContext&) override { return Outcome::success(); }
+};
+}  // namespace
+
 std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes) {
-  return type.executor == ExecutorKind::command ? make_command_executor(type, max_result_bytes)
-                                                : make_webhook_executor(type, max_result_bytes);
+  switch (type.executor) {
+    case ExecutorKind::command: return make_command_executor(type, max_result_bytes);
+    case ExecutorKind::webhook: return make_webhook_executor(type, max_result_bytes);
+    case ExecutorKind::noop: break;
+  }
+  return std::make_unique<NoopExecutor>();
 }
 
 }  // namespace brisk::serve

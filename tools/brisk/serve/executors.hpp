@@ -10,6 +10,7 @@
 //            Brisk-Task-Type, Brisk-Attempt and Idempotency-Key headers.
 //            2xx: success, the body is the result. 408, 429, 5xx, a timeout
 //            or a connection error: retry. Any other status: permanent.
+//   noop     succeeds at once (benchmarks of the front end, smoke tests).
 //
 // Both run synchronously on the engine worker that runs the task (the public
 // brisk API has no deferred outcome): a running attempt holds one worker

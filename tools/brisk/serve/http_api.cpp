@@ -509,6 +509,15 @@ void ServeApi::install(httplib::Server& server) {
     res.set_content(out.str(), "text/plain; version=0.0.4; charset=utf-8");
   });
 
+  if (config_.noop_endpoint) {
+    // The same server, routing, auth and body read, without the engine: the
+    // baseline that docs/perf.md measures submissions against.
+    server.Post("/v1/noop", [=, this](const Req& req, Res& res) {
+      if (refuse_if_stopping(res) || !authorize(req, res, Scope::submit)) return;
+      reply(res, 202, json{{"bytes", req.body.size()}});
+    });
+  }
+
   server.Get("/healthz", [](const Req&, Res& res) { res.set_content("ok\n", "text/plain"); });
 
   server.Get("/readyz", [this](const Req&, Res& res) {

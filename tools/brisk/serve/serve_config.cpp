@@ -137,10 +137,12 @@ TypeConfig read_type(const std::string& name, const toml::table* t, const std::s
     type.executor = ExecutorKind::command;
   } else if (executor == "webhook") {
     type.executor = ExecutorKind::webhook;
+  } else if (executor == "noop") {
+    type.executor = ExecutorKind::noop;
   } else if (executor.empty()) {
-    s.fail("executor", "required: \"command\" or \"webhook\"");
+    s.fail("executor", "required: \"command\", \"webhook\" or \"noop\"");
   } else {
-    s.fail("executor", "must be \"command\" or \"webhook\" (got \"" + executor + "\")");
+    s.fail("executor", "must be \"command\", \"webhook\" or \"noop\" (got \"" + executor + "\")");
   }
   type.timeout = millis(s, "timeout_ms", type.timeout, 1, kDay);
   type.concurrency = static_cast<std::uint32_t>(s.integer("concurrency", 0, 0, 1'000'000));
@@ -172,7 +174,7 @@ TypeConfig read_type(const std::string& name, const toml::table* t, const std::s
         type.env[std::string(k.str())] = v.as_string()->get();
       }
     }
-  } else {
+  } else if (type.executor == ExecutorKind::webhook) {
     type.url = s.string("url", "");
     if (type.url.rfind("http://", 0) != 0 && type.url.rfind("https://", 0) != 0) {
       s.fail("url", type.url.empty() ? "required: \"http://host:port/path\"" : "must start with http:// or https://");
@@ -209,6 +211,7 @@ ServeConfig read(const toml::table& root) {
   c.drain_timeout = millis(server, "drain_timeout_ms", c.drain_timeout, 1, kDay);
   c.max_batch = static_cast<std::size_t>(server.integer("max_batch", c.max_batch, 1, 1'000'000));
   c.max_wait = millis(server, "max_wait_ms", c.max_wait, 0, 3'600'000);
+  c.noop_endpoint = server.boolean("noop_endpoint", false);
   server.finish();
 
   Section engine(top.table("engine"), "engine");

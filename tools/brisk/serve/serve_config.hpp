@@ -31,7 +31,8 @@ class ServeConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class ExecutorKind { command, webhook };
+// noop succeeds at once: for measuring the front end and for smoke tests.
+enum class ExecutorKind { command, webhook, noop };
 
 struct TypeConfig {
   std::string name;
@@ -74,6 +75,7 @@ struct ServeConfig {
   std::chrono::milliseconds drain_timeout{30'000};
   std::size_t max_batch = 1'000;
   std::chrono::milliseconds max_wait{30'000};  // GET /v1/tasks/{id}?wait_ms= cap
+  bool noop_endpoint = false;  // POST /v1/noop: 202 and nothing else (benchmarks)
   // [engine]
   unsigned workers = 8;
   std::uint32_t max_tasks = 1u << 20;
