@@ -271,6 +271,11 @@ TEST(ServeApi, EveryStatusCode) {
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("brisk_serve_tasks_accepted_total"), std::string::npos);
   EXPECT_NE(r->body.find("brisk_serve_http_responses_total{code=\"429\"}"), std::string::npos);
+  r = c.Get("/ui");  // the dashboard page: public, its data comes from the API
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("/v1/dead-letters"), std::string::npos);
+  EXPECT_FALSE(r->get_header_value("Content-Security-Policy").empty());
 }
 
 // ---- the command executor ----

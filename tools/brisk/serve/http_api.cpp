@@ -1,5 +1,7 @@
 #include "brisk/serve/http_api.hpp"
 
+#include "brisk/serve/dashboard.hpp"
+
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -517,6 +519,12 @@ void ServeApi::install(httplib::Server& server) {
       reply(res, 202, json{{"bytes", req.body.size()}});
     });
   }
+
+  server.Get("/ui", [](const Req&, Res& res) {
+    res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_content(std::string(dashboard_html()), "text/html; charset=utf-8");
+  });
 
   server.Get("/healthz", [](const Req&, Res& res) { res.set_content("ok\n", "text/plain"); });
 

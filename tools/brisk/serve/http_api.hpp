@@ -9,6 +9,7 @@
 //   POST   /v1/dead-letters/{id}/replay     resubmit                         [admin]
 //   DELETE /v1/dead-letters                 purge                            [admin]
 //   GET    /metrics /healthz /readyz
+//   GET    /ui                              the dashboard page (data via the API)
 #pragma once
 
 #include <atomic>
