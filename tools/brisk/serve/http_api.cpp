@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -409,8 +410,17 @@ void ServeApi::install(httplib::Server& server) {
         error(res, 400, "invalid_param", "wait_ms must be an integer number of milliseconds");
         return;
       }
-      const auto wait = std::min<std::uint64_t>(*ms, static_cast<std::uint64_t>(config_.max_wait.count()));
-      info = engine_.wait(*id, std::chrono::milliseconds(wait));
+      // In slices, so that a shutdown does not wait for long polls to end.
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds(std::min<std::uint64_t>(*ms, config_.max_wait.count()));
+      for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        info = engine_.wait(*id, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(250)));
+        if (info.state == TaskState::unknown || is_final(info.state) || left.count() <= 250 ||
+            shutting_down_.load(std::memory_order_relaxed)) {
+          break;
+        }
+      }
     } else {
       info = engine_.status(*id);
     }
