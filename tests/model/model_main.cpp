@@ -438,12 +438,18 @@ struct KeyState {
   std::uint64_t told_id = 0;  // the id the acceptance answered
   int told_life = 0;
   std::uint64_t restored_id = 0;  // the id answered after a restart
+  bool tainted = false;     // already failed a check: not checked again (--keep-going)
 };
 
 class Model {
  public:
-  Model(fs::path dir, std::uint64_t seed, bool strict_ids, bool async_ops, Inject inject)
-      : dir_(std::move(dir)), seed_(seed), strict_ids_(strict_ids), async_ops_(async_ops), inject_(inject) {}
+  Model(fs::path dir, std::uint64_t seed, bool strict_ids, bool async_ops, Inject inject, bool keep_going)
+      : dir_(std::move(dir)),
+        seed_(seed),
+        strict_ids_(strict_ids),
+        async_ops_(async_ops),
+        inject_(inject),
+        keep_going_(keep_going) {}
 
   int run(int cycles, int steps);
 
@@ -493,6 +499,7 @@ class Model {
   bool strict_ids_;
   bool async_ops_;
   Inject inject_;
+  bool keep_going_;
   std::mt19937_64 rng_;
   pid_t pid_ = -1;
   int to_child_ = -1, from_child_ = -1;
@@ -508,6 +515,7 @@ class Model {
   std::vector<std::string> last_listing_ids_;
   std::vector<std::uint64_t> old_tickets_;
   long payloads_ = 0;
+  std::string last_op_;  // echoed beside its answer in the trace
   bool burst_ = false;  // submits in a row, mostly blocking: fills the rings
   std::vector<std::string> trace_;
   std::vector<std::pair<std::string, std::string>> violations_;
@@ -524,6 +532,7 @@ void Model::violation(const std::string& what, const std::string& payload) {
 
 bool Model::send(const std::string& op) {
   ++op_;
+  last_op_ = op;
   trace("life " + std::to_string(life_) + " op " + std::to_string(op_) + " > " + op);
   return child_alive_ && write_line(to_child_, op);
 }
@@ -532,7 +541,7 @@ std::optional<std::string> Model::answer(int timeout_ms) {
   if (!child_alive_) return std::nullopt;
   std::optional<std::string> a = reader_->next(timeout_ms);
   if (a) {
-    trace("life " + std::to_string(life_) + " op " + std::to_string(op_) + " < " + *a);
+    trace("life " + std::to_string(life_) + " op " + std::to_string(op_) + " < " + *a + "    [" + last_op_ + "]");
   } else if (expect_kill_) {
     trace("life " + std::to_string(life_) + " op " + std::to_string(op_) + " < (no answer: killed in flight)");
     kill_child();
@@ -610,6 +619,16 @@ bool Model::key_certain(const KeyState& k) const {
 void Model::apply_submit(Lineage& l, const std::optional<std::string>& a, std::size_t offset_before) {
   const std::string who = "submit op " + std::to_string(l.op) + " (" + l.payload + ")";
   KeyState* key = l.key.empty() ? nullptr : &keys_[l.key];
+  if (key != nullptr && key->tainted) key = nullptr;  // reported once; its later answers follow from that
+  const std::size_t reported = violations_.size();
+  struct Taint {  // a key whose answer failed a check is not checked again
+    KeyState* key;
+    const std::vector<std::pair<std::string, std::string>>& violations;
+    std::size_t before;
+    ~Taint() {
+      if (key != nullptr && violations.size() > before) key->tainted = true;
+    }
+  } taint{key, violations_, reported};
   if (!a) {  // in flight when killed: may or may not have been accepted
     l.answer = Answer::unknown;
     l.durable = !l.memory;
@@ -652,7 +671,7 @@ void Model::apply_submit(Lineage& l, const std::optional<std::string>& a, std::s
         violation(who + ": key '" + l.key + "' accepted again, although it was answered accepted for " +
                       owner.payload + " (op " + std::to_string(owner.op) + ", life " + std::to_string(key->told_life) +
                       (owner.sub_acked ? ", acknowledged durable)" : ")"),
-                  l.payload);
+                  l.payload + "," + owner.payload);
       } else if (!key->payload.empty() && lineages_.at(key->payload).durable) {
         // The earlier acceptance was never logged: that task must not run from now on.
         Lineage& owner = lineages_.at(key->payload);
@@ -666,7 +685,7 @@ void Model::apply_submit(Lineage& l, const std::optional<std::string>& a, std::s
     l.answer = Answer::duplicate;
     const std::uint64_t id = std::stoull(w[2]);
     if (key == nullptr) {
-      violation(who + ": answered duplicate without an idempotency key", l.payload);
+      if (l.key.empty()) violation(who + ": answered duplicate without an idempotency key", l.payload);
     } else if (key->payload.empty()) {
       violation(who + ": answered duplicate (id " + w[2] + ") for key '" + l.key +
                     "', which no submission the caller was told was accepted holds",
@@ -682,7 +701,7 @@ void Model::apply_submit(Lineage& l, const std::optional<std::string>& a, std::s
           violation(who + ": duplicate for key '" + l.key + "' names task " + std::to_string(id) +
                         ", but the key was accepted for task " + std::to_string(key->told_id) + " (" + owner.payload +
                         ")",
-                    l.payload);
+                    l.payload + "," + owner.payload);
         }
       } else if (strict_ids_ && id != key->told_id) {
         violation(who + ": after a restart the duplicate for key '" + l.key + "' names task " + std::to_string(id) +
@@ -1062,7 +1081,7 @@ void Model::life(int steps, bool may_kill, bool final_life) {
   life_starts_.push_back(ran_size());
   // Keys held by memory-only tasks are gone with the process.
   for (auto& [k, state] : keys_) {
-    if (!state.payload.empty() && lineages_.at(state.payload).memory) state = KeyState{};
+    if (!state.payload.empty() && lineages_.at(state.payload).memory) state = KeyState{.tainted = state.tainted};
   }
   int in_fds[2], out_fds[2];
   if (::pipe(in_fds) != 0 || ::pipe(out_fds) != 0) std::_Exit(2);
@@ -1159,9 +1178,9 @@ void Model::life(int steps, bool may_kill, bool final_life) {
       ++stats_inflight_;
     }
     read_runs();
-    if (!violations_.empty()) break;
+    if (!violations_.empty() && !keep_going_) break;
   }
-  if (child_alive_ && !killed && violations_.empty()) {
+  if (child_alive_ && !killed && (violations_.empty() || keep_going_)) {
     if (may_kill && rng_() % 4 != 0 && !final_life) {
       kill_child();
       ++stats_kills_;
@@ -1192,10 +1211,11 @@ void Model::life(int steps, bool may_kill, bool final_life) {
 
 int Model::run(int cycles, int steps) {
   fs::create_directories(dir_);
-  for (int c = 0; c < cycles && violations_.empty(); ++c) life(steps, true, false);
+  const auto go_on = [&] { return violations_.empty() || keep_going_; };
+  for (int c = 0; c < cycles && go_on(); ++c) life(steps, true, false);
   // Then two lives without kills: the second checks what a clean shutdown kept.
-  if (violations_.empty()) life(steps, false, true);
-  if (violations_.empty()) life(0, false, true);
+  if (go_on()) life(steps, false, true);
+  if (go_on()) life(0, false, true);
 
   std::size_t ran = 0;
   for (const auto& [p, l] : lineages_) ran += l.runs.empty() ? 0 : 1;
@@ -1216,18 +1236,37 @@ int Model::run(int cycles, int steps) {
   std::printf("\n%zu VIOLATION(S):\n", violations_.size());
   std::set<std::string> involved;
   for (const auto& [what, payload] : violations_) {
+    if (involved.size() >= 20) break;  // --keep-going: the first twenty are enough to read
     std::printf("  %s\n", what.c_str());
-    if (!payload.empty()) involved.insert(payload);
+    for (const std::string& p : split(payload, ',')) {
+      if (!p.empty()) involved.insert(p);
+    }
   }
+  int shown = 0;
   for (const std::string& p : involved) {
+    if (++shown > 5) break;
+    // The lines naming the task, and the start() and SIGKILL of each life they are in.
+    auto names = [&p](const std::string& line) {
+      const std::size_t at = line.find(p);
+      if (at == std::string::npos) return false;
+      const std::size_t end = at + p.size();
+      const bool left = at > 0 && (line[at - 1] == ' ' || line[at - 1] == ':' || line[at - 1] == '(');
+      const bool right = end == line.size() || line[end] == ' ' || line[end] == ':' || line[end] == ')';
+      return left && right;
+    };
+    auto life_of_line = [](const std::string& line) {
+      return line.rfind("life ", 0) == 0 ? std::atoi(line.c_str() + 5) : 0;
+    };
+    std::set<int> lives;
+    for (const auto& line : trace_) {
+      if (names(line)) lives.insert(life_of_line(line));
+    }
     std::printf("\nsteps involving %s:\n", p.c_str());
     for (const auto& line : trace_) {
-      if (line.find(" " + p + " ") != std::string::npos || line.find(":" + p + ":") != std::string::npos ||
-          (line.size() >= p.size() && line.compare(line.size() - p.size(), p.size(), p) == 0) ||
-          line.find(" " + p + "\n") != std::string::npos || line.rfind("---- life", 0) == 0 ||
-          line.find("SIGKILL") != std::string::npos || line.find("> start") != std::string::npos) {
-        std::printf("  %s\n", line.c_str());
-      }
+      const bool context = (line.find("SIGKILL") != std::string::npos || line.find("> start") != std::string::npos ||
+                            line.find("> shutdown") != std::string::npos) &&
+                           lives.count(life_of_line(line)) != 0;
+      if (names(line) || context || line.rfind("!! VIOLATION", 0) == 0) std::printf("  %s\n", line.c_str());
     }
   }
   std::printf("\nlast steps:\n");
@@ -1247,7 +1286,7 @@ int main(int argc, char** argv) {
   int cycles = 20, steps = 40;
   std::uint64_t seed = std::random_device{}();
   std::string dir;
-  bool strict_ids = false, async_ops = false;
+  bool strict_ids = false, async_ops = false, keep_going = false;
   app.add_option("--seed", seed, "random seed (printed first; replays the same choices)");
   app.add_option("--cycles", cycles, "lives ended by SIGKILL or shutdown, before the two final clean lives")
       ->check(CLI::Range(0, 1000000));
@@ -1257,6 +1296,8 @@ int main(int argc, char** argv) {
                "after a restart, a duplicate must name the id the caller was told at acceptance (not the durable id)");
   app.add_flag("--async-ops-ok", async_ops,
                "cancel/purge/replay need not be durable when they return: only once a later wait_durable succeeded");
+  app.add_flag("--keep-going", keep_going,
+               "after a violation, go on with the next lives (later checks may then follow from the first failure)");
   const std::map<std::string, Inject> injections = {{"none", Inject::none},
                                                      {"refused-but-kept", Inject::refused_but_kept},
                                                      {"cancel-ignored", Inject::cancel_ignored},
@@ -1283,7 +1324,7 @@ int main(int argc, char** argv) {
   std::printf("brisk_model: dir %s, %d cycles of %d steps\n", dir.c_str(), cycles, steps);
   std::fflush(stdout);
   ::signal(SIGPIPE, SIG_IGN);
-  Model model(dir, seed, strict_ids, async_ops, inject);
+  Model model(dir, seed, strict_ids, async_ops, inject, keep_going);
   const int rc = model.run(cycles, steps);
   if (rc == 0 && own_dir) fs::remove_all(dir);
   return rc;
