@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/set_on_exit.hpp"
+
 namespace brisk {
 namespace {
 
@@ -75,6 +77,7 @@ TEST_F(DurableAnswersTest, ASubmissionRefusedRingsFullIsNeverLoggedAndNeverRuns)
   int refused = 0;
   {
     Engine engine(config());
+    const test::SetOnExit release_on_exit{release};
     engine.register_task("block", [&](TaskContext&) {
       while (!release.load()) std::this_thread::sleep_for(1ms);
     });

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/eventually.hpp"
+#include "support/set_on_exit.hpp"
 
 namespace brisk {
 namespace {
@@ -55,8 +56,9 @@ TEST_F(TaskStatusTest, ADelayedTaskGoesFromDelayedToSucceededWithItsResultAndTim
 }
 
 TEST_F(TaskStatusTest, ARunningTaskSaysRunningAndARetryWaitsWithItsError) {
-  Engine engine(config());
   std::atomic<bool> release{false};
+  Engine engine(config());
+  const test::SetOnExit release_on_exit{release};
   engine.register_task("slow", [&](TaskContext&) {
     while (!release.load()) std::this_thread::sleep_for(1ms);
   });
@@ -172,8 +174,9 @@ TEST_F(TaskStatusTest, AResultOverTheLimitFailsTheTaskSayingSoNeverTruncated) {
 TEST_F(TaskStatusTest, WaitBlocksUntilFinalAndTimesOutWithTheLiveState) {
   EngineConfig c = config();
   c.clock = nullptr;  // real time: wait() has a real timeout
-  Engine engine(c);
   std::atomic<bool> release{false};
+  Engine engine(c);
+  const test::SetOnExit release_on_exit{release};
   engine.register_task("slow", [&](TaskContext& t) {
     while (!release.load()) std::this_thread::sleep_for(1ms);
     t.set_result("done");
@@ -194,8 +197,9 @@ TEST_F(TaskStatusTest, WaitBlocksUntilFinalAndTimesOutWithTheLiveState) {
 TEST_F(TaskStatusTest, WaitFromATaskThrowsAndOnFinishedRunsOnceWithTheFinalState) {
   EngineConfig c = config();
   c.clock = nullptr;
-  Engine engine(c);
   std::atomic<bool> release{false};
+  Engine engine(c);
+  const test::SetOnExit release_on_exit{release};
   engine.register_task("slow", [&](TaskContext& t) {
     while (!release.load()) std::this_thread::sleep_for(1ms);
     t.set_result("r");
