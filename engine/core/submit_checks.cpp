@@ -52,6 +52,13 @@ SubmitPlan check_submission(const EngineConfig& config, const Clock& clock, cons
   if (durable && !has_log) {
     return refused("a durable submission needs EngineConfig::durability.wal_dir");
   }
+  if (has_log && log == nullptr && !options.idempotency_key.empty()) {
+    // Even a memory task: the log's keys are recovered by start(), so until
+    // then the key cannot be answered truly (it may be a duplicate).
+    return refused(
+        "an idempotency key before start(): the keys the write-ahead log holds are recovered by start(); "
+        "submit keyed tasks after start()");
+  }
   if (durable && log == nullptr) {
     // Not accepted now and logged at start(): start() first recovers the
     // log's idempotency keys, so until then a key cannot be answered truly.

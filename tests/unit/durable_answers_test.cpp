@@ -177,8 +177,13 @@ TEST_F(DurableAnswersTest, ADurableSubmissionBeforeStartIsRefusedWithTheReason) 
     EXPECT_NE(r.reason.find("before start()"), std::string::npos) << r.reason;
     EXPECT_EQ(r.reason.find("needs EngineConfig::durability.wal_dir"), std::string::npos) << r.reason;
   }
-  // Memory tasks are still fine before start(), and run after it.
+  // Memory tasks are still fine before start(), and run after it; with a
+  // key, not: the log's keys are not recovered yet.
   EXPECT_TRUE(engine.submit("job", "m", TaskOptions{.durability = Durability::memory}).accepted());
+  const SubmitResult keyed =
+      engine.submit("job", "m", TaskOptions{.idempotency_key = "k", .durability = Durability::memory});
+  EXPECT_EQ(keyed.status, SubmitStatus::invalid);
+  EXPECT_NE(keyed.reason.find("idempotency key before start()"), std::string::npos) << keyed.reason;
   engine.start();
   // The key was not taken by the refused submissions.
   const SubmitResult r = engine.submit("job", "late", TaskOptions{.idempotency_key = "k"});
