@@ -205,11 +205,13 @@ TEST_F(TaskStatusTest, WaitFromATaskThrowsAndOnFinishedRunsOnceWithTheFinalState
     t.set_result("r");
   });
   std::string thrown;
+  std::atomic<bool> caught{false};  // release/acquire: publishes `thrown` to the test thread
   engine.register_task("waiter", [&](TaskContext& t) {
     try {
       engine.wait(static_cast<TaskId>(std::stoull(std::string(t.payload()))), 1s);
     } catch (const std::logic_error& e) {
       thrown = e.what();
+      caught.store(true, std::memory_order_release);
     }
   });
   engine.start();
@@ -221,7 +223,7 @@ TEST_F(TaskStatusTest, WaitFromATaskThrowsAndOnFinishedRunsOnceWithTheFinalState
     seen.set_value(info);
   });
   ASSERT_TRUE(engine.submit("waiter", std::to_string(slow.id)));
-  ASSERT_TRUE(eventually([&] { return !thrown.empty(); }));
+  ASSERT_TRUE(eventually([&] { return caught.load(std::memory_order_acquire); }));
   EXPECT_NE(thrown.find("use on_finished()"), std::string::npos) << thrown;
   release.store(true);
   const TaskInfo info = seen.get_future().get();
