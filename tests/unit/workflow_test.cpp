@@ -70,8 +70,9 @@ TEST(Batch, CallbacksRunOnceWhenEveryTaskFinishedWithTheCounts) {
   ASSERT_TRUE(eventually([&] { return complete.get().size() == 2; }));
   engine.drain();
   const auto done = complete.get();
-  ASSERT_EQ(success.get().size(), 1u);
-  const auto s = BatchSummary::parse(success.get()[0]);
+  const auto succeeded = success.get();  // parse() views into it: keep it alive
+  ASSERT_EQ(succeeded.size(), 1u);
+  const auto s = BatchSummary::parse(succeeded[0]);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->info.id, ok);
   EXPECT_EQ(s->info.succeeded, 100u);
@@ -112,7 +113,8 @@ TEST(Batch, TasksMayAddToTheirOwnBatchAfterItWasSealed) {
   ASSERT_TRUE(eventually([&] { return complete.get().size() == 1; }));
   engine.drain();
   EXPECT_EQ(leaves.load(), 50);
-  const auto c = BatchSummary::parse(complete.get()[0]);
+  const auto completed = complete.get();  // parse() views into it: keep it alive
+  const auto c = BatchSummary::parse(completed[0]);
   ASSERT_TRUE(c);
   EXPECT_EQ(c->info.total, 55u) << "the fan-out tasks and every leaf they added";
   EXPECT_EQ(c->info.succeeded, 55u);
