@@ -46,8 +46,10 @@ class SteadyClock final : public Clock {
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(std::int64_t start_ns = 1'000'000'000) : now_(start_ns) {}
-  // relaxed is enough: the engine's timer thread is woken separately after an
-  // advance (Engine::notify_clock_advanced), which orders the store for it.
+  // relaxed is enough: the time is a self-contained number, no other data
+  // rides on it. The timer thread does not notice an advance by itself (it
+  // sleeps until the next due time as it measured it): Engine::drain() wakes
+  // it and waits for it to read the clock again, which is what the tests do.
   std::int64_t now_ns() const noexcept override { return now_.load(std::memory_order_relaxed); }
   void advance(std::chrono::nanoseconds by) noexcept {
     now_.fetch_add(by.count(), std::memory_order_relaxed);
