@@ -47,9 +47,9 @@ class ManualClock final : public Clock {
  public:
   explicit ManualClock(std::int64_t start_ns = 1'000'000'000) : now_(start_ns) {}
   // relaxed is enough: the time is a self-contained number, no other data
-  // rides on it. The timer thread does not notice an advance by itself (it
-  // sleeps until the next due time as it measured it): Engine::drain() wakes
-  // it and waits for it to read the clock again, which is what the tests do.
+  // rides on it. The timer thread reads it again only when its sleep (the
+  // wait it computed, slept in real time) ends or it is woken:
+  // Engine::drain() wakes it and waits for that read, which is what tests do.
   std::int64_t now_ns() const noexcept override { return now_.load(std::memory_order_relaxed); }
   void advance(std::chrono::nanoseconds by) noexcept {
     now_.fetch_add(by.count(), std::memory_order_relaxed);
