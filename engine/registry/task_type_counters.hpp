@@ -54,6 +54,7 @@ class TaskTypeCounters {
   struct alignas(kCacheLine) Stripe {
     std::array<std::atomic<std::uint64_t>, kTaskEvents> counts{};
   };
+  static_assert(sizeof(Stripe) % kCacheLine == 0, "a stripe shares no line with the next");
   std::array<Stripe, kStripes> stripes_;
 };
 

@@ -107,6 +107,8 @@ class TaskTable {
     std::atomic<std::uint32_t> acquired{0};
     ReturnedStack returned;
   };
+  static_assert(sizeof(ReturnedStack) == kCacheLine, "returned: a line of its own");
+  static_assert(sizeof(FreeList) == 2 * kCacheLine, "ready and acquired on one line, returned on the next");
 
   static void reset(TaskRecord* record) noexcept;  // what release() clears
   // A record from `list`: from ready, refilled from returned when empty.

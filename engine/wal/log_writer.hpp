@@ -230,6 +230,8 @@ class Wal {
     Watermark acked;
     Watermark synced;
   };
+  static_assert(sizeof(Stream) % (2 * kCacheLine) == 0, "streams share no line (nor an adjacent-line prefetch pair)");
+  static_assert(sizeof(Progress) == kCacheLine, "a stream's progress: one line of its own");
 
   Wal(WalOptions options, WalEnv& env);
   bool refusing() const noexcept;
