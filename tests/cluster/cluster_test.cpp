@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "nats_server.hpp"
+#include "worker_process.hpp"
 
 using namespace std::chrono_literals;
 namespace bc = brisk::cluster;
@@ -355,25 +356,6 @@ TEST(Cluster, LongTaskKeepsItsLeaseWithInProgressAcks) {
 
 // ---- kill -9 of a worker process under load ----
 
-pid_t spawn_worker(const std::string& url, const std::string& log) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::execl(BRISK_CLUSTER_WORKER, BRISK_CLUSTER_WORKER, "--server", url.c_str(), "--log", log.c_str(),
-            "--ack-wait-ms", "1500", "--sleep-ms", "10", "--in-flight", "32", "--seconds", "120",
-            static_cast<char*>(nullptr));
-    std::_Exit(127);
-  }
-  return pid;
-}
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
 TEST(Cluster, KilledWorkersTasksAreRedeliveredToAnother) {
   brisk_test::NatsServer server;
   bc::Client client(client_config(server));
@@ -385,22 +367,22 @@ TEST(Cluster, KilledWorkersTasksAreRedeliveredToAnother) {
 
   const std::string log_a = server.dir() + "/worker-a.log";
   const std::string log_b = server.dir() + "/worker-b.log";
-  const pid_t a = spawn_worker(server.url(), log_a);
+  const pid_t a = brisk_test::spawn_cluster_worker(server.url(), log_a);
   ASSERT_GT(a, 0);
   bool a_died = false;
   ASSERT_TRUE(eventually([&] {
     a_died = ::waitpid(a, nullptr, WNOHANG) == a;
-    return a_died || read_lines(log_a).size() >= 100;
+    return a_died || brisk_test::read_lines(log_a).size() >= 100;
   }));
   ASSERT_FALSE(a_died) << "worker A exited by itself (see its stderr above)";
   ::kill(a, SIGKILL);  // mid-load: up to 32 tasks fetched and not acknowledged
   int status = 0;
   ::waitpid(a, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status));
-  const std::size_t done_by_a = read_lines(log_a).size();
+  const std::size_t done_by_a = brisk_test::read_lines(log_a).size();
   ASSERT_LT(done_by_a, static_cast<std::size_t>(kTasks)) << "worker A finished everything before the kill";
 
-  const pid_t b = spawn_worker(server.url(), log_b);
+  const pid_t b = brisk_test::spawn_cluster_worker(server.url(), log_b);
   ASSERT_GT(b, 0);
   const bool drained = eventually([&] { return client.stream_messages() == 0; }, 60s);
   ::kill(b, SIGKILL);
@@ -411,7 +393,7 @@ TEST(Cluster, KilledWorkersTasksAreRedeliveredToAnother) {
   std::size_t executions = 0;
   std::size_t redelivered_to_b = 0;
   for (const auto& path : {log_a, log_b}) {
-    for (const auto& line : read_lines(path)) {
+    for (const auto& line : brisk_test::read_lines(path)) {
       const std::size_t space = line.find(' ');
       done.insert(line.substr(0, space));
       ++executions;
