@@ -16,7 +16,7 @@ Plan make_plan(bool short_mode, std::uint64_t spin_1us, std::uint64_t spin_10us)
       {"work_10us", "10 us tasks, 1 producer", Kind::work, 20'000 / k, 1, spin_10us, 0},
       {"fanout", "fan-out, 1 root : 16 children", Kind::fanout, 100'000 / k, 1, 0, 0},
   };
-  for (std::size_t bytes : {8, 32, 64, 256}) {
+  for (std::size_t bytes : {8, 32, 48, 64, 256}) {
     p.throughput.push_back({"payload_" + std::to_string(bytes), std::to_string(bytes) + "-byte capture, 1 producer",
                             Kind::payload, 1'000'000 / k, 1, 0, bytes});
   }

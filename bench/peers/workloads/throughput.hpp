@@ -70,9 +70,10 @@ double produce_payload(S& sys, std::uint64_t tasks, std::size_t bytes) {
   switch (bytes) {
     case 8: return produce(sys, tasks, 1, Payload<8>{});
     case 32: return produce(sys, tasks, 1, Payload<32>{});
+    case 48: return produce(sys, tasks, 1, Payload<48>{});
     case 64: return produce(sys, tasks, 1, Payload<64>{});
     case 256: return produce(sys, tasks, 1, Payload<256>{});
-    default: throw std::invalid_argument("payload sizes are 8, 32, 64 or 256 bytes");
+    default: throw std::invalid_argument("payload sizes are 8, 32, 48, 64 or 256 bytes");
   }
 }
 
