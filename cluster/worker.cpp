@@ -16,6 +16,7 @@
 #include <cstring>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,6 +74,10 @@ class ClusterContext final : public TaskContext {
   // Kept by the local engine only: the cluster carries no results yet.
   void set_result(std::string_view bytes) override { inner_.set_result(bytes); }
   BatchId batch_id() const noexcept override { return inner_.batch_id(); }
+  // The message is settled when the handler returns (Impl::run).
+  DeferredOutcome defer() override {
+    throw std::logic_error("TaskContext::defer() is not supported for cluster tasks yet");
+  }
 
  private:
   TaskContext& inner_;

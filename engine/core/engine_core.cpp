@@ -379,6 +379,8 @@ void EngineCore::drain() {
         while (worker.cycle() == cycle && !worker.replaced()) wait_a_little(rounds);
       }
     }
+    // Deferred outcomes (TaskContext::defer) still to come: like running tasks.
+    while (outcomes_.deferred_tasks() != 0) wait_a_little(rounds);
     std::uint64_t before = 0;
     for (std::uint64_t v : targets) before += v;
     if (shards_.total_tail() == before) {

@@ -7,6 +7,7 @@ namespace brisk::detail {
 
 void EngineCore::enforce_hard_limits() {
   const std::int64_t now = now_ns();
+  outcomes_.expire_deferred(now);  // attempts whose handler deferred (TaskContext::defer)
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     Worker& stuck = workers_[i];
     if (stuck.replaced()) continue;

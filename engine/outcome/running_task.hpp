@@ -1,6 +1,9 @@
 // RunningTask: the TaskContext a handler sees while its attempt runs.
 #pragma once
 
+#include <atomic>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -13,9 +16,9 @@ namespace brisk::detail {
 
 class RunningTask final : public TaskContext {
  public:
-  RunningTask(const TaskRecord& record, const TaskTypeEntry& type, const Clock& clock, std::size_t max_result_bytes,
-              BatchId batch)
-      : record_(record), type_(type), clock_(clock), max_result_bytes_(max_result_bytes), batch_(batch) {
+  RunningTask(TaskRecord& record, const TaskTypeEntry& type, const Clock& clock, std::size_t max_result_bytes,
+              BatchId batch, DeferredSink& sink)
+      : record_(record), type_(type), clock_(clock), max_result_bytes_(max_result_bytes), batch_(batch), sink_(sink) {
     const auto soft = type.options.soft_timeout.count();
     soft_deadline_ns_ = soft > 0 ? clock.now_ns() + soft : 0;
   }
@@ -44,17 +47,40 @@ class RunningTask final : public TaskContext {
 
   BatchId batch_id() const noexcept override { return batch_; }
 
+  DeferredOutcome defer() override {
+    if (deferral_tag_ != 0) throw std::logic_error("TaskContext::defer() called twice in one attempt");
+    deferral_tag_ = deferral_word(generation_of(record_), record_.attempt.load(std::memory_order_relaxed),
+                                  RecordState::deferring);
+    // release: a completer on another thread that takes the attempt over
+    // (its CAS reads this word) sees the record as this thread left it. A
+    // store: while running, only this thread changes the state.
+    record_.state_word.store(deferral_tag_, std::memory_order_release);
+    return DeferredOutcome(sink_, &record_, this, deferral_tag_, record_.type);
+  }
+
+  // The deferring word defer() stored (0: the handler did not defer).
+  std::uint64_t deferral_tag() const noexcept { return deferral_tag_; }
+  // A completion that came while the handler still ran (state handing_over).
+  void hand_over(Outcome&& outcome, std::string&& result) {
+    handed_.emplace(std::move(outcome));
+    result_ = std::move(result);
+  }
+  Outcome take_handed_over() noexcept { return std::move(*handed_); }
+
   // Bytes of a result over the limit that the handler tried to set (0: none).
   std::size_t result_too_large() const noexcept { return too_large_; }
   std::string take_result() noexcept { return std::move(result_); }
 
  private:
-  const TaskRecord& record_;
+  TaskRecord& record_;
   const TaskTypeEntry& type_;
   const Clock& clock_;
   const std::size_t max_result_bytes_;
   const BatchId batch_;
+  DeferredSink& sink_;
   std::int64_t soft_deadline_ns_ = 0;
+  std::uint64_t deferral_tag_ = 0;
+  std::optional<Outcome> handed_;
   std::string result_;
   std::size_t too_large_ = 0;
 };

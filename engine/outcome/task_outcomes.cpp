@@ -40,10 +40,10 @@ void TaskOutcomes::run(TaskRecord& record) {
   record.attempt.store(attempt, std::memory_order_release);
   if (finished_.remembers()) record.started_ns.store(clock_.now_coarse_ns(), std::memory_order_release);
   RunningTask context(record, type, clock_, max_result_bytes_,
-                      record.workflow != 0 ? workflows_->batch_of(record.workflow) : 0);
+                      record.workflow != 0 ? workflows_->batch_of(record.workflow) : 0, *this);
   const std::int64_t hard_limit = type.options.hard_timeout.count();
   Worker* const self = hard_limit > 0 ? own_worker() : nullptr;
-  const std::int64_t hard_deadline = self != nullptr ? clock_.now_ns() + hard_limit : 0;
+  const std::int64_t hard_deadline = hard_limit > 0 ? clock_.now_ns() + hard_limit : 0;
   if (self != nullptr) {
     // If this attempt hangs, the watchdog replaces the worker and drain()
     // stops waiting for it: log what it finished before, first.
@@ -52,13 +52,14 @@ void TaskOutcomes::run(TaskRecord& record) {
   }
   Outcome outcome = Outcome::success();
   try {
-    struct SlotRelease {  // frees the type's slot however the handler ends
+    struct SlotRelease {  // frees the type's slot however the handler ends, unless it deferred
       TaskOutcomes* outcomes;
       TaskTypeEntry& type;
+      const RunningTask& context;
       ~SlotRelease() {
-        if (type.gate) outcomes->release_gate_slot(type);
+        if (type.gate && context.deferral_tag() == 0) outcomes->release_gate_slot(type);
       }
-    } slot_release{this, type};
+    } slot_release{this, type, context};
     outcome = type.handler(context);
   } catch (const std::exception& e) {
     outcome = type.options.exceptions_are_permanent ? Outcome::fail(e.what()) : Outcome::retry(e.what());
@@ -66,21 +67,36 @@ void TaskOutcomes::run(TaskRecord& record) {
     outcome = type.options.exceptions_are_permanent ? Outcome::fail("unknown exception")
                                                     : Outcome::retry("unknown exception");
   }
-  if (self != nullptr && !self->end_attempt(hard_deadline)) {
-    // The watchdog declared this attempt timed out and retried the task in a
-    // new record; wait for it to finish copying, then drop the late result.
-    while (!record.abandoned.load(std::memory_order_acquire)) std::this_thread::yield();
-    type.counters.add(TaskEvent::late_result);
-    tasks_.release(&record);
+  if (context.deferral_tag() != 0) {
+    end_deferring(record, type, context, self, hard_deadline);
     return;
   }
-  if (outcome.kind() == Outcome::Kind::success && context.result_too_large() != 0) {
-    outcome = Outcome::fail("result of " + std::to_string(context.result_too_large()) +
+  if (self != nullptr && !self->end_attempt(hard_deadline)) {
+    drop_overrun(record, type);
+    return;
+  }
+  const std::size_t too_large = context.result_too_large();
+  finish(record, type, std::move(outcome), context.take_result(), too_large);
+}
+
+void TaskOutcomes::drop_overrun(TaskRecord& record, TaskTypeEntry& type) {
+  // The watchdog declared this attempt timed out and retried the task in a
+  // new record; wait for it to finish copying, then drop the late result.
+  while (!record.abandoned.load(std::memory_order_acquire)) std::this_thread::yield();
+  type.counters.add(TaskEvent::late_result);
+  tasks_.release(&record);
+}
+
+void TaskOutcomes::finish(TaskRecord& record, TaskTypeEntry& type, Outcome&& outcome, std::string&& result,
+                          std::size_t result_too_large) {
+  if (result_too_large == 0 && result.size() > max_result_bytes_) result_too_large = result.size();
+  if (outcome.kind() == Outcome::Kind::success && result_too_large != 0) {
+    outcome = Outcome::fail("result of " + std::to_string(result_too_large) +
                             " bytes is over task_status.max_result_bytes (" + std::to_string(max_result_bytes_) + ")");
   }
   if (outcome.kind() == Outcome::Kind::success) {
     type.counters.add(TaskEvent::succeeded);
-    remember(record, TaskState::succeeded, {}, context.take_result());
+    remember(record, TaskState::succeeded, {}, std::move(result));
     if (record.durable_id != 0) {
       // A worker logs the completions of a batch together, when the batch
       // ends and before drain() can see it finished; any other thread (or
@@ -95,15 +111,126 @@ void TaskOutcomes::run(TaskRecord& record) {
     return;
   }
   record_failure(record, type, outcome);
+  const std::uint32_t attempt = record.attempt.load(std::memory_order_relaxed);
   if (outcome.kind() == Outcome::Kind::retry && attempt < type.options.retry.max_attempts) {
-    const auto delay = retry_delay(type.options.retry, attempt, jitter_bits());
+    const std::int64_t delay = outcome.retry_after_ns() >= 0
+                                   ? outcome.retry_after_ns()
+                                   : retry_delay(type.options.retry, attempt, jitter_bits()).count();
     type.counters.add(TaskEvent::retried);
-    const std::int64_t due = clock_.now_ns() + delay.count();
+    const std::int64_t due = clock_.now_ns() + delay;
     if (record.durable_id != 0) log_->retry_scheduled(record.durable_id, attempt, due);
     wait_until(record, due);
     return;
   }
   dead_letter(record, type);
+}
+
+void TaskOutcomes::end_deferring(TaskRecord& record, TaskTypeEntry& type, RunningTask& context, Worker* self,
+                                 std::int64_t deadline) {
+  const std::uint64_t tag = context.deferral_tag();
+  if (self != nullptr && !self->end_attempt(deadline)) {
+    // The handler overran its hard limit before it returned, and the task
+    // went on in a new record: its handle (or what it handed over) is late.
+    take_back(record, tag);
+    if (type.gate) release_gate_slot(type);
+    drop_overrun(record, type);
+    return;
+  }
+  if (deadline != 0) deadlines_.add(record, deadline);
+  // Counted before the attempt becomes deferred, i.e. before this job ends:
+  // a drain() that waits for this worker's job then sees it. acq_rel: the
+  // count is ordered with the state change below.
+  deferred_.fetch_add(1, std::memory_order_acq_rel);
+  std::uint64_t expected = tag;
+  // acq_rel: the handle's completer, whose CAS reads `deferred`, sees the
+  // record as this thread left it; on failure (a completion was handed
+  // over) this thread sees what the completer wrote.
+  if (record.state_word.compare_exchange_strong(expected, with_state(tag, RecordState::deferred),
+                                                std::memory_order_acq_rel, std::memory_order_acquire)) {
+    return;  // the handle ends the attempt
+  }
+  take_back(record, tag);  // completed while the handler ran: it ends here
+  if (deadline != 0) deadlines_.remove(record);
+  if (type.gate) release_gate_slot(type);
+  finish(record, type, context.take_handed_over(), context.take_result(), 0);
+  deferred_.fetch_sub(1, std::memory_order_release);
+}
+
+void TaskOutcomes::take_back(TaskRecord& record, std::uint64_t tag) {
+  std::uint64_t expected = tag;
+  // acq_rel on success: no completion came; one that comes later finds
+  // `running` and is late. On failure, wait for the hand-over to end: its
+  // writes to the context are visible after the acquire load of handed_over.
+  if (!record.state_word.compare_exchange_strong(expected, state_word(generation_of(tag), RecordState::running),
+                                                 std::memory_order_acq_rel, std::memory_order_acquire)) {
+    while (record.state_word.load(std::memory_order_acquire) != with_state(tag, RecordState::handed_over)) {
+      std::this_thread::yield();
+    }
+    // relaxed: only this thread holds the record now; later publications order it.
+    record.state_word.store(state_word(generation_of(tag), RecordState::running), std::memory_order_relaxed);
+  }
+}
+
+bool TaskOutcomes::complete_deferred(void* record_ptr, void* context, std::uint64_t tag, std::uint32_t type_index,
+                                     Outcome&& outcome, std::string&& result) noexcept {
+  auto& record = *static_cast<TaskRecord*>(record_ptr);
+  TaskTypeEntry& type = registry_.at(type_index);
+  const std::uint64_t deferred = with_state(tag, RecordState::deferred);
+  // The record's memory is never freed while the engine lives, so reading a
+  // word that has gone on to another task or attempt is harmless: it
+  // matches neither tag, and the completion is late.
+  std::uint64_t word = record.state_word.load(std::memory_order_acquire);
+  for (;;) {
+    if (word == deferred) {
+      // acq_rel: this thread takes over the record as the worker left it.
+      if (!record.state_word.compare_exchange_weak(word, state_word(generation_of(tag), RecordState::running),
+                                                   std::memory_order_acq_rel, std::memory_order_acquire)) {
+        continue;
+      }
+      if (type.options.hard_timeout.count() > 0) deadlines_.remove(record);
+      if (type.gate) release_gate_slot(type);
+      finish(record, type, std::move(outcome), std::move(result), 0);
+      deferred_.fetch_sub(1, std::memory_order_release);
+      return true;
+    }
+    if (word != tag) {
+      type.counters.add(TaskEvent::late_result);
+      return false;
+    }
+    // The handler has not returned yet: hand the outcome to its worker.
+    // acquire: this thread may write into the handler's context, which the
+    // worker reads after it sees handed_over.
+    if (!record.state_word.compare_exchange_weak(word, with_state(tag, RecordState::handing_over),
+                                                 std::memory_order_acquire, std::memory_order_acquire)) {
+      continue;
+    }
+    static_cast<RunningTask*>(context)->hand_over(std::move(outcome), std::move(result));
+    // release: the worker that reads handed_over sees the outcome written.
+    record.state_word.store(with_state(tag, RecordState::handed_over), std::memory_order_release);
+    return true;
+  }
+}
+
+void TaskOutcomes::expire_deferred(std::int64_t now) {
+  deadlines_.take_expired(
+      now,
+      [](TaskRecord& record) {
+        std::uint64_t word = record.state_word.load(std::memory_order_acquire);
+        // acq_rel: as a completer's, which this CAS beats or loses to.
+        return state_of(word) == RecordState::deferred &&
+               record.state_word.compare_exchange_strong(word, state_word(generation_of(word), RecordState::running),
+                                                         std::memory_order_acq_rel, std::memory_order_relaxed);
+      },
+      [this](TaskRecord& record) {
+        TaskTypeEntry& type = registry_.at(record.type);
+        type.counters.add(TaskEvent::timed_out);
+        if (type.gate) release_gate_slot(type);
+        finish(record, type,
+               Outcome::retry("hard time limit of " + std::to_string(type.options.hard_timeout.count() / 1'000'000) +
+                              " ms exceeded (deferred outcome not completed)"),
+               {}, 0);
+        deferred_.fetch_sub(1, std::memory_order_release);
+      });
 }
 
 void TaskOutcomes::record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome) {
@@ -288,8 +415,7 @@ bool TaskOutcomes::cancel(TaskId id) {
     return true;
   }
   // Running: too late to cancel, but the handler may poll the request.
-  if (generation_of(*record) == generation &&
-      state_of(record->state_word.load(std::memory_order_acquire)) == RecordState::running) {
+  if (generation_of(*record) == generation && is_running(state_of(record->state_word.load(std::memory_order_acquire)))) {
     record->stop_requested.store(true, std::memory_order_relaxed);
   }
   return false;

@@ -10,13 +10,21 @@
 // other threads; the record's state word decides every race (see
 // task/task_record.hpp).
 //
+// A handler may take its outcome away (TaskContext::defer): the attempt then
+// ends when its DeferredOutcome is completed, from any thread, through
+// complete_deferred(), or when its hard limit passes (expire_deferred). The
+// record's state word decides who ends it (task/task_record.hpp, the
+// deferral states).
+//
 // Everything it uses is handed to it (no reach back into the engine): the
 // registry, the task table, the shard set, the timer, the dead-letter
 // queue, credits, the clocks, and the log once start() has opened it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "brisk/clock.hpp"
 #include "brisk/detail/job.hpp"
@@ -25,6 +33,7 @@
 #include "dlq/dead_letter_queue.hpp"
 #include "durability/durable_log.hpp"
 #include "flow/credit_pool.hpp"
+#include "outcome/deferred_deadlines.hpp"
 #include "platform/tick_clock.hpp"
 #include "registry/task_registry.hpp"
 #include "shard/shard_set.hpp"
@@ -36,7 +45,9 @@
 
 namespace brisk::detail {
 
-class TaskOutcomes {
+class RunningTask;
+
+class TaskOutcomes final : public DeferredSink {
  public:
   // `engine` identifies the engine whose workers may run this machine's
   // jobs: a worker of another engine (running this one's drain(), say) is
@@ -83,6 +94,19 @@ class TaskOutcomes {
   // record (or dead-letter it), then let its stuck worker drop the old one.
   void retry_overrun(TaskRecord* overrun, std::int64_t now);
 
+  // A DeferredOutcome completes its attempt (any thread): false if the
+  // attempt had already ended (counted as a late result).
+  bool complete_deferred(void* record, void* context, std::uint64_t tag, std::uint32_t type, Outcome&& outcome,
+                         std::string&& result) noexcept override;
+  // The watchdog: deferred attempts past their hard limit fail as timed out.
+  void expire_deferred(std::int64_t now);
+  // Deferred attempts not yet ended: drain() waits for them like running ones.
+  std::int64_t deferred_tasks() const noexcept {
+    // acquire: pairs with the release decrement; what the attempt's end did
+    // (a retry filed with the timer, say) is visible to drain().
+    return deferred_.load(std::memory_order_acquire);
+  }
+
   // Batches a worker hands back when its batch ends.
   void return_credits(std::int64_t n);
   void log_completions(std::span<const std::uint64_t> durable_ids);
@@ -97,6 +121,17 @@ class TaskOutcomes {
     const Worker* w = own_worker();
     return w != nullptr ? w->index() : ShardSet::kNoHome;
   }
+  // What an attempt's outcome leads to: success, a retry, a dead letter.
+  void finish(TaskRecord& record, TaskTypeEntry& type, Outcome&& outcome, std::string&& result,
+              std::size_t result_too_large);
+  // The handler returned after defer(): leave the attempt to its handle, or
+  // finish it here if the handle was completed meanwhile.
+  void end_deferring(TaskRecord& record, TaskTypeEntry& type, RunningTask& context, Worker* self,
+                     std::int64_t deadline);
+  // Waits out a completion being handed over, then takes the attempt back (running).
+  void take_back(TaskRecord& record, std::uint64_t tag);
+  // The watchdog retried this attempt elsewhere: discard it and its record.
+  void drop_overrun(TaskRecord& record, TaskTypeEntry& type);
   void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
   void dead_letter(TaskRecord& record, TaskTypeEntry& type);
   // Frees a slot of the type's ConcurrencyGate, handing it to a parked task.
@@ -124,6 +159,8 @@ class TaskOutcomes {
   const std::size_t max_result_bytes_;
   DurableLog* log_ = nullptr;
   Workflows* workflows_ = nullptr;
+  DeferredDeadlines deadlines_;  // deferred attempts of types with a hard limit
+  std::atomic<std::int64_t> deferred_{0};
 };
 
 // Named tasks travel through the rings as this 16-byte, trivially copyable job.

@@ -18,7 +18,11 @@ TaskInfo live_status(const TaskTable& tasks, TaskId id, const TickClock& ticks) 
   switch (state_of(word)) {
     case RecordState::free: return info;  // finished: FinishedTasks knows the rest
     case RecordState::queued: live.state = TaskState::queued; break;
-    case RecordState::running: live.state = TaskState::running; break;
+    case RecordState::running:
+    case RecordState::deferring:
+    case RecordState::handing_over:
+    case RecordState::handed_over:
+    case RecordState::deferred: live.state = TaskState::running; break;  // TaskContext::defer
     case RecordState::waiting: live.state = TaskState::delayed; break;
     case RecordState::cancelling:
     case RecordState::cancelled:

@@ -28,6 +28,15 @@ enum class RecordState : std::uint32_t {
   // Its holder (a worker, the timer) met it while cancelling: cancel()
   // releases it when done. The last of the two to let go releases.
   left_to_canceller,
+  // A handler took its outcome away (TaskContext::defer). These four carry
+  // the attempt beside the state (deferral_word), so a handle of an earlier
+  // attempt of the same task matches none of them. All are `running` to
+  // status(), and cancel() only asks them to stop.
+  deferring,     // the handler called defer() and is still running
+  handing_over,  // completed before the handler returned: the outcome is being
+                 // written into the handler's context
+  handed_over,   // ... written: the worker takes it when the handler returns
+  deferred,      // the handler returned: its handle (or the hard limit) ends the attempt
 };
 
 struct FailureEntry {
@@ -136,7 +145,18 @@ inline std::uint32_t generation_of(std::uint64_t word) noexcept {
   return static_cast<std::uint32_t>(word >> 32);
 }
 inline RecordState state_of(std::uint64_t word) noexcept {
-  return static_cast<RecordState>(static_cast<std::uint32_t>(word));
+  return static_cast<RecordState>(static_cast<std::uint8_t>(word));  // bits 8..31: deferral_word
+}
+// generation << 32 | (attempt mod 2^24) << 8 | state: the deferral states'
+// word. 2^24 attempts of one task apart from each other cannot both be alive.
+inline std::uint64_t deferral_word(std::uint32_t generation, std::uint32_t attempt, RecordState state) noexcept {
+  return state_word(generation, state) | static_cast<std::uint64_t>(attempt & 0xffffffu) << 8;
+}
+inline std::uint64_t with_state(std::uint64_t word, RecordState state) noexcept {
+  return (word & ~std::uint64_t{0xff}) | static_cast<std::uint32_t>(state);
+}
+inline bool is_running(RecordState state) noexcept {
+  return state == RecordState::running || state >= RecordState::deferring;
 }
 
 // Atomically moves a record of generation `generation` from `from` to `to`.

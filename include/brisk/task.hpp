@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "brisk/deferred_outcome.hpp"
 #include "brisk/submit.hpp"
 #include "brisk/workflow.hpp"
 
@@ -77,15 +78,26 @@ class Outcome {
   static Outcome success() { return Outcome(Kind::success, {}); }
   // Retryable failure: scheduled again with backoff until max_attempts.
   static Outcome retry(std::string message) { return Outcome(Kind::retry, std::move(message)); }
+  // Retryable failure whose next attempt comes after `delay` (an HTTP
+  // Retry-After, say) instead of the type's backoff; still at most
+  // max_attempts attempts. A negative delay counts as 0.
+  static Outcome retry_after(std::chrono::nanoseconds delay, std::string message) {
+    Outcome o(Kind::retry, std::move(message));
+    o.retry_after_ns_ = delay.count() > 0 ? delay.count() : 0;
+    return o;
+  }
   // Permanent failure: straight to the dead-letter queue, no retry.
   static Outcome fail(std::string message) { return Outcome(Kind::fail, std::move(message)); }
 
   Kind kind() const noexcept { return kind_; }
   const std::string& message() const noexcept { return message_; }
+  // The delay retry_after() asked for, or -1: the type's backoff.
+  std::int64_t retry_after_ns() const noexcept { return retry_after_ns_; }
 
  private:
   Outcome(Kind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
   Kind kind_;
+  std::int64_t retry_after_ns_ = -1;
   std::string message_;
 };
 
@@ -115,6 +127,11 @@ class TaskContext {
   virtual bool past_soft_deadline() const noexcept = 0;
   // Set when the task is cancelled or its hard limit passed: poll it and stop.
   virtual bool cancellation_requested() const noexcept = 0;
+  // Takes the outcome away from the handler (deferred_outcome.hpp): the
+  // handler returns at once, freeing its worker, and the handle completes
+  // the task later from any thread. At most once per attempt (a second call
+  // throws std::logic_error).
+  virtual DeferredOutcome defer() = 0;
 
  protected:
   ~TaskContext() = default;
