@@ -2,8 +2,10 @@
 //
 // A type-erased, move-only callable with inline storage, so that post() of a
 // small lambda never touches the heap. Callables larger than kInlineSize (or
-// with stricter alignment, or a throwing move) are boxed on the heap; that is
-// the only allocation on the post() path and it is documented in the README.
+// with stricter alignment, or a throwing move) are boxed: up to kBoxMaxBytes
+// in the producer's box pool (detail/box_pool.hpp), larger ones (or when the
+// pool is at its bound) with operator new. That is the only allocation on
+// the post() path and it is documented in the README.
 //
 // Layout is fixed at 56 bytes so that a ring slot (8-byte sequence + Job) is
 // exactly one 64-byte cache line: neighbouring slots never share a line.
@@ -15,6 +17,8 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+
+#include "brisk/detail/box_pool.hpp"
 
 namespace brisk::detail {
 
@@ -38,6 +42,15 @@ class Job {
     if constexpr (fits_inline<D>()) {
       ::new (static_cast<void*>(storage_)) D(std::forward<F>(f));
       ops_ = &inline_ops<D>;
+    } else if (void* block = fits_box_pool<D>() ? box_allocate(sizeof(D)) : nullptr) {
+      struct FreeIfThrows {
+        void* block;
+        ~FreeIfThrows() { if (block != nullptr) box_free(block); }
+      } guard{block};
+      D* boxed = ::new (block) D(std::forward<F>(f));
+      guard.block = nullptr;
+      std::memcpy(storage_, &boxed, sizeof boxed);
+      ops_ = &pooled_ops<D>;
     } else {
       D* boxed = new D(std::forward<F>(f));
       std::memcpy(storage_, &boxed, sizeof boxed);
@@ -87,6 +100,11 @@ class Job {
            alignof(D) <= 8 && std::is_nothrow_move_constructible_v<D>;
   }
 
+  template <class D>
+  static constexpr bool fits_box_pool() {
+    return sizeof(D) <= kBoxMaxBytes && alignof(D) <= kBoxMaxAlign;
+  }
+
   void take(Job& other) noexcept {
     ops_ = other.ops_;
     submit_stamp = other.submit_stamp;
@@ -122,6 +140,12 @@ class Job {
   static void invoke_boxed(void* s) { (*unbox<D>(s))(); }
   template <class D>
   static void destroy_boxed(void* s) noexcept { delete unbox<D>(s); }
+  template <class D>
+  static void destroy_pooled(void* s) noexcept {
+    D* p = unbox<D>(s);
+    p->~D();
+    box_free(p);
+  }
 
   template <class D>
   static constexpr Ops inline_ops{
@@ -131,6 +155,8 @@ class Job {
   // A boxed callable is just a pointer: memcpy relocates it.
   template <class D>
   static constexpr Ops boxed_ops{&invoke_boxed<D>, nullptr, &destroy_boxed<D>};
+  template <class D>
+  static constexpr Ops pooled_ops{&invoke_boxed<D>, nullptr, &destroy_pooled<D>};
 
   const Ops* ops_ = nullptr;
   alignas(8) unsigned char storage_[kInlineSize];
