@@ -3,6 +3,7 @@
 //   brisk profile   run (or read) a traced workload: report, Perfetto trace, plots, tuning advice
 //   brisk wal ...   inspect, verify or dump a write-ahead log
 //   brisk serve     the task service: HTTP API, executors (docs/service.md)
+//   brisk cluster   submit to, inspect and manage a brisk::cluster (docs/cluster.md)
 #include <CLI/CLI.hpp>
 
 #include "brisk/demo_command.hpp"
@@ -10,6 +11,9 @@
 #include "brisk/wal_command.hpp"
 #ifdef BRISK_HAVE_SERVE
 #include "brisk/serve/serve_command.hpp"
+#endif
+#ifdef BRISK_HAVE_CLUSTER
+#include "brisk/cluster/cluster_command.hpp"
 #endif
 
 int main(int argc, char** argv) {
@@ -20,6 +24,9 @@ int main(int argc, char** argv) {
   brisk::tools::ProfileOptions profile;
   CLI::App* profile_cmd = brisk::tools::add_profile_command(app, profile);
   brisk::tools::add_wal_commands(app);
+#ifdef BRISK_HAVE_CLUSTER
+  brisk::tools::add_cluster_commands(app);
+#endif
 #ifdef BRISK_HAVE_SERVE
   brisk::serve::ServeOptions serve;
   CLI::App* serve_cmd = brisk::serve::add_serve_command(app, serve);
