@@ -13,6 +13,14 @@
 //          node, a Worker feeding an Engine (1 worker thread) an empty handler
 //   raw    js_PublishAsync (at most 8192 in flight) and, per node, a loop of
 //          natsSubscription_Fetch(batch 256) + natsMsg_Ack per message
+//   redis  Redis Streams, the queue people build on Redis for the same job:
+//          pipelined XADD (8192 per pipeline) and, per node, a consumer
+//          group loop of XREADGROUP COUNT 256 + pipelined XACK and XDEL (a
+//          work queue: the stream is empty once every task is acknowledged)
+//          against a redis-server this program starts on loopback with
+//          appendonly yes, appendfsync everysec: like JetStream's file store,
+//          an acknowledged write survives kill -9 of the server, not a power
+//          cut within the last second (docs/cluster.md)
 // Repetitions are interleaved; the table gives medians [min-max] and the
 // load average before and after the run (everything shares this machine:
 // the server, the publisher and the nodes).
@@ -20,6 +28,7 @@
 //   brisk_cluster_bench                     full run
 //   brisk_cluster_bench --short             CI: tiny sizes, checks it runs
 #include <fcntl.h>
+#include <hiredis/hiredis.h>
 #include <nats/nats.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -31,6 +40,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -41,6 +51,7 @@
 #include "brisk/brisk.hpp"
 #include "brisk/cluster.hpp"
 #include "nats_server.hpp"
+#include "redis_server.hpp"
 
 namespace {
 
@@ -123,6 +134,36 @@ int run_raw_node(const std::string& url, const std::string& stream) {
   natsSubscription_Destroy(sub);
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
+  return 0;
+}
+
+// A node of the redis system: `server` is the redis-server's port.
+int run_redis_node(const std::string& port, const std::string& stream) {
+  redisContext* c = redisConnect("127.0.0.1", std::stoi(port));
+  if (c == nullptr || c->err != 0) throw std::runtime_error("cannot connect to redis-server");
+  const std::string consumer = "node-" + std::to_string(::getpid());
+  ready();
+  while (g_stop == 0) {
+    auto* reply = static_cast<redisReply*>(redisCommand(c, "XREADGROUP GROUP g %s COUNT 256 BLOCK 250 STREAMS %s >",
+                                                        consumer.c_str(), stream.c_str()));
+    if (reply == nullptr) throw std::runtime_error("redis connection lost");
+    // [[stream, [[id, [field, value]], ...]]], or nil after BLOCK ms.
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1) {
+      const redisReply* entries = reply->element[0]->element[1];
+      for (std::size_t i = 0; i < entries->elements; ++i) {
+        const redisReply* id = entries->element[i]->element[0];  // the task runs here (empty)
+        redisAppendCommand(c, "XACK %s g %b", stream.c_str(), id->str, id->len);
+        redisAppendCommand(c, "XDEL %s %b", stream.c_str(), id->str, id->len);
+      }
+      for (std::size_t i = 0; i < 2 * entries->elements; ++i) {
+        void* ack = nullptr;
+        if (redisGetReply(c, &ack) != REDIS_OK) throw std::runtime_error("redis connection lost");
+        freeReplyObject(ack);
+      }
+    }
+    freeReplyObject(reply);
+  }
+  redisFree(c);
   return 0;
 }
 
@@ -271,6 +312,46 @@ double run_raw(const std::string& url, natsConnection* nc, int nodes_count, std:
   return static_cast<double>(tasks) / elapsed;
 }
 
+long long redis_integer(redisContext* c, const std::string& command) {
+  auto* reply = static_cast<redisReply*>(redisCommand(c, command.c_str()));
+  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR)
+    throw std::runtime_error(command + ": " + (reply != nullptr ? reply->str : "connection lost"));
+  const long long n = reply->integer;
+  freeReplyObject(reply);
+  return n;
+}
+
+double run_redis(const brisk_bench::RedisServer& server, int port, int nodes_count, std::uint64_t tasks, int round) {
+  const std::string stream = "R" + std::to_string(nodes_count) + "R" + std::to_string(round);
+  redisContext* c = server.connect();
+  if (c == nullptr) throw std::runtime_error("cannot connect to redis-server");
+  freeReplyObject(redisCommand(c, "XGROUP CREATE %s g $ MKSTREAM", stream.c_str()));
+  std::vector<Node> nodes = spawn_nodes("redis", nodes_count, std::to_string(port), stream);
+  const std::string payload(64, 'p');
+  const double start = now_s();
+  for (std::uint64_t sent = 0; sent < tasks;) {
+    // A pipeline of up to 8192 XADDs, then their replies (the acknowledgements).
+    const std::uint64_t batch = std::min<std::uint64_t>(kMaxInFlightPublishes, tasks - sent);
+    for (std::uint64_t i = 0; i < batch; ++i)
+      redisAppendCommand(c, "XADD %s * p %b", stream.c_str(), payload.data(), payload.size());
+    for (std::uint64_t i = 0; i < batch; ++i, ++sent) {
+      void* reply = nullptr;
+      if (redisGetReply(c, &reply) != REDIS_OK || static_cast<redisReply*>(reply)->type != REDIS_REPLY_STRING)
+        throw std::runtime_error("XADD refused");
+      freeReplyObject(reply);
+    }
+  }
+  for (const double deadline = now_s() + 600; redis_integer(c, "XLEN " + stream) != 0;) {
+    if (now_s() > deadline) throw std::runtime_error("tasks still in " + stream + " after the time limit");
+    std::this_thread::sleep_for(2ms);
+  }
+  const double elapsed = now_s() - start;
+  stop_nodes(nodes);
+  redis_integer(c, "DEL " + stream);
+  redisFree(c);
+  return static_cast<double>(tasks) / elapsed;
+}
+
 std::string cell(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   char buf[96];
@@ -288,7 +369,7 @@ int main(int argc, char** argv) {
   std::uint64_t tasks = 50'000;
   int rounds = 3;
   bool short_run = false;
-  app.add_option("--node", node_kind, "internal: run as a node process (brisk or raw)");
+  app.add_option("--node", node_kind, "internal: run as a node process (brisk, raw or redis)");
   app.add_option("--server", server, "internal: the server URL of a node process");
   app.add_option("--stream", stream, "internal: the stream of a node process");
   app.add_option("--tasks", tasks, "tasks per run");
@@ -300,6 +381,7 @@ int main(int argc, char** argv) {
     struct sigaction sa {};
     sa.sa_handler = [](int) { g_stop = 1; };
     ::sigaction(SIGTERM, &sa, nullptr);
+    if (node_kind == "redis") return run_redis_node(server, stream);
     return node_kind == "brisk" ? run_brisk_node(server, stream) : run_raw_node(server, stream);
   }
   if (short_run) {
@@ -308,6 +390,8 @@ int main(int argc, char** argv) {
   }
   try {
     brisk_test::NatsServer nats;
+    const int redis_port = brisk_test::free_loopback_port();
+    brisk_bench::RedisServer redis(std::filesystem::temp_directory_path().string(), "everysec", redis_port);
     natsConnection* nc = nullptr;
     check(natsConnection_ConnectTo(&nc, nats.url().c_str()), "connect");
     jsCtx* admin = nullptr;
@@ -320,10 +404,12 @@ int main(int argc, char** argv) {
             run_raw(nats.url(), nc, nodes, tasks, round));
         results["brisk::cluster, " + std::to_string(nodes) + " node" + (nodes > 1 ? "s" : "")].push_back(
             run_brisk(nats.url(), admin, nodes, tasks, round));
+        results["redis streams, " + std::to_string(nodes) + " node" + (nodes > 1 ? "s" : "")].push_back(
+            run_redis(redis, redis_port, nodes, tasks, round));
       }
     }
     std::printf("brisk_cluster_bench: %llu tasks of 64 bytes per run, %d round(s) interleaved, nats-server %s -js "
-                "(file store, loopback), %u CPUs\n",
+                "(file store, loopback), redis-server (appendfsync everysec, loopback), %u CPUs\n",
                 static_cast<unsigned long long>(tasks), rounds, "2.9 (Debian)", std::thread::hardware_concurrency());
     std::printf("load average before: %s, after: %s\n\n", load_before.c_str(), loadavg().c_str());
     std::printf("| system | tasks/s end to end, median [min-max] |\n| --- | --- |\n");

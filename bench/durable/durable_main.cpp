@@ -45,6 +45,8 @@
 
 #include "brisk/brisk.hpp"
 #include "clock.hpp"
+#include "redis_server.hpp"
+#include "temp_dir.hpp"
 #include "ping_pong.hpp"
 
 namespace {
@@ -73,24 +75,6 @@ double percentile_us(std::vector<std::int64_t>& v, double q) {
   const auto i = std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())));
   return static_cast<double>(v[i]) / 1e3;
 }
-
-// A fresh directory, removed with everything in it.
-class TempDir {
- public:
-  explicit TempDir(const std::string& base) {
-    std::string pattern = base + "/brisk-durable-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp in " + base + " failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Runs `producer(index, ack_samples)` on P threads; returns tasks/s over the
 // wall time from their common start to the last one's end.
@@ -124,7 +108,7 @@ constexpr std::uint64_t kSampleEvery = 16;
 bool details = false;
 
 Run run_brisk(const Workload& w, brisk::FsyncPolicy policy, const std::string& disk_dir) {
-  TempDir dir(disk_dir);
+  brisk_bench::TempDir dir(disk_dir);
   brisk::EngineConfig config;
   config.workers = w.workers;
   config.durability.wal_dir = dir.path();
@@ -179,68 +163,8 @@ Run run_brisk(const Workload& w, brisk::FsyncPolicy policy, const std::string& d
   return run;
 }
 
-// A redis-server of our own on loopback, stopped with the object.
-class RedisServer {
- public:
-  RedisServer(const std::string& disk_dir, const std::string& fsync, int port) : dir_(disk_dir), port_(port) {
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      // Its log stays out of our report.
-      if (const int null = ::open("/dev/null", O_WRONLY); null >= 0) {
-        ::dup2(null, STDOUT_FILENO);
-        ::dup2(null, STDERR_FILENO);
-      }
-      const std::string port_text = std::to_string(port);
-      ::execlp("redis-server", "redis-server", "--port", port_text.c_str(), "--bind", "127.0.0.1", "--dir",
-               dir_.path().c_str(), "--appendonly", "yes", "--appendfsync", fsync.c_str(), "--save", "",
-               "--daemonize", "no", "--loglevel", "warning", static_cast<char*>(nullptr));
-      std::_Exit(127);
-    }
-    for (int i = 0; i < 500; ++i) {
-      if (redisContext* c = connect()) {
-        auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
-        const bool up = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
-        if (reply != nullptr) freeReplyObject(reply);
-        redisFree(c);
-        if (up) return;
-      }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("redis-server exited at start (is it installed? scripts/install-deps.sh)");
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    throw std::runtime_error("redis-server did not answer PING on port " + std::to_string(port));
-  }
-  ~RedisServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  RedisServer(const RedisServer&) = delete;
-  RedisServer& operator=(const RedisServer&) = delete;
-
-  // A new connection, or nullptr.
-  redisContext* connect() const {
-    redisContext* c = redisConnect("127.0.0.1", port_);
-    if (c != nullptr && c->err != 0) {
-      redisFree(c);
-      return nullptr;
-    }
-    return c;
-  }
-
- private:
-  TempDir dir_;
-  int port_;
-  pid_t pid_ = -1;
-};
-
 Run run_redis(const Workload& w, const std::string& fsync, const std::string& disk_dir, int port) {
-  RedisServer server(disk_dir, fsync, port);
+  brisk_bench::RedisServer server(disk_dir, fsync, port);
   const std::string payload(w.payload_bytes, 'p');
   return run_producers(w, [&](unsigned p, std::vector<std::int64_t>& acks) {
     redisContext* c = server.connect();
