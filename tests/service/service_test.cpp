@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <ctime>
 #include <csignal>
 #include <map>
 #include <memory>
@@ -366,7 +368,7 @@ TEST(ServeWebhook, SuccessClientErrorBusyServerErrorTimeoutRefused) {
   });
   hooks.Post("/busy", [&](const httplib::Request&, httplib::Response& res) {
     res.status = 429;
-    res.set_header("Retry-After", "7");
+    res.set_header("Retry-After", "1");
   });
   hooks.Post("/err", [&](const httplib::Request&, httplib::Response& res) { res.status = 500; });
   hooks.Post("/slow", [&](const httplib::Request&, httplib::Response& res) {
@@ -410,7 +412,7 @@ TEST(ServeWebhook, SuccessClientErrorBusyServerErrorTimeoutRefused) {
     int attempts;
     const char* error;
   };
-  for (const Case& k : {Case{"bad", 1, "HTTP 422: unknown customer"}, Case{"busy", 2, "HTTP 429 (Retry-After: 7)"},
+  for (const Case& k : {Case{"bad", 1, "HTTP 422: unknown customer"}, Case{"busy", 2, "HTTP 429 (Retry-After: 1)"},
                         Case{"err", 2, "HTTP 500"}, Case{"slow", 2, "timed out"}, Case{"refused", 2, "connection error"}}) {
     st = final_state(c, id_of(submit(c, k.type, "x")));
     EXPECT_EQ(st["state"], "dead_lettered") << k.type << ": " << st.dump();
@@ -418,6 +420,78 @@ TEST(ServeWebhook, SuccessClientErrorBusyServerErrorTimeoutRefused) {
     EXPECT_NE(st.value("last_error", std::string()).find(k.error), std::string::npos) << k.type << ": " << st.dump();
   }
   p.kill9();
+}
+
+// A slow endpoint holds no worker: one worker, six calls in flight at once.
+TEST(ServeWebhook, SlowEndpointCallsRunConcurrentlyBeyondTheWorkers) {
+  constexpr int kCalls = 6;
+  HookServer hook_server;
+  std::mutex m;
+  std::condition_variable all_in;
+  int in_flight = 0, most = 0;
+  hook_server.server.Post("/slow", [&](const httplib::Request&, httplib::Response& res) {
+    std::unique_lock lock(m);
+    most = std::max(most, ++in_flight);
+    all_in.notify_all();
+    // Held until all calls are in (or 5 s): one at a time, they never are.
+    all_in.wait_for(lock, std::chrono::seconds(5), [&] { return most >= kCalls; });
+    --in_flight;
+    res.set_content("done", "text/plain");
+  });
+  hook_server.start();
+  Service service("[engine]\nworkers = 1\n[types.slow]\nexecutor = \"webhook\"\nurl = \"http://127.0.0.1:" +
+                  std::to_string(hook_server.port) + "/slow\"\nconcurrency = " + std::to_string(kCalls) +
+                  "\ntimeout_ms = 20000\n");
+  ServeProcess& p = service.start();
+  httplib::Client c = p.client();
+  std::vector<std::string> ids;
+  for (int i = 0; i < kCalls; ++i) ids.push_back(id_of(submit(c, "slow", "x" + std::to_string(i))));
+  for (const std::string& id : ids) EXPECT_EQ(final_state(c, id)["state"], "succeeded") << id;
+  std::lock_guard lock(m);
+  EXPECT_EQ(most, kCalls) << "calls the endpoint saw at once, with one worker";
+}
+
+// 429 / 503 with Retry-After (seconds, or an HTTP date): the retry comes no
+// earlier than it says, though the type's backoff is 1 ms.
+TEST(ServeWebhook, RetryAfterDelaysTheRetry) {
+  using Clock = std::chrono::steady_clock;
+  HookServer hook_server;
+  std::mutex m;
+  std::map<std::string, std::vector<Clock::time_point>> arrivals;  // path -> attempt times
+  auto handle = [&](const httplib::Request& req, httplib::Response& res, int status, bool date) {
+    std::lock_guard lock(m);
+    auto& seen = arrivals[req.path];
+    seen.push_back(Clock::now());
+    if (seen.size() > 1) return res.set_content("ok", "text/plain");
+    res.status = status;
+    if (!date) return res.set_header("Retry-After", "1");
+    const std::time_t at = std::time(nullptr) + 2;  // a whole second at least, whatever the fraction now
+    char text[64];
+    std::tm tm{};
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&at, &tm));
+    res.set_header("Retry-After", text);
+  };
+  hook_server.server.Post("/seconds", [&](const auto& req, auto& res) { handle(req, res, 429, false); });
+  hook_server.server.Post("/date", [&](const auto& req, auto& res) { handle(req, res, 503, true); });
+  hook_server.start();
+  std::string config;
+  for (const char* path : {"seconds", "date"}) {
+    config += std::string("[types.") + path + "]\nexecutor = \"webhook\"\nurl = \"http://127.0.0.1:" +
+              std::to_string(hook_server.port) + "/" + path +
+              "\"\nretry = { max_attempts = 3, base_ms = 1, cap_ms = 1 }\n";
+  }
+  Service service(config);
+  ServeProcess& p = service.start();
+  httplib::Client c = p.client();
+  for (const char* path : {"seconds", "date"}) {
+    const json st = final_state(c, id_of(submit(c, path, "x")));
+    EXPECT_EQ(st["state"], "succeeded") << path << ": " << st.dump();
+    EXPECT_EQ(st["attempts"], 2) << path << ": " << st.dump();
+    std::lock_guard lock(m);
+    const auto& seen = arrivals["/" + std::string(path)];
+    ASSERT_EQ(seen.size(), 2u) << path;
+    EXPECT_GE(seen[1] - seen[0], std::chrono::seconds(1)) << path << ": the retry came before Retry-After";
+  }
 }
 
 // ---- authentication ----

@@ -235,10 +235,10 @@ class NoopExecutor final : public Executor {
 };
 }  // namespace
 
-std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes) {
+std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& webhooks) {
   switch (type.executor) {
     case ExecutorKind::command: return make_command_executor(type, max_result_bytes);
-    case ExecutorKind::webhook: return make_webhook_executor(type, max_result_bytes);
+    case ExecutorKind::webhook: return make_webhook_executor(type, max_result_bytes, webhooks);
     case ExecutorKind::noop: break;
   }
   return std::make_unique<NoopExecutor>();

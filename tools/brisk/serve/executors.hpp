@@ -8,20 +8,27 @@
 //            and the attempt is retried.
 //   webhook  POSTs the payload to the type's URL with Brisk-Task-Id,
 //            Brisk-Task-Type, Brisk-Attempt and Idempotency-Key headers.
-//            2xx: success, the body is the result. 408, 429, 5xx, a timeout
-//            or a connection error: retry. Any other status: permanent.
+//            2xx: success, the body is the result. 429 or 503 with a
+//            Retry-After (seconds or an HTTP date, at most an hour): retry
+//            after that delay. 408, 429, 5xx, a timeout or a connection
+//            error: retry with the type's backoff. Any other status: permanent.
 //   noop     succeeds at once (benchmarks of the front end, smoke tests).
 //
-// Both run synchronously on the engine worker that runs the task (the public
-// brisk API has no deferred outcome): a running attempt holds one worker
-// thread (unpinned in brisk serve) until it ends or its time limit passes.
-// The type's concurrency bounds how many workers one type can hold.
+// A command runs on the engine worker that runs the task: an attempt holds
+// one worker thread (unpinned in brisk serve) until it ends or its time
+// limit passes. A webhook attempt defers its outcome and hands the call to
+// the WebhookLoop's one thread: it holds no worker, only its type's
+// concurrency slot, which bounds the calls in flight.
 #pragma once
 
 #include <brisk/task.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <ctime>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "brisk/serve/serve_config.hpp"
 
@@ -34,8 +41,14 @@ class Executor {
 };
 
 std::unique_ptr<Executor> make_command_executor(const TypeConfig& type, std::size_t max_result_bytes);
-std::unique_ptr<Executor> make_webhook_executor(const TypeConfig& type, std::size_t max_result_bytes);
-std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes);
+class WebhookLoop;
+std::unique_ptr<Executor> make_webhook_executor(const TypeConfig& type, std::size_t max_result_bytes,
+                                                WebhookLoop& loop);
+std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& webhooks);
+
+// A Retry-After header's delay (delay-seconds or an HTTP-date, against
+// `now`), at most an hour; nullopt if it says neither.
+std::optional<std::chrono::nanoseconds> parse_retry_after(const std::string& value, std::time_t now);
 
 // Process-wide setup for the webhook executor (curl_global_init); call once
 // before any thread starts.

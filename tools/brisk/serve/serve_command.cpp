@@ -19,9 +19,12 @@
 #include "brisk/serve/executors.hpp"
 #include "brisk/serve/http_api.hpp"
 #include "brisk/serve/serve_config.hpp"
+#include "brisk/serve/webhook_loop.hpp"
 
 namespace brisk::serve {
 namespace {
+
+constexpr std::uint32_t kDefaultWebhookConcurrency = 64;
 
 EngineConfig engine_config(const ServeConfig& c) {
   EngineConfig e;
@@ -41,6 +44,9 @@ EngineConfig engine_config(const ServeConfig& c) {
 TaskTypeOptions type_options(const TypeConfig& t) {
   TaskTypeOptions o;
   o.max_concurrency = t.concurrency;
+  // A webhook attempt holds no worker (executors.hpp), so workers do not
+  // bound its calls in flight: without a concurrency of its own, 64 do.
+  if (t.executor == ExecutorKind::webhook && t.concurrency == 0) o.max_concurrency = kDefaultWebhookConcurrency;
   o.rate_per_second = t.rate_per_second;
   o.burst = t.burst;
   o.retry = t.retry;
@@ -89,12 +95,17 @@ int run_serve(const ServeOptions& options) {
 
   init_executors();
   std::unique_ptr<Engine> engine;
+  // Declared after the engine, so destroyed before it: a call still in
+  // flight then (an early exit) completes its task as a retry while the
+  // engine lives. A normal exit drains the engine first, loop running.
+  std::unique_ptr<WebhookLoop> webhooks;
   std::map<std::string, TaskType> types;
   std::vector<std::shared_ptr<Executor>> executors;
   try {
     engine = std::make_unique<Engine>(engine_config(config));
+    webhooks = std::make_unique<WebhookLoop>();
     for (const TypeConfig& t : config.types) {
-      std::shared_ptr<Executor> ex = make_executor(t, config.max_result_bytes);
+      std::shared_ptr<Executor> ex = make_executor(t, config.max_result_bytes, *webhooks);
       executors.push_back(ex);
       types[t.name] = engine->register_task(t.name, [ex](TaskContext& task) { return ex->run(task); }, type_options(t));
     }

@@ -1,76 +1,26 @@
-// The webhook executor (executors.hpp): one HTTP POST per attempt with
-// libcurl's easy interface, blocking the calling worker for at most the
-// type's time limit. Each worker thread keeps its own handle, so connections
-// to the owner's endpoint are reused from one task to the next.
+// The webhook executor (executors.hpp): an attempt defers its outcome
+// (TaskContext::defer), hands one HTTP POST to the WebhookLoop and returns,
+// so its worker goes on at once; the loop thread completes the attempt
+// from the response. A type's concurrency slots, held while deferred,
+// bound its calls in flight.
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
+#include <ctime>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "brisk/serve/executors.hpp"
+#include "brisk/serve/webhook_loop.hpp"
 
 namespace brisk::serve {
 namespace {
 
 constexpr std::size_t kErrorTail = 512;
-
-struct ThreadHandle {
-  CURL* curl = nullptr;
-  ~ThreadHandle() {
-    if (curl) curl_easy_cleanup(curl);
-  }
-};
-
-CURL* thread_handle() {
-  thread_local ThreadHandle h;
-  if (!h.curl) {
-    h.curl = curl_easy_init();
-  } else {
-    curl_easy_reset(h.curl);  // keeps the connection cache
-  }
-  return h.curl;
-}
-
-struct Transfer {
-  std::string body;
-  std::size_t cap = 0;
-  bool over = false;
-  std::string retry_after;
-  TaskContext* task = nullptr;
-};
-
-size_t on_body(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = size * count;
-  const std::size_t room = t->cap > t->body.size() ? t->cap - t->body.size() : 0;
-  t->body.append(data, std::min(room, n));
-  if (n > room) t->over = true;
-  return n;
-}
-
-size_t on_header(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const std::size_t n = size * count;
-  std::string line(data, n);
-  constexpr std::string_view kName = "retry-after:";
-  if (line.size() > kName.size()) {
-    std::string head = line.substr(0, kName.size());
-    std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (head == kName) {
-      std::string v = line.substr(kName.size());
-      v.erase(0, v.find_first_not_of(" \t"));
-      while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
-      t->retry_after = v.substr(0, 64);
-    }
-  }
-  return n;
-}
-
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<Transfer*>(user)->task->cancellation_requested() ? 1 : 0;
-}
+// A Retry-After further away than this is read as this: an endpoint cannot
+// park a task for days.
+constexpr std::chrono::seconds kMaxRetryAfter{3600};
 
 std::string printable_tail(const std::string& body) {
   std::string t = body.size() > kErrorTail ? "..." + body.substr(body.size() - kErrorTail) : body;
@@ -81,84 +31,108 @@ std::string printable_tail(const std::string& body) {
   return t;
 }
 
+}  // namespace
+
+std::optional<std::chrono::nanoseconds> parse_retry_after(const std::string& value, std::time_t now) {
+  if (value.empty()) return std::nullopt;
+  std::chrono::seconds delay{0};
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    delay = value.size() > 9 ? kMaxRetryAfter : std::chrono::seconds(std::stol(value));  // delay-seconds
+  } else {
+    const std::time_t at = curl_getdate(value.c_str(), nullptr);  // an HTTP-date
+    if (at == -1) return std::nullopt;
+    delay = std::chrono::seconds(std::max<std::time_t>(at - now, 0));
+  }
+  return std::min<std::chrono::nanoseconds>(delay, kMaxRetryAfter);
+}
+
+namespace {
+
+class WebhookExecutor;
+
+// One attempt's call: the loop thread completes the task through `outcome`.
+struct TaskCall final : WebhookCall {
+  const WebhookExecutor* executor = nullptr;
+  DeferredOutcome outcome;
+  void done() override;
+};
+
 class WebhookExecutor final : public Executor {
  public:
-  WebhookExecutor(const TypeConfig& type, std::size_t max_result_bytes)
-      : type_(type), max_result_bytes_(max_result_bytes) {}
+  WebhookExecutor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& loop)
+      : type_(type), max_result_bytes_(max_result_bytes), loop_(loop) {}
 
   Outcome run(TaskContext& task) override {
-    CURL* curl = thread_handle();
-    if (!curl) return Outcome::retry("cannot create an HTTP client handle");
-    Transfer t;
-    t.cap = max_result_bytes_ + 1;
-    t.task = &task;
-    curl_slist* headers = nullptr;
-    auto add = [&](const std::string& h) { headers = curl_slist_append(headers, h.c_str()); };
-    add("Content-Type: " + type_.content_type);
-    add("Brisk-Task-Id: " + std::to_string(task.id()));
-    add("Brisk-Task-Type: " + std::string(task.name()));
-    add("Brisk-Attempt: " + std::to_string(task.attempt()));
-    if (!task.idempotency_key().empty()) add("Idempotency-Key: " + std::string(task.idempotency_key()));
-    add("Expect:");  // no 100-continue round trip for larger payloads
-    for (const auto& [k, v] : type_.headers) add(k + ": " + v);
-    char error[CURL_ERROR_SIZE] = {0};
-    const std::string_view payload = task.payload();
-    curl_easy_setopt(curl, CURLOPT_URL, type_.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(type_.timeout.count()));
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<long long>(type_.timeout.count(), 10'000)));
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-    const CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-    curl_slist_free_all(headers);
+    auto call = std::make_unique<TaskCall>();
+    call->executor = this;
+    call->url = type_.url;
+    call->headers.push_back("Content-Type: " + type_.content_type);
+    call->headers.push_back("Brisk-Task-Id: " + std::to_string(task.id()));
+    call->headers.push_back("Brisk-Task-Type: " + std::string(task.name()));
+    call->headers.push_back("Brisk-Attempt: " + std::to_string(task.attempt()));
+    if (!task.idempotency_key().empty()) call->headers.push_back("Idempotency-Key: " + std::string(task.idempotency_key()));
+    for (const auto& [k, v] : type_.headers) call->headers.push_back(k + ": " + v);
+    call->payload.assign(task.payload());
+    call->timeout_ms = static_cast<long>(type_.timeout.count());
+    call->max_body = max_result_bytes_ + 1;
+    call->outcome = task.defer();
+    loop_.start(std::move(call));
+    return Outcome::success();  // ignored: the call's outcome decides
+  }
 
-    if (rc == CURLE_OPERATION_TIMEDOUT) {
-      return Outcome::retry("webhook timed out after " + std::to_string(type_.timeout.count()) + " ms");
+  // The loop thread: the transfer ended.
+  void settle(TaskCall& c) const {
+    if (c.code == CURLE_OPERATION_TIMEDOUT) {
+      c.outcome.retry("webhook timed out after " + std::to_string(type_.timeout.count()) + " ms");
+      return;
     }
-    if (rc == CURLE_ABORTED_BY_CALLBACK) return Outcome::retry("webhook aborted: task cancellation requested");
-    if (rc != CURLE_OK) {
-      return Outcome::retry(std::string("webhook connection error: ") + (error[0] ? error : curl_easy_strerror(rc)));
+    if (c.code == CURLE_ABORTED_BY_CALLBACK) {
+      c.outcome.retry("webhook aborted: the service is stopping");
+      return;
     }
-    if (status >= 200 && status < 300) {
-      if (t.over) {
-        return Outcome::fail("webhook response body is over engine.max_result_bytes (" +
-                             std::to_string(max_result_bytes_) + ")");
+    if (c.code != CURLE_OK) {
+      c.outcome.retry(std::string("webhook connection error: ") + (c.error[0] ? c.error : curl_easy_strerror(c.code)));
+      return;
+    }
+    if (c.status >= 200 && c.status < 300) {
+      if (c.body_over) {
+        c.outcome.fail("webhook response body is over engine.max_result_bytes (" + std::to_string(max_result_bytes_) +
+                       ")");
+      } else {
+        c.outcome.succeed(c.body);
       }
-      task.set_result(t.body);
-      return Outcome::success();
+      return;
     }
-    std::string message = "webhook answered HTTP " + std::to_string(status);
-    if (!t.retry_after.empty()) message += " (Retry-After: " + t.retry_after + ")";
-    const std::string tail = printable_tail(t.body);
+    std::string message = "webhook answered HTTP " + std::to_string(c.status);
+    if (!c.retry_after.empty()) message += " (Retry-After: " + c.retry_after + ")";
+    const std::string tail = printable_tail(c.body);
     if (!tail.empty()) message += ": " + tail;
-    if (status == 408 || status == 429 || status >= 500) return Outcome::retry(message);
-    return Outcome::fail(message);
+    if (c.status == 429 || c.status == 503) {
+      if (const auto delay = parse_retry_after(c.retry_after, std::time(nullptr))) {
+        c.outcome.retry_after(*delay, std::move(message));
+        return;
+      }
+    }
+    if (c.status == 408 || c.status == 429 || c.status >= 500) {
+      c.outcome.retry(std::move(message));
+    } else {
+      c.outcome.fail(std::move(message));
+    }
   }
 
  private:
-  TypeConfig type_;
-  std::size_t max_result_bytes_;
+  const TypeConfig type_;
+  const std::size_t max_result_bytes_;
+  WebhookLoop& loop_;
 };
+
+void TaskCall::done() { executor->settle(*this); }
 
 }  // namespace
 
-std::unique_ptr<Executor> make_webhook_executor(const TypeConfig& type, std::size_t max_result_bytes) {
-  return std::make_unique<WebhookExecutor>(type, max_result_bytes);
+std::unique_ptr<Executor> make_webhook_executor(const TypeConfig& type, std::size_t max_result_bytes,
+                                                WebhookLoop& loop) {
+  return std::make_unique<WebhookExecutor>(type, max_result_bytes, loop);
 }
 
 void init_executors() {
