@@ -3,7 +3,7 @@
 # (--static: brisk is a static library, so Libs.private and the private
 # requirements must link too), and runs it. Checks that brisk.pc points into
 # PREFIX. Included by run_install_consumer.cmake; runs alone with
-#   cmake -DPREFIX=dir [-DLIBDIR=lib] -DSOURCE_DIR=src -DBINARY_DIR=dir -P pkgconfig_consumer.cmake
+#   cmake -DPREFIX=dir [-DLIBDIR=lib] [-DEXPECT_CLUSTER=ON] -DSOURCE_DIR=src -DBINARY_DIR=dir -P pkgconfig_consumer.cmake
 if(NOT LIBDIR)
   set(LIBDIR lib)
 endif()
@@ -45,3 +45,14 @@ run_pc(ignored ${BRISK_CONSUMER_CXX} -o ${BINARY_DIR}/pc/consumer
        ${SOURCE_DIR}/tests/install/consumer/main.cpp ${flags})
 run_pc(ran ${BINARY_DIR}/pc/consumer)
 message(STATUS "pkg-config consumer: ${ran}")
+
+# brisk::cluster, when the brisk under test has it: brisk-cluster.pc.
+if(EXPECT_CLUSTER)
+  run_pc(cluster_flags ${BRISK_PKG_CONFIG} --static --cflags --libs brisk-cluster)
+  message(STATUS "pkg-config --static --cflags --libs brisk-cluster: ${cluster_flags}")
+  separate_arguments(cluster_flags UNIX_COMMAND "${cluster_flags}")
+  run_pc(ignored ${BRISK_CONSUMER_CXX} -o ${BINARY_DIR}/pc/cluster_consumer
+         ${SOURCE_DIR}/tests/install/consumer/cluster_main.cpp ${cluster_flags})
+  run_pc(ran ${BINARY_DIR}/pc/cluster_consumer)
+  message(STATUS "pkg-config cluster consumer: ${ran}")
+endif()

@@ -2,7 +2,8 @@
 # (`cmake --install --prefix`, so nothing may point at the configured one),
 # then builds tests/install/consumer against the installed copy twice: with
 # find_package (CMake package) and with pkg-config (brisk.pc, compiled by
-# hand with exactly the flags pkg-config prints), and runs both. Fails at the
+# hand with exactly the flags pkg-config prints), and runs both; with
+# EXPECT_CLUSTER (libnats found) also a brisk::cluster consumer both ways. Fails at the
 # first step that fails.
 file(REMOVE_RECURSE ${BINARY_DIR})
 set(prefix ${BINARY_DIR}/prefix)
@@ -25,9 +26,12 @@ endif()
 
 # 1. CMake package.
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${BINARY_DIR}/app -G ${GENERATOR}
-    -DCMAKE_PREFIX_PATH=${prefix})
+    -DCMAKE_PREFIX_PATH=${prefix} -DEXPECT_CLUSTER=${EXPECT_CLUSTER})
 run(${CMAKE_COMMAND} --build ${BINARY_DIR}/app)
 run(${BINARY_DIR}/app/consumer)
+if(EXPECT_CLUSTER)
+  run(${BINARY_DIR}/app/cluster_consumer)
+endif()
 
 # 2. pkg-config.
 set(PREFIX ${prefix})
