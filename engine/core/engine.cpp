@@ -64,6 +64,10 @@ SubmitResult Engine::submit(TaskType type, std::string payload, TaskOptions opti
                        options);
 }
 
+SubmitResult Engine::submit(TaskType type, std::string_view payload, TaskOptions options) {
+  return core_->submit(type.valid() ? static_cast<std::int64_t>(type.index()) : -1, payload, options);
+}
+
 Producer Engine::make_producer() { return Producer(*core_); }
 
 bool Engine::is_durable(const SubmitResult& r) const noexcept { return core_->is_durable(r); }

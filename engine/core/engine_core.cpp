@@ -175,7 +175,7 @@ BulkResult EngineCore::post_jobs(Job* jobs, std::size_t count, Priority priority
   return result;
 }
 
-SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const TaskOptions& options,
+SubmitResult EngineCore::submit(std::int64_t type, PayloadArg payload, const TaskOptions& options,
                                 bool holds_credit, std::uint64_t same_stream_as, std::uint32_t link) {
   auto refuse = [this](SubmitStatus status, std::string_view reason) {
     auto& counter = status == SubmitStatus::invalid ? rejected_invalid_
@@ -190,7 +190,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   const TaskTypeEntry* entry_or_null =
       type >= 0 && registry_.contains(static_cast<std::uint32_t>(type)) ? &registry_.at(static_cast<std::uint32_t>(type))
                                                                         : nullptr;
-  const SubmitPlan plan = check_submission(config_, *clock_, entry_or_null, wal_.get(), payload, options);
+  const SubmitPlan plan = check_submission(config_, *clock_, entry_or_null, wal_.get(), payload.bytes(), options);
   if (!plan.refusal.empty()) return refuse(SubmitStatus::invalid, plan.refusal);
   const bool durable = plan.durable;
   const std::int64_t submit_ns = plan.submit_ns;
@@ -211,7 +211,7 @@ SubmitResult EngineCore::submit(std::int64_t type, std::string payload, const Ta
   record->priority = options.priority;
   record->submit_ns = submit_ns;
   const std::string& key = options.idempotency_key;
-  record->set_payload(std::move(payload), key);
+  payload.store_in(*record, key);
   const TaskId id = task_id_of(*record);
   // The one way back from here: whatever refuses the task leaves nothing
   // behind (no record, no key, no credit taken, nothing logged).

@@ -38,6 +38,7 @@
 #include "shard/lane_schedule.hpp"
 #include "outcome/task_outcomes.hpp"
 #include "shard/shard.hpp"
+#include "task/payload_arg.hpp"
 #include "shard/shard_set.hpp"
 #include "task/task_table.hpp"
 #include "watchdog/hard_limit_watchdog.hpp"
@@ -63,7 +64,7 @@ class EngineCore {
   // same_stream_as: a durable id whose log stream the submit record must go
   // to (a replayed dead letter's; see DurableLog::submitted), 0: the thread's.
   // link: the task's workflow link when a workflow submits it (Workflows), 0: none.
-  SubmitResult submit(std::int64_t type, std::string payload, const TaskOptions& options,
+  SubmitResult submit(std::int64_t type, PayloadArg payload, const TaskOptions& options,
                       bool holds_credit = false, std::uint64_t same_stream_as = 0, std::uint32_t link = 0);
   BatchId open_batch(BatchOptions options) { return workflows_.open_batch(std::move(options)); }
   bool seal_batch(BatchId id) { return workflows_.seal_batch(id); }

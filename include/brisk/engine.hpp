@@ -112,6 +112,14 @@ class Engine {
 
   SubmitResult submit(std::string_view task_name, std::string payload, TaskOptions options = {});
   SubmitResult submit(TaskType type, std::string payload, TaskOptions options = {});
+  // The same, copying bytes the caller keeps into the task record's own
+  // buffer: a released record keeps its buffer (up to 1 KiB), so a stream
+  // of small payloads allocates nothing, where a std::string built for the
+  // call allocates once it outgrows its inline 15 bytes.
+  SubmitResult submit(TaskType type, std::string_view payload, TaskOptions options = {});
+  SubmitResult submit(TaskType type, const char* payload, TaskOptions options = {}) {
+    return submit(type, std::string_view(payload), std::move(options));
+  }
 
   // ---- durability (EngineConfig::durability) ----
 
