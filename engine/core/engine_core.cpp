@@ -57,7 +57,9 @@ EngineCore::EngineCore(EngineConfig config)
             letter.payload = call.payload;
             letter.failures.push_back({now_ns(), 0, std::move(reason)});
             keep_dead_letter(dead_letters_, nullptr, std::move(letter), /*newly_dead=*/false);
-          }),
+          },
+          !config_.durability.wal_dir.empty(),
+          !config_.durability.wal_dir.empty() && config_.durability.durable_by_default),
       outcomes_(this, *clock_, ticks_, registry_, tasks_, shards_, delays_, dead_letters_, credits_, finished_,
                 config_.task_status.max_result_bytes),
       health_monitor_(config_.observability.health) {
@@ -125,6 +127,8 @@ void EngineCore::start() {
                                                     [this] { enforce_hard_limits(); });
     watchdog_->start();
   }
+  // Batches a crash left complete but not done run their callbacks now.
+  if (wal_) workflows_.resume();
   phase_ = Phase::running;
 }
 
@@ -265,7 +269,9 @@ SubmitResult EngineCore::submit(std::int64_t type, PayloadArg payload, const Tas
   std::uint64_t ticket = 0;
   if (durable) {
     // Logged before it can run: once in a ring the record may finish and be reused.
-    ticket = wal_->submitted(*record, entry.name, key, same_stream_as);
+    // A task in a workflow is logged with its place in it (Workflows).
+    ticket = link != 0 ? workflows_.log_submit(link, *record, entry.name, key, same_stream_as)
+                       : wal_->submitted(*record, entry.name, key, same_stream_as);
     if (ticket == 0) {
       if (slot) shards_.publish(slot, Job([] {}));  // the position is claimed: fill it with nothing to do
       durability_failures_.fetch_add(1, std::memory_order_relaxed);

@@ -17,6 +17,7 @@ void EngineCore::recover() {
     recover_locked();
   } catch (...) {
     outcomes_.attach_log(nullptr);
+    workflows_.attach_log(nullptr);
     wal_.reset();
     wal_lock_.reset();
     throw;
@@ -27,6 +28,7 @@ void EngineCore::recover_locked() {
   wal::RecoveredState state;
   wal_ = std::make_unique<DurableLog>(config_.durability, *clock_, config_.idempotency_retention.count(), &state);
   outcomes_.attach_log(wal_.get());
+  workflows_.attach_log(wal_.get());
   RecoveryReport& report = recovery_report_;
   report.records = state.report.records;
   report.bytes = state.report.bytes;
@@ -64,6 +66,8 @@ void EngineCore::recover_locked() {
     for (AttemptFailure& f : letter.failures) f.time_ns = wal_->to_engine(f.time_ns);
     keep_dead_letter(dead_letters_, wal_.get(), std::move(letter), /*newly_dead=*/false);
   }
+  // Batches first: their members below join them again.
+  for (const wal::RecoveredBatch& batch : state.batches) workflows_.restore(batch.image);
   std::size_t unknown_names = 0;
   const std::int64_t now = now_ns();
   for (const wal::TaskImage& image : state.incomplete) {
@@ -77,6 +81,10 @@ void EngineCore::recover_locked() {
       letter.attempts = image.attempt;
       letter.failures.push_back({now, image.attempt, "no handler registered for this task name after restart"});
       keep_dead_letter(dead_letters_, wal_.get(), std::move(letter), /*newly_dead=*/true);
+      // Its batch counts it, as the log will (dead-lettered).
+      if (const std::uint32_t link = workflows_.relink(image); link != 0) {
+        workflows_.finished(link, TaskState::dead_lettered, {});
+      }
       ++unknown_names;
       continue;
     }
@@ -95,6 +103,7 @@ void EngineCore::recover_locked() {
     record->accepted_stamp.store(ticks_.now() - ticks_.to_ticks(static_cast<std::uint64_t>(age)),
                                  std::memory_order_release);
     record->durable_id = image.id;
+    record->workflow = workflows_.relink(image);  // its batch and the chain steps after it
     registry_.at(record->type).counters.add(TaskEvent::accepted);
     // Due ones too go through the scheduler, which retries when rings are full.
     const std::int64_t due = image.run_at_ns != 0 ? wal_->to_engine(image.run_at_ns) : now;

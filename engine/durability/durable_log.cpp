@@ -72,12 +72,23 @@ bool DurableLog::fits_in_a_record(std::string_view type_name, std::string_view p
   return wal::encoded_size(image) <= wal::kMaxPayloadSize;
 }
 
+// The type name a batch's own image is logged under (`brisk wal dump` shows it).
+constexpr std::string_view kBatchImageName = "brisk.batch";
+
+bool DurableLog::fits_in_a_record(const wal::Workflow& batch) noexcept {
+  wal::TaskImageRef image;
+  image.id = std::numeric_limits<std::uint64_t>::max();
+  image.type_name = kBatchImageName;
+  image.workflow = &batch;
+  return wal::encoded_size(image) <= wal::kMaxPayloadSize;
+}
+
 DurableLog::~DurableLog() {
   if (wal_) wal_->close();
 }
 
 std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, std::string_view key,
-                                    std::uint64_t same_stream_as) {
+                                    std::uint64_t same_stream_as, const wal::Workflow* workflow) {
   wal::TaskImageRef image;
   image.type_name = type_name;
   image.payload = r.payload();
@@ -86,6 +97,7 @@ std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, s
   image.attempt = r.attempt.load(std::memory_order_relaxed);
   image.idempotency_key = key;
   image.submit_ns = to_wall(r.submit_ns);
+  image.workflow = workflow;
   // The thread number spreads producer threads over the streams, one each
   // for the first kLogStreams threads that submit.
   const std::uint32_t stream = same_stream_as != 0 ? wal::stream_of(same_stream_as)
@@ -94,6 +106,24 @@ std::uint64_t DurableLog::submitted(TaskRecord& r, std::string_view type_name, s
   const wal::WalTicket ticket = wal_->append_numbered(image, stream, &id);
   if (ticket.valid()) r.durable_id = id;
   return ticket.value;
+}
+
+std::uint64_t DurableLog::batch_opened(const wal::Workflow& batch, std::uint64_t* id) {
+  wal::TaskImageRef image;
+  image.type_name = kBatchImageName;
+  image.submit_ns = wall_now_ns();
+  image.workflow = &batch;
+  const wal::WalTicket ticket = wal_->append_numbered(image, this_thread_number() % wal::kLogStreams, id);
+  return ticket.value;
+}
+
+std::uint64_t DurableLog::batch_sealed(std::uint64_t id, const wal::Workflow& batch) {
+  wal::TaskImageRef image;
+  image.id = id;  // its stream: after its opening image
+  image.type_name = kBatchImageName;
+  image.submit_ns = wall_now_ns();
+  image.workflow = &batch;
+  return wal_->append(image).value;
 }
 
 std::uint64_t DurableLog::completed(std::span<const std::uint64_t> ids) {

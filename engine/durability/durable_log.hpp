@@ -49,8 +49,17 @@ class DurableLog {
   // the calling thread's log stream, or in `same_stream_as`'s when that is
   // not 0: a replayed dead letter's new task must be logged ahead of the
   // DlqReplayed record that follows it, and only one stream keeps order.
+  // `workflow`: the task's part in a batch or chain (nullptr: none).
   std::uint64_t submitted(TaskRecord& record, std::string_view type_name, std::string_view key,
-                          std::uint64_t same_stream_as = 0);
+                          std::uint64_t same_stream_as = 0, const wal::Workflow* workflow = nullptr);
+  // A batch (wal::Workflow, role batch) as its own image: opened (its id,
+  // unique across restarts, in *id), logged again when sealed, and done
+  // (a completion of its id) once its callbacks were submitted.
+  std::uint64_t batch_opened(const wal::Workflow& batch, std::uint64_t* id);
+  std::uint64_t batch_sealed(std::uint64_t id, const wal::Workflow& batch);
+  std::uint64_t batch_done(std::uint64_t id) { return completed({&id, 1}); }
+  // False when a batch's image would be over the log's record limit.
+  static bool fits_in_a_record(const wal::Workflow& batch) noexcept;
   std::uint64_t completed(std::span<const std::uint64_t> durable_ids);
   std::uint64_t retry_scheduled(std::uint64_t durable_id, std::uint32_t attempt, std::int64_t due_engine_ns);
   std::uint64_t dead_lettered(std::uint64_t durable_id, std::uint32_t attempts,

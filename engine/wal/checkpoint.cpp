@@ -13,6 +13,9 @@ Status write_checkpoint(WalEnv& env, const std::string& dir, const StateBuilder&
                         const KeyRetention& retention, std::uint64_t* bytes_written) {
   FileBuilder file(FileKind::checkpoint, end.through_segment, 1);
   std::uint64_t sequence = 1;
+  // Each batch not done, with the counts of its members that finished in
+  // the files folded (they are gone from it) and the callbacks submitted.
+  for (const TaskImage* batch : builder.batches_in_order()) file.add(sequence++, *batch);
   for (const TaskImage* task : builder.incomplete_in_order()) file.add(sequence++, *task);
   for (const StateBuilder::Dead* dead : builder.dead_in_order()) {
     file.add(sequence++, dead->image);

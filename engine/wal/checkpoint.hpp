@@ -2,7 +2,8 @@
 //
 // Once enough segments are closed, the state they describe (with the previous
 // checkpoint) is folded exactly as recovery would fold it, and written as
-// checkpoint-N.log: the tasks still incomplete (with their latest attempt and
+// checkpoint-N.log: the batches not done (with the counts of their finished
+// members), the tasks still incomplete (with their latest attempt and
 // due time), the dead letters, and the idempotency keys still within
 // retention. Segments 1..N and older checkpoints are then removed. Nothing is
 // asked of the engine: closed segments never change, so folding them can

@@ -13,6 +13,9 @@ namespace {
 // count must not make the decoder reserve gigabytes.
 constexpr std::uint32_t kMaxFailures = 1u << 16;
 constexpr std::uint32_t kMaxCompletions = 1u << 16;
+// A workflow section lists at most this many calls (chain steps): more is
+// damage, as above.
+constexpr std::uint32_t kMaxWorkflowCalls = 1u << 16;
 
 Encoder start(std::string& out) {
   Encoder enc(out);
@@ -23,6 +26,57 @@ Encoder start(std::string& out) {
 void id_only(std::string& out, TaskId id) { start(out).varint(id); }
 
 std::size_t string_size(std::string_view s) noexcept { return varint_size(s.size()) + s.size(); }
+
+// The workflow section, after a task image's own fields (records.hpp).
+void encode_workflow(Encoder& enc, const Workflow& w) {
+  enc.u8(static_cast<std::uint8_t>(w.role));
+  enc.varint(w.batch);
+  enc.varint(w.calls.size());
+  for (const TaskCall& c : w.calls) {
+    enc.bytes(c.task);
+    enc.bytes(c.payload);
+  }
+  if (w.role == WorkflowRole::batch) {
+    enc.u8(w.sealed ? 1 : 0);
+    enc.varint(w.succeeded);
+    enc.varint(w.dead_lettered);
+    enc.varint(w.cancelled);
+  }
+  if (w.role == WorkflowRole::batch || w.role == WorkflowRole::callback) enc.u8(w.which);
+}
+// Keep in step with encode_workflow() above.
+std::size_t workflow_size(const Workflow& w) noexcept {
+  std::size_t n = 1 + varint_size(w.batch) + varint_size(w.calls.size());
+  for (const TaskCall& c : w.calls) n += string_size(c.task) + string_size(c.payload);
+  if (w.role == WorkflowRole::batch) {
+    n += 1 + varint_size(w.succeeded) + varint_size(w.dead_lettered) + varint_size(w.cancelled);
+  }
+  if (w.role == WorkflowRole::batch || w.role == WorkflowRole::callback) n += 1;
+  return n;
+}
+std::string decode_workflow(Decoder& d, Workflow* w) {
+  const std::uint8_t role = d.u8();
+  if (role > static_cast<std::uint8_t>(WorkflowRole::callback)) return "unknown workflow role " + std::to_string(role);
+  w->role = static_cast<WorkflowRole>(role);
+  w->batch = d.varint();
+  const std::uint64_t n = d.varint();
+  // Each call takes two bytes at least.
+  if (n > kMaxWorkflowCalls || 2 * n > d.remaining()) return "workflow section lists " + std::to_string(n) + " calls";
+  for (std::uint64_t i = 0; i < n && d.ok(); ++i) {
+    TaskCall c;
+    c.task = d.bytes();
+    c.payload = d.bytes();
+    w->calls.push_back(std::move(c));
+  }
+  if (w->role == WorkflowRole::batch) {
+    w->sealed = d.u8() != 0;
+    w->succeeded = d.varint();
+    w->dead_lettered = d.varint();
+    w->cancelled = d.varint();
+  }
+  if (w->role == WorkflowRole::batch || w->role == WorkflowRole::callback) w->which = d.u8();
+  return {};
+}
 
 template <class T>
 std::string finish(Decoder& d, T&& value, Event* out) {
@@ -35,7 +89,8 @@ std::string finish(Decoder& d, T&& value, Event* out) {
 }  // namespace
 
 void encode(std::string& out, const TaskImageRef& e) {
-  Encoder enc = start(out);
+  Encoder enc(out);
+  enc.u8(e.workflow != nullptr ? kWorkflowPayloadVersion : kPayloadVersion);
   enc.varint(e.id);
   enc.bytes(e.type_name);
   enc.bytes(e.payload);
@@ -44,11 +99,13 @@ void encode(std::string& out, const TaskImageRef& e) {
   enc.varint(e.attempt);
   enc.bytes(e.idempotency_key);
   enc.i64(e.submit_ns);
+  if (e.workflow != nullptr) encode_workflow(enc, *e.workflow);
 }
 // Keep in step with encode() above.
 std::size_t encoded_size(const TaskImageRef& e) noexcept {
   return 1 + varint_size(e.id) + string_size(e.type_name) + string_size(e.payload) + 1 +
-         varint_size(zigzag(e.run_at_ns)) + varint_size(e.attempt) + string_size(e.idempotency_key) + 8;
+         varint_size(zigzag(e.run_at_ns)) + varint_size(e.attempt) + string_size(e.idempotency_key) + 8 +
+         (e.workflow != nullptr ? workflow_size(*e.workflow) : 0);
 }
 void encode(std::string& out, const TaskCompletedRef& e) {
   Encoder enc = start(out);
@@ -109,7 +166,8 @@ std::string decode(RecordType type, std::string_view payload, Event* out) {
   Decoder d(payload);
   const std::uint8_t version = d.u8();
   if (!d.ok()) return "empty payload";
-  if (version != kPayloadVersion) return "unsupported payload version " + std::to_string(version);
+  const bool workflow = version == kWorkflowPayloadVersion && type == RecordType::task_submitted;
+  if (version != kPayloadVersion && !workflow) return "unsupported payload version " + std::to_string(version);
   switch (type) {
     case RecordType::sync_mark: return finish(d, SyncMark{d.u64()}, out);
     case RecordType::task_submitted: {
@@ -122,6 +180,9 @@ std::string decode(RecordType type, std::string_view payload, Event* out) {
       t.attempt = d.varint32();
       t.idempotency_key = d.bytes();
       t.submit_ns = d.i64();
+      if (workflow) {
+        if (std::string why = decode_workflow(d, &t.workflow); !why.empty()) return why;
+      }
       return finish(d, std::move(t), out);
     }
     case RecordType::task_completed: {
@@ -223,7 +284,21 @@ std::string describe(const Event& e) {
       return "id=" + num(t.id) + " type=" + quoted(t.type_name) + " payload_bytes=" + num(std::uint64_t{t.payload.size()}) +
              " priority=" + num(std::uint64_t{t.priority}) + " run_at_ns=" + num(t.run_at_ns) +
              " attempt=" + num(std::uint64_t{t.attempt}) + " key=" + quoted(t.idempotency_key) +
-             " submit_ns=" + num(t.submit_ns);
+             " submit_ns=" + num(t.submit_ns) + workflow(t.workflow);
+    }
+    static std::string workflow(const Workflow& w) {
+      if (!w.present()) return {};
+      static constexpr std::string_view kRoles[] = {"none", "member", "batch", "callback"};
+      std::string s = " workflow=" + std::string(kRoles[static_cast<std::size_t>(w.role)]) + " batch=" + num(w.batch);
+      for (const TaskCall& c : w.calls) s += " call=" + quoted(c.task) + "/" + num(std::uint64_t{c.payload.size()}) + "B";
+      if (w.role == WorkflowRole::batch) {
+        s += std::string(w.sealed ? " sealed" : " open") + " succeeded=" + num(w.succeeded) +
+             " dead_lettered=" + num(w.dead_lettered) + " cancelled=" + num(w.cancelled) +
+             " callbacks_logged=" + num(std::uint64_t{w.which});
+      } else if (w.role == WorkflowRole::callback) {
+        s += w.which == Workflow::kOnSuccess ? " on_success" : " on_complete";
+      }
+      return s;
     }
     std::string operator()(const TaskCompleted& c) const {
       std::string s = "ids=";

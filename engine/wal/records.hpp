@@ -20,11 +20,16 @@
 #include "brisk/dead_letter.hpp"
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
+#include "brisk/workflow.hpp"
 #include "wal/log_format.hpp"
 
 namespace brisk::detail::wal {
 
 inline constexpr std::uint8_t kPayloadVersion = 2;
+// A task_submitted payload with a workflow section (Workflow below) says 3,
+// so that a reader that knows only 2 refuses it instead of dropping the
+// section: it would run the task as if it were in no batch and no chain.
+inline constexpr std::uint8_t kWorkflowPayloadVersion = 3;
 
 // Log streams. Threads append to one of kLogStreams pending buffers so that
 // two of them share no lock and no cache line per record; the writer
@@ -39,10 +44,38 @@ inline constexpr std::uint8_t kPayloadVersion = 2;
 inline constexpr std::uint32_t kLogStreams = 8;
 constexpr std::uint32_t stream_of(TaskId id) noexcept { return static_cast<std::uint32_t>(id % kLogStreams); }
 
+// A task's part in a batch or chain (include/brisk/workflow.hpp), logged in
+// its submit record so that the task and its place cannot be parted by a
+// crash. Batches and chains ride on task_submitted, task_completed and the
+// ids append_numbered hands out (no record type of their own):
+//   member    a task of batch `batch`; its final record (completed,
+//             dead-lettered, cancelled) counts it.
+//   batch     the batch itself: its id is the image's id, its callbacks are
+//             `calls` ({on_success, on_complete}); logged again with `sealed`
+//             when sealed (the later image replaces the earlier), and
+//             task_completed of its id once its callbacks were submitted.
+//             A checkpoint writes it with the counts of the members that
+//             finished in the segments it folded, and in `which` the
+//             callbacks already submitted (kOnSuccess | kOnComplete).
+//   callback  a batch's callback (`which`: kOnSuccess or kOnComplete), so a
+//             restart knows it was submitted and does not submit it again.
+// Any role but batch may be a chain step: `calls` are the steps after it.
+enum class WorkflowRole : std::uint8_t { none = 0, member = 1, batch = 2, callback = 3 };
+struct Workflow {
+  static constexpr std::uint8_t kOnSuccess = 1, kOnComplete = 2;
+  WorkflowRole role = WorkflowRole::none;
+  std::uint64_t batch = 0;
+  std::vector<TaskCall> calls;
+  bool sealed = false;                                         // batch
+  std::uint64_t succeeded = 0, dead_lettered = 0, cancelled = 0;  // batch, in checkpoints
+  std::uint8_t which = 0;                                      // callback; batch: see above
+  bool present() const noexcept { return role != WorkflowRole::none || !calls.empty(); }
+};
+
 // A submitted task as the log keeps it. The engine maps its TaskRecord to a
 // TaskImageRef (views into its own strings: no copy) to log a submit, and
 // recovery hands back TaskImage (owning) for each task still to run.
-template <class String>
+template <class String, class WorkflowField>
 struct BasicTaskImage {
   TaskId id = 0;
   String type_name;                     // the registered task type's name
@@ -52,12 +85,14 @@ struct BasicTaskImage {
   std::uint32_t attempt = 0;            // attempts started so far
   String idempotency_key;               // empty: none
   std::int64_t submit_ns = 0;           // when it was accepted (idempotency retention counts from here)
+  WorkflowField workflow{};             // owning, or a pointer (nullptr: none)
 };
-using TaskImage = BasicTaskImage<std::string>;
-using TaskImageRef = BasicTaskImage<std::string_view>;
+using TaskImage = BasicTaskImage<std::string, Workflow>;
+using TaskImageRef = BasicTaskImage<std::string_view, const Workflow*>;
 
 inline TaskImageRef as_ref(const TaskImage& t) {
-  return {t.id, t.type_name, t.payload, t.priority, t.run_at_ns, t.attempt, t.idempotency_key, t.submit_ns};
+  return {t.id,          t.type_name,       t.payload,  t.priority, t.run_at_ns,
+          t.attempt,     t.idempotency_key, t.submit_ns, t.workflow.present() ? &t.workflow : nullptr};
 }
 
 // Tasks that finished, any number per record: a worker logs the tasks of a

@@ -32,16 +32,55 @@ void StateBuilder::apply(Event&& event) {
       if (!inserted && accepted_ns >= it->second.accepted_ns) it->second = {std::string(key), id, accepted_ns};
     }
     void operator()(SyncMark&) const {}
+    // The batch a workflow record counts into, made on first sight (its own
+    // image may come later in the file: streams interleave within a batch).
+    TaskImage& batch(TaskId id) const {
+      Ordered<TaskImage>& b = s.batches_[id];
+      b.value.workflow.role = WorkflowRole::batch;
+      b.value.id = id;
+      return b.value;
+    }
+    // A member reached its final state: its batch counts it.
+    void count(TaskId id, std::uint64_t Workflow::*counter) const {
+      const auto it = s.live_.find(id);
+      if (it == s.live_.end()) return;
+      const Workflow& w = it->second.value.workflow;
+      if (w.role == WorkflowRole::member) ++(batch(w.batch).workflow.*counter);
+    }
     void operator()(TaskImage& t) const {
       note_id(t.id);
+      if (t.workflow.role == WorkflowRole::batch) {
+        // Opened, sealed, or a checkpoint's summary: counts add up, flags stay set.
+        TaskImage& b = batch(t.id);
+        if (b.type_name.empty()) s.batches_[t.id].order = s.next_order_++;  // first image: opened now
+        Workflow& w = b.workflow;
+        w.succeeded += t.workflow.succeeded;
+        w.dead_lettered += t.workflow.dead_lettered;
+        w.cancelled += t.workflow.cancelled;
+        w.which |= t.workflow.which;
+        w.sealed = w.sealed || t.workflow.sealed;
+        w.calls = std::move(t.workflow.calls);
+        b.type_name = std::move(t.type_name);
+        b.submit_ns = t.submit_ns;
+        return;
+      }
+      if (t.workflow.role == WorkflowRole::callback) batch(t.workflow.batch).workflow.which |= t.workflow.which;
       if (!t.idempotency_key.empty()) note_key(t.idempotency_key, t.id, t.submit_ns);
       const TaskId id = t.id;
       s.live_.insert_or_assign(id, Ordered<TaskImage>{s.next_order_++, std::move(t)});
     }
     void operator()(TaskCompleted& c) const {
-      for (const TaskId id : c.ids) s.live_.erase(id);
+      for (const TaskId id : c.ids) {
+        // A batch's own id completes once its callbacks were submitted: done.
+        if (s.batches_.erase(id) != 0) continue;
+        count(id, &Workflow::succeeded);
+        s.live_.erase(id);
+      }
     }
-    void operator()(TaskCancelled& c) const { s.live_.erase(c.id); }
+    void operator()(TaskCancelled& c) const {
+      count(c.id, &Workflow::cancelled);
+      s.live_.erase(c.id);
+    }
     void operator()(TaskRetryScheduled& r) const {
       if (const auto it = s.live_.find(r.id); it != s.live_.end()) {
         it->second.value.attempt = r.attempt;
@@ -50,6 +89,7 @@ void StateBuilder::apply(Event&& event) {
     }
     void operator()(TaskDeadLettered& d) const {
       note_id(d.id);
+      count(d.id, &Workflow::dead_lettered);
       auto node = s.live_.extract(d.id);
       // The task's records share a stream, so its submit record comes first:
       // missing, it was skipped as damage. A letter without a name cannot be
@@ -59,6 +99,9 @@ void StateBuilder::apply(Event&& event) {
         return;
       }
       Dead dead{std::move(node.mapped().value), std::move(d)};
+      // Counted above: a checkpoint re-logs the letter with its image, which
+      // must not count it again.
+      dead.image.workflow = {};
       s.dead_.insert_or_assign(dead.letter.id, Ordered<Dead>{s.next_order_++, std::move(dead)});
     }
     void leave_queue(TaskId id) const {
@@ -83,6 +126,14 @@ void StateBuilder::apply(Event&& event) {
 std::vector<const TaskImage*> StateBuilder::incomplete_in_order() const { return in_order(live_); }
 std::vector<const StateBuilder::Dead*> StateBuilder::dead_in_order() const { return in_order(dead_); }
 
+std::vector<const TaskImage*> StateBuilder::batches_in_order() const {
+  std::vector<const TaskImage*> out;
+  for (const TaskImage* b : in_order(batches_)) {
+    if (!b->type_name.empty()) out.push_back(b);
+  }
+  return out;
+}
+
 std::vector<IdempotencyKey> StateBuilder::keys(const KeyRetention& retention) const {
   std::vector<IdempotencyKey> out;
   for (const auto& [key, entry] : keys_) {
@@ -95,6 +146,7 @@ std::vector<IdempotencyKey> StateBuilder::keys(const KeyRetention& retention) co
 RecoveredState StateBuilder::finish(const KeyRetention& retention) const {
   RecoveredState state;
   for (const TaskImage* t : incomplete_in_order()) state.incomplete.push_back(*t);
+  for (const TaskImage* b : batches_in_order()) state.batches.push_back({*b});
   for (const Dead* d : dead_in_order()) {
     DeadLetter letter;
     letter.id = d->letter.id;

@@ -34,8 +34,17 @@ struct RecoveryOptions {
   KeyRetention retention;
 };
 
+// A batch (records.hpp, Workflow) not yet done: its image with the counts
+// of the members that finished, whether it was sealed, and in `which` the
+// callbacks already submitted. Its members still to run are among the
+// incomplete tasks (role member).
+struct RecoveredBatch {
+  TaskImage image;
+};
+
 struct RecoveredState {
   std::vector<TaskImage> incomplete;     // to run again, in submission order
+  std::vector<RecoveredBatch> batches;   // batches not done, in the order they were opened
   std::vector<DeadLetter> dead_letters;  // in the order they failed
   // Dead letters whose task's submit record was lost to damage (skipped by
   // skip_any_corrupted_record): name and payload unknown, so not restored
@@ -58,6 +67,9 @@ class StateBuilder {
   };
   std::vector<const TaskImage*> incomplete_in_order() const;
   std::vector<const Dead*> dead_in_order() const;
+  // Batches not done whose own image was read (a member's count may come
+  // first: streams interleave), in the order they were opened.
+  std::vector<const TaskImage*> batches_in_order() const;
   // Checkpoints leave these out: reported once, at the open that found them.
   const std::set<TaskId>& orphan_dead_letters() const noexcept { return orphans_; }
   std::vector<IdempotencyKey> keys(const KeyRetention& retention) const;
@@ -74,6 +86,8 @@ class StateBuilder {
   std::uint64_t next_order_ = 0;
   std::unordered_map<TaskId, Ordered<TaskImage>> live_;
   std::unordered_map<TaskId, Ordered<Dead>> dead_;
+  // Batches by id; order 0 (and an empty type) until their image is read.
+  std::unordered_map<TaskId, Ordered<TaskImage>> batches_;
   std::set<TaskId> orphans_;  // dead-lettered tasks that were not live: see RecoveredState
   std::unordered_map<std::string, IdempotencyKey> keys_;
   TaskId max_task_id_ = 0;

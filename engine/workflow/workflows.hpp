@@ -10,10 +10,19 @@
 // that remains (no task record free, shutting down, a failed log) turns the
 // call into a dead letter instead of dropping it.
 //
+// Durable batches and chains: a link's place (wal::Workflow) is logged in
+// its task's submit record (log_submit), a durable batch as an image of its
+// own (opened, sealed, done: wal/records.hpp), so recovery rebuilds the
+// batches and links (workflow_restore.cpp). What makes a step happen once
+// across a crash is its idempotency key: "brisk.batch/<id>/<which>" for a
+// callback, "brisk.chain/<durable id of the step before>" for a chain step;
+// each is logged before the completion of the task that caused it.
+//
 // One mutex: only tasks in workflows come here, once at submit and once at
-// the end. In memory: batches and chains do not survive a restart yet.
+// the end.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -27,6 +36,9 @@
 #include "brisk/task.hpp"
 #include "brisk/task_status.hpp"
 #include "brisk/workflow.hpp"
+#include "durability/durable_log.hpp"
+#include "task/task_record.hpp"
+#include "wal/records.hpp"
 
 namespace brisk::detail {
 
@@ -37,18 +49,40 @@ class Workflows {
   // Keeps a call that could not be submitted, as a dead letter.
   using Park = std::function<void(const TaskCall& call, std::string reason)>;
 
-  Workflows(Submit submit, Park park) : submit_(std::move(submit)), park_(std::move(park)) {}
+  // log_configured: the engine has a log (EngineConfig::durability.wal_dir);
+  // durable_by_default: its tasks are durable unless they say otherwise.
+  Workflows(Submit submit, Park park, bool log_configured, bool durable_by_default)
+      : submit_(std::move(submit)),
+        park_(std::move(park)),
+        log_configured_(log_configured),
+        durable_by_default_(durable_by_default),
+        // Memory batches are never logged: their ids keep clear of the
+        // log's (which number durable batches) by the top bit.
+        next_memory_batch_(log_configured ? (BatchId{1} << 63) + 1 : 1) {}
 
+  // The log, once start() opened it (nullptr: none).
+  void attach_log(DurableLog* log) noexcept { log_ = log; }
+
+  // Throws std::invalid_argument for a durable batch that cannot be (no
+  // log, or not started yet, or callbacks over the log's record limit);
+  // 0 when the log has failed.
   BatchId open_batch(BatchOptions options);
-  // False for an unknown or already sealed batch.
+  // False for an unknown or already sealed batch, or when a durable batch's
+  // seal could not be logged. A durable seal is on disk as the fsync policy
+  // promises when this returns.
   bool seal_batch(BatchId id);
   std::optional<BatchInfo> batch(BatchId id) const;
 
   // A task joins `batch` (0: none) and/or is a chain step with `rest` still
   // to run after it. Returns its link (0: neither), or nullopt with *why
-  // when the batch cannot take it (unknown, complete).
+  // when the batch cannot take it (unknown, complete, durable and the task
+  // is not).
   std::optional<std::uint32_t> link(BatchId batch, std::vector<TaskCall> rest, const TaskOptions& options,
                                     std::string_view* why);
+  // Logs a linked durable task's submit record with its place, and keeps its
+  // durable id (its chain's next step is keyed by it). The ticket, 0: failed.
+  std::uint64_t log_submit(std::uint32_t link, TaskRecord& record, std::string_view type_name, std::string_view key,
+                           std::uint64_t same_stream_as);
   // The task that took `link` was refused after all: as if it never joined.
   void unlink(std::uint32_t link);
   // The task reached its final state.
@@ -56,36 +90,66 @@ class Workflows {
   // The batch a link belongs to (0: none).
   BatchId batch_of(std::uint32_t link) const;
 
+  // ---- recovery (workflow_restore.cpp), at start(), before any task runs ----
+  // A batch the log holds (not done).
+  void restore(const wal::TaskImage& batch);
+  // A task the log brings back: its link (0: none) for its place.
+  std::uint32_t relink(const wal::TaskImage& task);
+  // Once tasks may run: sealed restored batches with nothing pending
+  // complete (their callbacks not yet submitted are, and they are done).
+  void resume();
+
+  // ---- metrics ----
+  std::uint64_t open_batches() const;
+  std::uint64_t callbacks_submitted() const noexcept { return callbacks_submitted_.load(std::memory_order_relaxed); }
+
  private:
   struct Batch {
     BatchOptions options;
     BatchInfo info;
+    std::uint8_t callbacks_logged = 0;  // restored: wal::Workflow::kOnSuccess | kOnComplete already submitted
   };
   struct Link {
-    BatchId batch = 0;
-    std::vector<TaskCall> rest;  // chain steps after this one
+    BatchId batch = 0;     // the batch it counts into (0: none)
+    wal::Workflow place;   // what its submit record logs: role, batch, calls = the chain steps after it
     Priority priority = priority::normal;
     Durability durability = Durability::engine_default;
+    std::uint64_t durable_id = 0;  // set by log_submit
   };
   // What to submit once the lock is released.
   struct Followup {
     TaskCall call;
     TaskOptions options;
-    std::vector<TaskCall> rest;
+    wal::Workflow place;  // its link's, when present()
+    bool callback = false;  // a batch's (counted in callbacks_submitted)
   };
 
+  bool durable(Durability d) const noexcept {
+    return d == Durability::durable || (d == Durability::engine_default && durable_by_default_);
+  }
+  std::uint32_t new_link(Link link);
   void count_finish(Batch& batch, TaskState state);
   // A sealed batch with nothing pending: its callbacks, and it is forgotten.
-  void complete(BatchId id, std::vector<Followup>* out);
-  void run(std::vector<Followup>&& followups);
+  // Returns the batch's id if it is durable (its done record follows the
+  // callbacks), else 0.
+  BatchId complete(BatchId id, std::vector<Followup>* out);
+  // Submits followups; false if one was refused (and parked instead).
+  bool run(std::vector<Followup>&& followups);
+  // After run(): a durable batch whose callbacks were all submitted is done.
+  void done(BatchId durable_batch, bool all_submitted);
 
   const Submit submit_;
   const Park park_;
+  const bool log_configured_;
+  const bool durable_by_default_;
+  DurableLog* log_ = nullptr;
   mutable std::mutex mutex_;
-  BatchId next_batch_ = 1;
+  BatchId next_memory_batch_;
   std::unordered_map<BatchId, Batch> batches_;
   std::vector<Link> links_{Link{}};  // [0] unused: link 0 means none
   std::vector<std::uint32_t> free_links_;
+  // Metrics only: relaxed.
+  std::atomic<std::uint64_t> callbacks_submitted_{0};
 };
 
 }  // namespace brisk::detail

@@ -13,9 +13,15 @@
 // (BatchSummary::parse). Tasks of the batch may add tasks to it while it is
 // not complete (nested fan-out), even after it was sealed.
 //
-// In memory: batches and chains do not survive a restart yet (their tasks
-// do, when durable: after a restart they run, but no callback or next step
-// follows). docs/architecture.md says what is left.
+// Durable when their tasks are (BatchOptions::durability, a chain's
+// TaskOptions::durability): a batch's opening, members, seal and callbacks,
+// and a chain's steps, are logged with the tasks, so after a crash a batch
+// whose tasks all finished runs its callbacks exactly once, one with tasks
+// pending resumes, and a chain goes on from the step it had reached (the
+// next step is submitted with the idempotency key "brisk.chain/<durable id
+// of the step before>": once, also if that step runs again). A durable
+// batch takes durable tasks only. Before start() (the log is opened there)
+// a durable batch cannot be opened. docs/architecture.md, "Workflows".
 #pragma once
 
 #include <cstdint>
@@ -24,6 +30,8 @@
 #include <string_view>
 
 namespace brisk {
+
+enum class Durability : std::uint8_t;  // task.hpp, which includes this header
 
 using BatchId = std::uint64_t;  // 0: none
 
@@ -36,12 +44,17 @@ struct TaskCall {
 struct BatchOptions {
   TaskCall on_success;   // when every task succeeded (task empty: none)
   TaskCall on_complete;  // when every task finished, whatever the outcome (task empty: none)
+  // durable: logged, survives a restart (its tasks must be durable too);
+  // memory: not logged; {} is engine_default: durable when
+  // EngineConfig::durability says tasks are.
+  Durability durability{};
 };
 
 struct BatchInfo {
   BatchId id = 0;
   bool sealed = false;
   bool complete = false;  // sealed and nothing pending: callbacks submitted
+  bool durable = false;   // logged: survives a restart
   std::uint64_t total = 0, pending = 0, succeeded = 0, dead_lettered = 0, cancelled = 0;
 };
 

@@ -101,9 +101,58 @@ TEST(WalFormat, DecodeRejectsTruncationTrailingBytesAndUnknownVersions) {
   wal::encode(purge_of_stream_8, wal::DlqPurged{0});
   purge_of_stream_8.back() = static_cast<char>(wal::kLogStreams);
   EXPECT_EQ(wal::decode(wal::RecordType::dlq_purged, purge_of_stream_8, &e), "purge names log stream 8");
-  std::string v3 = payload;
-  v3[0] = 3;
-  EXPECT_EQ(wal::decode(wal::RecordType::task_submitted, v3, &e), "unsupported payload version 3");
+  std::string v4 = payload;
+  v4[0] = 4;
+  EXPECT_EQ(wal::decode(wal::RecordType::task_submitted, v4, &e), "unsupported payload version 4");
+  // Version 3 is a task with a workflow section, and only that.
+  std::string cancel_v3;
+  wal::encode(cancel_v3, wal::TaskCancelled{1});
+  cancel_v3[0] = 3;
+  EXPECT_EQ(wal::decode(wal::RecordType::task_cancelled, cancel_v3, &e), "unsupported payload version 3");
+  std::string no_section = payload;
+  no_section[0] = 3;
+  EXPECT_EQ(wal::decode(wal::RecordType::task_submitted, no_section, &e), "payload truncated");
+}
+
+// A task's workflow section (batch, chain steps, callback) round-trips, and
+// a damaged one is refused, not misread.
+TEST(WalFormat, AWorkflowSectionRoundTripsAndDamageIsRefused) {
+  wal::TaskImage member = brisk::test::sample_task(9);
+  member.workflow.role = wal::WorkflowRole::member;
+  member.workflow.batch = 8;
+  member.workflow.calls = {{"resize", ""}, {"upload", ""}};
+  wal::TaskImage batch = brisk::test::sample_task(8);
+  batch.workflow.role = wal::WorkflowRole::batch;
+  batch.workflow.calls = {{"report", "r"}, {"", ""}};
+  batch.workflow.sealed = true;
+  batch.workflow.succeeded = 300;
+  batch.workflow.dead_lettered = 2;
+  batch.workflow.cancelled = 1;
+  batch.workflow.which = wal::Workflow::kOnComplete;
+  for (const wal::TaskImage& t : {member, batch}) {
+    std::string payload;
+    wal::encode(payload, t);
+    EXPECT_EQ(payload.size(), wal::encoded_size(wal::as_ref(t)));
+    EXPECT_EQ(payload[0], 3);
+    wal::Event e;
+    ASSERT_EQ(wal::decode(wal::RecordType::task_submitted, payload, &e), "");
+    EXPECT_EQ(wal::describe(e), wal::describe(wal::Event{t}));
+    const wal::Workflow& w = std::get<wal::TaskImage>(e).workflow;
+    EXPECT_EQ(w.role, t.workflow.role);
+    EXPECT_EQ(w.batch, t.workflow.batch);
+    ASSERT_EQ(w.calls.size(), t.workflow.calls.size());
+    EXPECT_EQ(w.calls[0].task, t.workflow.calls[0].task);
+    EXPECT_EQ(w.succeeded, t.workflow.succeeded);
+    EXPECT_EQ(w.which, t.workflow.which);
+    wal::TaskImageRef plain = wal::as_ref(t);
+    plain.workflow = nullptr;
+    std::string bad_role = payload;
+    bad_role[wal::encoded_size(plain)] = 9;  // the section's first byte
+    EXPECT_EQ(wal::decode(wal::RecordType::task_submitted, bad_role, &e), "unknown workflow role 9");
+    for (std::size_t n = 1; n < payload.size(); ++n) {
+      EXPECT_NE(wal::decode(wal::RecordType::task_submitted, payload.substr(0, n), &e), "") << n;
+    }
+  }
 }
 
 TEST(WalFormat, VarintsRoundTripAtEveryWidthAndRejectOverflow) {
