@@ -391,6 +391,58 @@ std::uint64_t Client::stream_messages() {
   return n;
 }
 
+ClusterStatus Client::status() {
+  ClusterStatus out;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  jsStreamInfo* si = nullptr;
+  natsStatus s = js_GetStreamInfo(&si, impl_->js, impl_->config.stream.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) throw ClusterError(nats_error("cluster: stream info", s, jerr));
+  out.task_messages = si->State.Msgs;
+  out.task_bytes = si->State.Bytes;
+  jsStreamInfo_Destroy(si);
+
+  jsConsumerInfoList* consumers = nullptr;
+  s = js_Consumers(&consumers, impl_->js, impl_->config.stream.c_str(), nullptr, &jerr);
+  if (s == NATS_OK) {
+    for (int i = 0; i < consumers->Count; ++i) {
+      const jsConsumerInfo* ci = consumers->List[i];
+      ConsumerStatus c;
+      c.name = ci->Name != nullptr ? ci->Name : "";
+      if (ci->Config != nullptr && ci->Config->FilterSubject != nullptr) c.filter_subject = ci->Config->FilterSubject;
+      c.pending = ci->NumPending;
+      c.ack_pending = ci->NumAckPending;
+      c.redelivered = ci->NumRedelivered;
+      c.waiting = ci->NumWaiting;
+      out.consumers.push_back(std::move(c));
+    }
+    jsConsumerInfoList_Destroy(consumers);
+  } else if (s != NATS_NOT_FOUND) {  // a stream without consumers answers "not found"
+    throw ClusterError(nats_error("cluster: consumers", s, jerr));
+  }
+
+  // Per-subject counts of the dead-letter stream: <prefix>.dlq.<type>.
+  jsOptions o;
+  jsOptions_Init(&o);
+  const std::string dlq_filter = impl_->config.subject_prefix + ".dlq.>";
+  o.Stream.Info.SubjectsFilter = dlq_filter.c_str();
+  s = js_GetStreamInfo(&si, impl_->js, impl_->config.dead_letter_stream.c_str(), &o, &jerr);
+  if (s != NATS_OK) throw ClusterError(nats_error("cluster: dead-letter stream info", s, jerr));
+  out.dead_letters = si->State.Msgs;
+  const std::size_t type_at = impl_->config.subject_prefix.size() + 5;  // after "<prefix>.dlq."
+  if (si->State.Subjects != nullptr) {
+    for (int i = 0; i < si->State.Subjects->Count; ++i) {
+      const jsStreamStateSubject& subject = si->State.Subjects->List[i];
+      const std::string name = subject.Subject;
+      out.dead_letters_by_type.emplace_back(name.size() > type_at ? name.substr(type_at) : name, subject.Msgs);
+    }
+  }
+  jsStreamInfo_Destroy(si);
+  std::sort(out.consumers.begin(), out.consumers.end(),
+            [](const ConsumerStatus& a, const ConsumerStatus& b) { return a.name < b.name; });
+  std::sort(out.dead_letters_by_type.begin(), out.dead_letters_by_type.end());
+  return out;
+}
+
 namespace {
 
 bool read_dead_letter(jsCtx* js, const std::string& stream, std::uint64_t seq, ClusterDeadLetter& out) {

@@ -91,6 +91,27 @@ struct ClusterDeadLetter {
   std::string last_error;
 };
 
+// What the streams and their consumers hold now, as JetStream reports it
+// (Client::status). One consumer per task type (its delayed-task consumer
+// too); the counts are the server's, across every node.
+struct ConsumerStatus {
+  std::string name;
+  std::string filter_subject;     // <prefix>.tasks.<type> or <prefix>.delayed.<type>
+  std::uint64_t pending = 0;      // in the stream, not yet delivered
+  std::int64_t ack_pending = 0;   // delivered, not yet acknowledged (running, or a lease not yet expired)
+  std::int64_t redelivered = 0;   // delivered more than once and not yet acknowledged
+  std::int64_t waiting = 0;       // fetch requests waiting at the server (idle nodes)
+};
+
+struct ClusterStatus {
+  std::uint64_t task_messages = 0;  // queued, delayed, in flight or backing off
+  std::uint64_t task_bytes = 0;
+  std::vector<ConsumerStatus> consumers;
+  // Dead letters per task type, from the dead-letter stream's subjects.
+  std::vector<std::pair<std::string, std::uint64_t>> dead_letters_by_type;
+  std::uint64_t dead_letters = 0;
+};
+
 class Client {
  public:
   // Connects and makes sure the streams exist. Throws ClusterError.
@@ -124,6 +145,9 @@ class Client {
   std::size_t purge_dead_letters();
   // Messages in the task stream (queued, delayed, in flight, backing off).
   std::uint64_t stream_messages();
+  // Both streams and every consumer of the task stream (ClusterStatus).
+  // Throws ClusterError when the server does not answer.
+  ClusterStatus status();
 
   const ClientConfig& config() const noexcept;
 

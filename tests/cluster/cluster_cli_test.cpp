@@ -125,6 +125,22 @@ TEST(ClusterCli, DeadLettersAreListedReplayedAndPurged) {
   for (auto deadline = std::chrono::steady_clock::now() + 30s;
        client.dead_letters().size() < 2 && std::chrono::steady_clock::now() < deadline;)
     std::this_thread::sleep_for(10ms);
+  Ran status = brisk_cli(at + "--json status");
+  ASSERT_EQ(status.status, 0) << status.output;
+  const auto st = nlohmann::json::parse(status.output);
+  EXPECT_EQ(st["dead_letters"], 2);
+  EXPECT_EQ(st["dead_letters_by_type"]["charge"], 2);
+  bool saw_consumer = false;  // the worker's consumer of "charge", drained
+  for (const auto& c : st["consumers"])
+    if (c["filter_subject"] == "brisk.tasks.charge") {
+      saw_consumer = true;
+      EXPECT_EQ(c["pending"], 0);
+      EXPECT_EQ(c["ack_pending"], 0);
+    }
+  EXPECT_TRUE(saw_consumer) << status.output;
+  Ran human = brisk_cli(at + "status");
+  EXPECT_NE(human.output.find("charge"), std::string::npos) << human.output;
+
   Ran purge = brisk_cli(at + "dlq purge");
   EXPECT_EQ(purge.status, 0) << purge.output;
   EXPECT_NE(purge.output.find("purged 2 dead letters"), std::string::npos) << purge.output;

@@ -86,21 +86,41 @@ int submit(const ClusterOptions& o, bc::Client& client) {
 }
 
 int status(const ClusterOptions& o, bc::Client& client) {
-  const std::uint64_t tasks = client.stream_messages();
-  const std::size_t letters = client.dead_letters(o.limit).size();
+  const bc::ClusterStatus st = client.status();
   if (o.json) {
+    nlohmann::json consumers = nlohmann::json::array();
+    for (const bc::ConsumerStatus& c : st.consumers)
+      consumers.push_back({{"name", c.name},
+                           {"filter_subject", c.filter_subject},
+                           {"pending", c.pending},
+                           {"ack_pending", c.ack_pending},
+                           {"redelivered", c.redelivered},
+                           {"waiting", c.waiting}});
+    nlohmann::json letters = nlohmann::json::object();
+    for (const auto& [type, n] : st.dead_letters_by_type) letters[type] = n;
     std::printf("%s\n", nlohmann::json{{"stream", o.stream},
-                                       {"messages", tasks},
+                                       {"messages", st.task_messages},
+                                       {"bytes", st.task_bytes},
+                                       {"consumers", consumers},
                                        {"dead_letter_stream", o.dead_letter_stream},
-                                       {"dead_letters", letters},
-                                       {"dead_letters_capped_at", o.limit}}
+                                       {"dead_letters", st.dead_letters},
+                                       {"dead_letters_by_type", letters}}
                             .dump()
                             .c_str());
-  } else {
-    std::printf("%s: %llu tasks (queued, delayed, in flight or backing off)\n", o.stream.c_str(),
-                static_cast<unsigned long long>(tasks));
-    std::printf("%s: %zu%s dead letters\n", o.dead_letter_stream.c_str(), letters, letters == o.limit ? "+" : "");
+    return 0;
   }
+  std::printf("%s: %llu tasks, %llu bytes (queued, delayed, in flight or backing off)\n", o.stream.c_str(),
+              static_cast<unsigned long long>(st.task_messages), static_cast<unsigned long long>(st.task_bytes));
+  std::printf("\n%-28s %10s %12s %12s %8s\n", "consumer", "pending", "ack pending", "redelivered", "waiting");
+  for (const bc::ConsumerStatus& c : st.consumers)
+    std::printf("%-28s %10llu %12lld %12lld %8lld\n", c.name.c_str(), static_cast<unsigned long long>(c.pending),
+                static_cast<long long>(c.ack_pending), static_cast<long long>(c.redelivered),
+                static_cast<long long>(c.waiting));
+  if (st.consumers.empty()) std::printf("(none: no worker has bound a consumer yet)\n");
+  std::printf("\n%s: %llu dead letters\n", o.dead_letter_stream.c_str(),
+              static_cast<unsigned long long>(st.dead_letters));
+  for (const auto& [type, n] : st.dead_letters_by_type)
+    std::printf("  %-26s %10llu\n", type.c_str(), static_cast<unsigned long long>(n));
   return 0;
 }
 
@@ -179,8 +199,8 @@ void add_cluster_commands(CLI::App& app) {
   submit_cmd->add_option("--priority", o->priority, "0 high, 1 normal, 2 low")->check(CLI::Range(0, 2));
   submit_cmd->callback([o] { run_and_exit(*o, submit); });
 
-  CLI::App* status_cmd = cluster->add_subcommand("status", "Tasks in the stream and dead letters");
-  status_cmd->add_option("--limit", o->limit, "count dead letters up to this many")->capture_default_str();
+  CLI::App* status_cmd =
+      cluster->add_subcommand("status", "The streams, each consumer's pending, ack pending, redelivered, dead letters per type");
   status_cmd->callback([o] { run_and_exit(*o, status); });
 
   CLI::App* dlq = cluster->add_subcommand("dlq", "Dead letters: list, replay, purge");
