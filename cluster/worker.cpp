@@ -55,14 +55,18 @@ struct Slot {
   std::uint32_t deliveries = 0;
   std::string key;
   std::int64_t last_progress_ns = 0;
+  // The local engine's attempt, when the handler deferred: it stays
+  // running (holding its concurrency slot) until the message is settled.
+  DeferredOutcome engine_attempt;
 };
 
 // What the user's handler sees: the engine's context, with the cluster's
 // payload, attempt (the delivery count), id (the stream sequence) and key.
 class ClusterContext final : public TaskContext {
  public:
-  ClusterContext(TaskContext& inner, std::string_view payload, const Slot& slot)
-      : inner_(inner), payload_(payload), slot_(slot) {}
+  ClusterContext(TaskContext& inner, std::string_view payload, Slot& slot, brisk::detail::DeferredSink& sink, void* type,
+                 std::uint32_t index)
+      : inner_(inner), payload_(payload), slot_(slot), sink_(sink), type_(type), index_(index) {}
   TaskId id() const noexcept override { return slot_.stream_seq; }
   std::string_view name() const noexcept override { return inner_.name(); }
   std::string_view payload() const noexcept override { return payload_; }
@@ -74,15 +78,24 @@ class ClusterContext final : public TaskContext {
   // Kept by the local engine only: the cluster carries no results yet.
   void set_result(std::string_view bytes) override { inner_.set_result(bytes); }
   BatchId batch_id() const noexcept override { return inner_.batch_id(); }
-  // The message is settled when the handler returns (Impl::run).
+  // The message is settled when the returned handle completes (the
+  // worker's complete_deferred), not when the handler returns; the local
+  // attempt is deferred with it, so the task keeps its slots meanwhile.
   DeferredOutcome defer() override {
-    throw std::logic_error("TaskContext::defer() is not supported for cluster tasks yet");
+    slot_.engine_attempt = inner_.defer();  // throws if called twice
+    deferred_ = true;
+    return DeferredOutcome(sink_, type_, nullptr, index_, 0);
   }
+  bool deferred() const noexcept { return deferred_; }
 
  private:
   TaskContext& inner_;
   std::string_view payload_;
-  const Slot& slot_;
+  Slot& slot_;
+  brisk::detail::DeferredSink& sink_;
+  void* const type_;
+  const std::uint32_t index_;
+  bool deferred_ = false;
 };
 
 struct Counters {
@@ -92,7 +105,7 @@ struct Counters {
 
 }  // namespace
 
-struct Worker::Impl {
+struct Worker::Impl final : brisk::detail::DeferredSink {
   struct Type {
     std::string name;
     Handler handler;
@@ -130,6 +143,10 @@ struct Worker::Impl {
   void fetch_loop(Type& t);
   void admit(Type& t, natsMsg* msg);
   Outcome run(Type& t, TaskContext& ctx);
+  // A deferred handler's handle completed: settle the message, then end
+  // the local attempt. `record` is the Type, `tag` the slot.
+  bool complete_deferred(void* record, void*, std::uint64_t tag, std::uint32_t, Outcome&& outcome,
+                         std::string&&) noexcept override;
   void settle(Type& t, std::uint32_t index, const Outcome& outcome);
   void release(Type& t, std::uint32_t index);
   void dead_letter(Type& t, natsMsg* msg, std::uint64_t seq, std::uint32_t attempts, const std::string& error);
@@ -267,7 +284,7 @@ Outcome Worker::Impl::run(Type& t, TaskContext& ctx) {
   std::uint32_t index = 0;
   std::memcpy(&index, raw.data(), 4);
   Slot& slot = t.slots[index];
-  ClusterContext cc(ctx, raw.substr(4), slot);
+  ClusterContext cc(ctx, raw.substr(4), slot, *this, &t, index);
   Outcome outcome = Outcome::success();
   try {
     outcome = t.handler(cc);
@@ -277,9 +294,22 @@ Outcome Worker::Impl::run(Type& t, TaskContext& ctx) {
     outcome = t.options.exceptions_are_permanent ? Outcome::fail("unknown exception")
                                                   : Outcome::retry("unknown exception");
   }
-  settle(t, index, outcome);
+  // Deferred: its handle settles it. What the handler returned is ignored,
+  // and so is a throw (the handle, if dropped, settles it as a retry).
+  if (!cc.deferred()) settle(t, index, outcome);
   // The cluster settled it: the local engine neither retries nor dead-letters.
   return Outcome::success();
+}
+
+bool Worker::Impl::complete_deferred(void* record, void*, std::uint64_t tag, std::uint32_t, Outcome&& outcome,
+                                     std::string&&) noexcept {
+  Type& t = *static_cast<Type*>(record);
+  const auto index = static_cast<std::uint32_t>(tag);
+  // Taken before settle() gives the slot back for the next message.
+  DeferredOutcome attempt = std::move(t.slots[index].engine_attempt);
+  settle(t, index, outcome);
+  attempt.succeed();  // the cluster settled it, as in run()
+  return true;
 }
 
 void Worker::Impl::settle(Type& t, std::uint32_t index, const Outcome& outcome) {
@@ -300,7 +330,11 @@ void Worker::Impl::settle(Type& t, std::uint32_t index, const Outcome& outcome) 
       if (slot.deliveries >= max_attempts) {
         dead_letter(t, msg, slot.stream_seq, slot.deliveries, outcome.message());
       } else {
-        natsMsg_NakWithDelay(msg, backoff_ms(t.options.retry, slot.deliveries), nullptr);
+        // retry_after: the caller's delay (an HTTP Retry-After, say); else the backoff.
+        natsMsg_NakWithDelay(msg,
+                             outcome.retry_after_ns() >= 0 ? outcome.retry_after_ns() / 1'000'000
+                                                           : backoff_ms(t.options.retry, slot.deliveries),
+                             nullptr);
         counters.naked.fetch_add(1, std::memory_order_relaxed);
       }
       break;

@@ -354,6 +354,70 @@ TEST(Cluster, LongTaskKeepsItsLeaseWithInProgressAcks) {
   EXPECT_GT(node.worker.stats().in_progress_sent, 0u);
 }
 
+// A handler that defers (TaskContext::defer) frees its worker; the message is
+// settled when its handle completes, from another thread, and keeps its lease
+// (in-progress acks from the worker's thread) meanwhile.
+TEST(Cluster, DeferredHandlerSettlesFromAnotherThreadAndKeepsItsLease) {
+  brisk_test::NatsServer server;
+  bc::Client client(client_config(server));
+  bc::WorkerConfig wc;
+  wc.ack_wait = 600ms;
+  brisk::EngineConfig one_worker = small_engine();
+  one_worker.workers = 1;
+  brisk::Engine engine(one_worker);
+  bc::Worker worker(client, engine, wc);
+  std::mutex mu;
+  std::vector<std::pair<std::string, brisk::DeferredOutcome>> held;  // payload, handle
+  std::multiset<std::string> attempts;                               // payload@attempt
+  std::chrono::steady_clock::time_point retried_at, redelivered_at;
+  brisk::TaskTypeOptions options;
+  options.retry.max_attempts = 3;
+  options.retry.base = 20ms;
+  worker.register_task("io", [&](brisk::TaskContext& task) {
+    std::lock_guard lock(mu);
+    attempts.insert(std::string(task.payload()) + "@" + std::to_string(task.attempt()));
+    if (task.attempt() == 2) redelivered_at = std::chrono::steady_clock::now();
+    held.emplace_back(std::string(task.payload()), task.defer());
+  }, options);
+  engine.start();
+  worker.start();
+  for (const char* p : {"a", "b", "c", "again"}) ASSERT_TRUE(client.wait_durable(client.submit("io", p)));
+  // One worker, four tasks in flight: none of them holds it.
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return held.size() == 4;
+  }));
+  std::this_thread::sleep_for(2s);  // over three leases
+  std::thread completer([&] {
+    std::lock_guard lock(mu);
+    for (auto& [payload, done] : held) {
+      if (payload == "again") retried_at = std::chrono::steady_clock::now();
+      // A nak with this delay, not the 20 ms backoff.
+      EXPECT_TRUE(payload == "again" ? done.retry_after(500ms, "later") : done.succeed());
+    }
+    held.clear();
+  });
+  completer.join();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return held.size() == 1;  // "again", redelivered
+  }));
+  std::thread([&] {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(held[0].second.succeed());
+  }).join();
+  ASSERT_TRUE(eventually([&] { return worker.stats().acked == 4; }));
+  const bc::Worker::Stats s = worker.stats();
+  EXPECT_EQ(s.naked, 1u);
+  EXPECT_EQ(s.redelivered, 1u) << "only the retry: the leases of deferred tasks held";
+  EXPECT_GT(s.in_progress_sent, 0u);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(attempts, (std::multiset<std::string>{"a@1", "b@1", "c@1", "again@1", "again@2"}));
+  EXPECT_GE(redelivered_at - retried_at, 500ms) << "redelivered before its retry_after delay";
+  worker.stop();
+  engine.shutdown();
+}
+
 // ---- kill -9 of a worker process under load ----
 
 TEST(Cluster, KilledWorkersTasksAreRedeliveredToAnother) {
