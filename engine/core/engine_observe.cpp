@@ -48,6 +48,8 @@ EngineStats EngineCore::stats() const {
   s.dead_letters_dropped = dead_letters_.dropped();
   s.finished_remembered = finished_.size();
   s.finished_evicted = finished_.evicted();
+  s.batches_open = workflows_.open_batches();
+  s.batch_callbacks_submitted = workflows_.callbacks_submitted();
   s.durability_failures = durability_failures_.load(std::memory_order_relaxed);
   if (wal_) {
     const wal::WalStats w = wal_->stats();

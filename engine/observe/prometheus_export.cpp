@@ -56,6 +56,9 @@ std::string render_prometheus(const EngineStats& s, const EngineHistograms& h) {
             d(s.finished_remembered));
   out.counter("brisk_finished_tasks_evicted_total", "Finished tasks forgotten for count or retention.", {},
               d(s.finished_evicted));
+  out.gauge("brisk_batches_open", "Batches not yet complete, sealed or not.", {}, d(s.batches_open));
+  out.counter("brisk_batch_callbacks_submitted_total", "Batch callbacks submitted.", {},
+              d(s.batch_callbacks_submitted));
   out.counter("brisk_wal_records_total", "Records appended to the write-ahead log.", {}, d(s.wal_records));
   out.counter("brisk_wal_bytes_total", "Bytes written to the write-ahead log.", {}, d(s.wal_bytes));
   out.counter("brisk_wal_batches_total", "Group-commit batches written.", {}, d(s.wal_batches));

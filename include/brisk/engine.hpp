@@ -140,10 +140,15 @@ class Engine {
   // ---- workflows (workflow.hpp) ----
 
   // A new batch: tasks join it with TaskOptions::batch; its callbacks are
-  // submitted once it is sealed and none of its tasks is pending.
+  // submitted once it is sealed and none of its tasks is pending. A durable
+  // batch (BatchOptions::durability) is logged; it throws
+  // std::invalid_argument without a log or before start(), and answers 0
+  // once the log has failed.
   BatchId open_batch(BatchOptions options = {});
   // No more tasks from outside (its own tasks may still add). False for an
-  // unknown, already sealed or complete batch.
+  // unknown, already sealed or complete batch, or a durable one whose seal
+  // could not be logged; a durable seal is on disk as the fsync policy
+  // promises when this answers true.
   bool seal_batch(BatchId id);
   // Its counts; nullopt once complete (the callbacks carry the final counts).
   std::optional<BatchInfo> batch(BatchId id) const;

@@ -60,6 +60,8 @@ struct EngineStats {
   std::uint64_t dead_letters_dropped = 0;   // oldest letters a full queue dropped (dead_letter_capacity)
   std::uint64_t finished_remembered = 0;    // finished tasks status() still knows (task_status)
   std::uint64_t finished_evicted = 0;       // forgotten for count or retention: status() says unknown
+  std::uint64_t batches_open = 0;           // batches not complete (workflow.hpp), sealed or not
+  std::uint64_t batch_callbacks_submitted = 0;  // batch callbacks submitted (each at most once a batch)
   // Write-ahead log (zero without one).
   std::uint64_t wal_records = 0, wal_bytes = 0, wal_batches = 0, wal_syncs = 0;
   std::uint64_t wal_largest_batch_bytes = 0;

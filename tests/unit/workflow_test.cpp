@@ -194,5 +194,24 @@ TEST(Chain, AChordIsABatchWhoseCallbackStartsAChain) {
   EXPECT_EQ(reports.get()[0], "7 parts");
 }
 
+// Batches open and callbacks submitted, on stats() and /metrics.
+TEST(Batch, OpenBatchesAndCallbacksAreCounted) {
+  Engine engine(small());
+  engine.register_task("work", [](TaskContext&) {});
+  engine.register_task("done", [](TaskContext&) {});
+  engine.start();
+  const BatchId a = engine.open_batch({.on_success = {"done", ""}, .on_complete = {"done", ""}});
+  const BatchId b = engine.open_batch({.on_complete = {"done", ""}});
+  ASSERT_TRUE(engine.submit("work", "", {.batch = a}));
+  ASSERT_TRUE(engine.submit("work", "", {.batch = b}));
+  EXPECT_EQ(engine.stats().batches_open, 2u);
+  ASSERT_TRUE(engine.seal_batch(a));
+  ASSERT_TRUE(eventually([&] { return engine.stats().batch_callbacks_submitted == 2; }));
+  EXPECT_EQ(engine.stats().batches_open, 1u);
+  const std::string text = engine.prometheus_text();
+  EXPECT_NE(text.find("\nbrisk_batches_open 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nbrisk_batch_callbacks_submitted_total 2\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace brisk
