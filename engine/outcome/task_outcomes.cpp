@@ -72,18 +72,18 @@ void TaskOutcomes::run(TaskRecord& record) {
     return;
   }
   if (self != nullptr && !self->end_attempt(hard_deadline)) {
-    drop_overrun(record, type);
+    drop_overrun(record, type, /*late_result=*/true);
     return;
   }
   const std::size_t too_large = context.result_too_large();
   finish(record, type, std::move(outcome), context.take_result(), too_large);
 }
 
-void TaskOutcomes::drop_overrun(TaskRecord& record, TaskTypeEntry& type) {
+void TaskOutcomes::drop_overrun(TaskRecord& record, TaskTypeEntry& type, bool late_result) {
   // The watchdog declared this attempt timed out and retried the task in a
   // new record; wait for it to finish copying, then drop the late result.
   while (!record.abandoned.load(std::memory_order_acquire)) std::this_thread::yield();
-  type.counters.add(TaskEvent::late_result);
+  if (late_result) type.counters.add(TaskEvent::late_result);
   tasks_.release(&record);
 }
 
@@ -130,10 +130,11 @@ void TaskOutcomes::end_deferring(TaskRecord& record, TaskTypeEntry& type, Runnin
   const std::uint64_t tag = context.deferral_tag();
   if (self != nullptr && !self->end_attempt(deadline)) {
     // The handler overran its hard limit before it returned, and the task
-    // went on in a new record: its handle (or what it handed over) is late.
-    take_back(record, tag);
+    // went on in a new record: its handle (or what it handed over) is late,
+    // counted once: here if it was handed over, else when it completes.
+    const bool handed_over = take_back(record, tag);
     if (type.gate) release_gate_slot(type);
-    drop_overrun(record, type);
+    drop_overrun(record, type, handed_over);
     return;
   }
   if (deadline != 0) deadlines_.add(record, deadline);
@@ -156,7 +157,7 @@ void TaskOutcomes::end_deferring(TaskRecord& record, TaskTypeEntry& type, Runnin
   deferred_.fetch_sub(1, std::memory_order_release);
 }
 
-void TaskOutcomes::take_back(TaskRecord& record, std::uint64_t tag) {
+bool TaskOutcomes::take_back(TaskRecord& record, std::uint64_t tag) {
   std::uint64_t expected = tag;
   // acq_rel on success: no completion came; one that comes later finds
   // `running` and is late. On failure, wait for the hand-over to end: its
@@ -168,7 +169,9 @@ void TaskOutcomes::take_back(TaskRecord& record, std::uint64_t tag) {
     }
     // relaxed: only this thread holds the record now; later publications order it.
     record.state_word.store(state_word(generation_of(tag), RecordState::running), std::memory_order_relaxed);
+    return true;
   }
+  return false;
 }
 
 bool TaskOutcomes::complete_deferred(void* record_ptr, void* context, std::uint64_t tag, std::uint32_t type_index,

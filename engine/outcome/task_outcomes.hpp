@@ -128,10 +128,11 @@ class TaskOutcomes final : public DeferredSink {
   // finish it here if the handle was completed meanwhile.
   void end_deferring(TaskRecord& record, TaskTypeEntry& type, RunningTask& context, Worker* self,
                      std::int64_t deadline);
-  // Waits out a completion being handed over, then takes the attempt back (running).
-  void take_back(TaskRecord& record, std::uint64_t tag);
+  // Waits out a completion being handed over, then takes the attempt back
+  // (running). True if a completion was handed over.
+  bool take_back(TaskRecord& record, std::uint64_t tag);
   // The watchdog retried this attempt elsewhere: discard it and its record.
-  void drop_overrun(TaskRecord& record, TaskTypeEntry& type);
+  void drop_overrun(TaskRecord& record, TaskTypeEntry& type, bool late_result);
   void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
   void dead_letter(TaskRecord& record, TaskTypeEntry& type);
   // Frees a slot of the type's ConcurrencyGate, handing it to a parked task.
