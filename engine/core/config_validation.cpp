@@ -48,6 +48,22 @@ std::string number(double value) {
 }
 
 // NaN compares false both ways, so the test is written to fail for it.
+// The debug endpoints hand out traces and the configuration: served beyond
+// loopback only behind a token, and always within bounds of time and size.
+void check_debug_endpoints(const ObservabilityConfig& o) {
+  if (!o.debug_endpoints) return;
+  if (o.metrics_port < 0) throw ConfigError("observability.debug_endpoints needs the metrics server (metrics_port >= 0)");
+  const bool loopback = o.metrics_host == "127.0.0.1" || o.metrics_host == "::1" || o.metrics_host == "localhost";
+  if (!loopback && o.debug_token.empty()) {
+    throw ConfigError("observability.debug_token is required when debug_endpoints are served beyond loopback (metrics_host " +
+                      o.metrics_host + ")");
+  }
+  if (o.max_trace_seconds < 1 || o.max_trace_seconds > 3600) {
+    throw ConfigError("observability.max_trace_seconds must be in 1..3600");
+  }
+  if (o.max_trace_bytes < (std::size_t{1} << 20)) throw ConfigError("observability.max_trace_bytes must be >= 1 MiB");
+}
+
 void check_fraction(double value, const char* field, const char* meaning) {
   if (!(value >= 0.0 && value <= 1.0)) {
     throw ConfigError(std::string("observability.health.") + field + " must be in 0..1 (" + meaning + "; got " +
@@ -125,6 +141,7 @@ EngineConfig validated_config(EngineConfig c) {
   if (c.observability.trace_events_per_worker > (std::size_t{1} << 26)) {
     throw ConfigError("observability.trace_events_per_worker must be <= 2^26");
   }
+  check_debug_endpoints(c.observability);
   check_fraction(c.observability.health.max_error_rate, "max_error_rate", "a fraction of completions, 1: off");
   check_fraction(c.observability.health.min_rate_ratio, "min_rate_ratio", "a fraction of the baseline rate, 0: off");
   if (c.dead_letter_capacity == 0) throw ConfigError("dead_letter_capacity must be >= 1");

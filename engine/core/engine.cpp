@@ -32,6 +32,16 @@ std::string_view to_string(TaskState state) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(TraceStart s) noexcept {
+  switch (s) {
+    case TraceStart::started: return "started";
+    case TraceStart::already_tracing: return "already_tracing";
+    case TraceStart::not_configured: return "not_configured";
+    case TraceStart::not_running: return "not_running";
+  }
+  return "unknown";
+}
+
 Engine::Engine(EngineConfig config) : core_(std::make_unique<detail::EngineCore>(std::move(config))) {}
 Engine::~Engine() = default;
 
@@ -93,6 +103,10 @@ std::string Engine::prometheus_text() const { return core_->prometheus_text(); }
 HealthReport Engine::health() { return core_->health(); }
 std::uint16_t Engine::metrics_port() const noexcept { return core_->metrics_port(); }
 std::size_t Engine::write_trace(std::ostream& out) { return core_->write_trace(out); }
+TraceStart Engine::start_trace(const TraceLimits& limits) { return core_->start_trace(limits); }
+void Engine::stop_trace() noexcept { core_->stop_trace(); }
+bool Engine::tracing() const noexcept { return core_->tracing(); }
+std::string Engine::snapshot_json() const { return core_->snapshot_json(); }
 const EngineConfig& Engine::config() const noexcept { return core_->config(); }
 
 std::vector<DeadLetter> Engine::dead_letters() const { return core_->dead_letters(); }

@@ -106,14 +106,19 @@ void EngineCore::start() {
   if (phase_ == Phase::running) return;
   if (phase_ == Phase::stopped) throw std::logic_error("brisk::Engine::start() after shutdown()");
   if (config_.observability.metrics_port >= 0) {
+    std::optional<http::DebugHooks> debug;
+    if (config_.observability.debug_endpoints) debug = debug_hooks();
     metrics_server_ = std::make_unique<http::MetricsServer>([this] { return prometheus_text(); },
-                                                            [this] { return health(); });
+                                                            [this] { return health(); }, std::move(debug));
     // Throws (before any thread of ours starts) if the port is taken.
     metrics_server_->start(config_.observability.metrics_host,
                            static_cast<std::uint16_t>(config_.observability.metrics_port));
   }
   if (!config_.durability.wal_dir.empty()) recover();
   started_ns_ = now_ns();
+  if (config_.observability.trace_events_per_worker != 0 && config_.observability.trace_from_start) {
+    trace_switch_.turn_on(INT64_MAX, 0);  // until stop_trace()
+  }
   for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i].start();
   delays_.start();
   std::int64_t shortest_hard_limit = 0;

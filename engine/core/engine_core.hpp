@@ -22,6 +22,7 @@
 #include "brisk/stats.hpp"
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
+#include "brisk/trace_control.hpp"
 #include "delay/delay_scheduler.hpp"
 #include "dlq/dead_letter_queue.hpp"
 #include "durability/dir_lock.hpp"
@@ -41,6 +42,7 @@
 #include "task/payload_arg.hpp"
 #include "shard/shard_set.hpp"
 #include "task/task_table.hpp"
+#include "trace/trace_switch.hpp"
 #include "watchdog/hard_limit_watchdog.hpp"
 #include "worker/worker.hpp"
 #include "worker/worker_set.hpp"
@@ -90,8 +92,14 @@ class EngineCore {
   std::string prometheus_text() const;
   HealthReport health();
   std::uint16_t metrics_port() const noexcept { return metrics_server_ ? metrics_server_->port() : 0; }
-  // Drains every worker's trace ring and writes Chrome trace JSON.
-  std::size_t write_trace(std::ostream& out);
+  // Drains every worker's trace ring and writes Chrome trace JSON: at most
+  // max_events events, the earliest (*left_out, when given, says how many
+  // were left out).
+  std::size_t write_trace(std::ostream& out, std::size_t max_events = SIZE_MAX, std::size_t* left_out = nullptr);
+  TraceStart start_trace(const TraceLimits& limits);
+  void stop_trace() noexcept { trace_switch_.turn_off(); }
+  bool tracing() const noexcept { return trace_switch_.on(); }
+  std::string snapshot_json() const;
   bool is_durable(const SubmitResult& r) const noexcept;
   bool wait_durable(const SubmitResult& r) const;
   const RecoveryReport& recovery_report() const noexcept { return recovery_report_; }
@@ -117,6 +125,7 @@ class EngineCore {
   std::size_t shard_count() const noexcept { return shards_.size(); }
   const LaneSchedule& lane_schedule() const noexcept { return lane_schedule_; }
   IdleWorkers& idle() noexcept { return idle_; }
+  trace::TraceSwitch& trace_switch() noexcept { return trace_switch_; }
   // Workers exit once this is set and no work is visible.
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
   // Credits of finished producer jobs, batched by the worker.
@@ -145,6 +154,8 @@ class EngineCore {
   // worker thread of another engine.
   void stop();
   EngineHistograms histograms() const;
+  // The metrics server's /debug/brisk/* callbacks (engine_observe.cpp).
+  http::DebugHooks debug_hooks();
 
   const EngineConfig config_;
   Clock* const clock_;
@@ -171,6 +182,8 @@ class EngineCore {
   std::unique_ptr<DurableLog> wal_;  // null without durability.wal_dir
   RecoveryReport recovery_report_;
   std::atomic<std::uint64_t> durability_failures_{0};
+  trace::TraceSwitch trace_switch_;
+  std::mutex trace_drain_mutex_;  // the rings have one reader at a time
   std::unique_ptr<http::MetricsServer> metrics_server_;  // last: calls stats()
 
   std::mutex lifecycle_mutex_;  // start/shutdown/register only

@@ -1,9 +1,15 @@
 // EngineCore's read side: stats, histograms, Prometheus text, health and
 // traces. Everything here reads counters the hot paths write; nothing here
 // is on them.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <ostream>
+#include <sstream>
 
 #include "core/engine_core.hpp"
+#include "observe/snapshot_json.hpp"
+#include "observe/thread_sched.hpp"
 #include "trace/chrome_trace.hpp"
 
 namespace brisk::detail {
@@ -125,14 +131,111 @@ HealthReport EngineCore::health() {
   return health_monitor_.observe(snap);
 }
 
-std::size_t EngineCore::write_trace(std::ostream& out) {
+std::size_t EngineCore::write_trace(std::ostream& out, std::size_t max_events, std::size_t* left_out) {
   std::vector<trace::TraceEvent> events;
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    if (trace::TraceBuffer* t = workers_[i].trace()) t->drain(events);
+  {
+    std::lock_guard lock(trace_drain_mutex_);
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      if (trace::TraceBuffer* t = workers_[i].trace()) t->drain(events);
+    }
   }
+  std::size_t dropped = 0;
+  if (events.size() > max_events) {  // keep the earliest: the session's start
+    std::stable_sort(events.begin(), events.end(),
+                     [](const trace::TraceEvent& a, const trace::TraceEvent& b) { return a.ts_ns < b.ts_ns; });
+    dropped = events.size() - max_events;
+    events.resize(max_events);
+  }
+  if (left_out != nullptr) *left_out = dropped;
   trace::ChromeTraceOptions options;
   write_chrome_trace(out, events, options);
   return events.size();
+}
+
+TraceStart EngineCore::start_trace(const TraceLimits& limits) {
+  if (config_.observability.trace_events_per_worker == 0) return TraceStart::not_configured;
+  {
+    std::lock_guard lock(lifecycle_mutex_);
+    if (phase_ != Phase::running) return TraceStart::not_running;
+  }
+  if (trace_switch_.on()) return TraceStart::already_tracing;
+  {
+    // A new session starts with empty rings: what an earlier one left behind
+    // (or a worker wrote as the switch went off) is not part of it.
+    std::lock_guard lock(trace_drain_mutex_);
+    std::vector<trace::TraceEvent> stale;
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      if (trace::TraceBuffer* t = workers_[i].trace()) t->drain(stale);
+    }
+  }
+  const std::int64_t now = now_ns();
+  const std::int64_t duration = std::max<std::int64_t>(limits.duration.count(), 0);
+  const std::int64_t until = duration > INT64_MAX - now ? INT64_MAX : now + duration;
+  return trace_switch_.turn_on(until, limits.max_events) == trace::TraceSwitch::Turned::on
+             ? TraceStart::started
+             : TraceStart::already_tracing;
+}
+
+std::string EngineCore::snapshot_json() const {
+  observe::SnapshotInput in;
+  // Read everything first, then render: the values are as close to one
+  // moment as reading live counters without a lock allows.
+  const EngineStats s = stats();
+  const EngineHistograms h = histograms();
+  metrics::HistogramSnapshot fsync, batch_bytes, batch_records;
+  if (wal_) {
+    const wal::WalObservations& o = wal_->observations();
+    fsync.merge(o.fsync_ns);
+    batch_bytes.merge(o.batch_bytes);
+    batch_records.merge(o.batch_records);
+    in.wal_fsync_ns = &fsync;
+    in.wal_batch_bytes = &batch_bytes;
+    in.wal_batch_records = &batch_records;
+  }
+  for (std::size_t i = 0; i < workers_.size() && i < s.workers.size(); ++i) {
+    in.worker_tids.push_back(workers_[i].tid());
+    in.worker_sched.push_back(observe::read_thread_sched(workers_[i].tid()));
+  }
+  for (std::uint32_t t = 0; t < registry_.size(); ++t) {
+    const TaskTypeEntry& e = registry_.at(t);
+    observe::TypeLimitView v;
+    v.max_concurrency = e.options.max_concurrency;
+    v.rate_per_second = e.options.rate_per_second;
+    if (e.gate) {
+      v.running = e.gate->running();
+      v.parked = e.gate->parked();
+    }
+    in.type_limits.push_back(v);
+  }
+  in.at_ns = now_ns();
+  in.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  in.config = &config_;
+  in.credits = credits_.capacity();
+  in.stats = &s;
+  in.queue_wait = &h.queue_wait;
+  in.run_time = &h.run_time;
+  in.trace_rings = config_.observability.trace_events_per_worker != 0;
+  in.tracing = trace_switch_.on();
+  return observe::render_snapshot_json(in);
+}
+
+http::DebugHooks EngineCore::debug_hooks() {
+  http::DebugHooks hooks;
+  hooks.snapshot = [this] { return snapshot_json(); };
+  hooks.start_trace = [this](const TraceLimits& limits) { return start_trace(limits); };
+  hooks.stop_trace = [this] { stop_trace(); };
+  hooks.take_trace = [this](std::size_t max_events, std::size_t* left_out) {
+    std::ostringstream out;
+    write_trace(out, max_events, left_out);
+    return std::move(out).str();
+  };
+  const ObservabilityConfig& o = config_.observability;
+  hooks.token = o.debug_token;
+  hooks.max_seconds = o.max_trace_seconds;
+  hooks.max_bytes = o.max_trace_bytes;
+  return hooks;
 }
 
 }  // namespace brisk::detail

@@ -74,6 +74,7 @@ class DurableLog {
   bool failed() const noexcept { return wal_->failed(); }
   std::string failure_message() const { return wal_->status().message(); }
   wal::WalStats stats() const { return wal_->stats(); }
+  const wal::WalObservations& observations() const noexcept { return wal_->observations(); }
   void close() { wal_->close(); }
 
   std::int64_t to_wall(std::int64_t engine_ns) const noexcept { return engine_ns + wall_minus_engine_; }

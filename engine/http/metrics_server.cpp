@@ -24,15 +24,16 @@ void guarded(httplib::Response& res, Fn&& fn) {
 
 }  // namespace
 
-MetricsServer::MetricsServer(MetricsFn metrics, HealthFn health)
-    : metrics_(std::move(metrics)), health_(std::move(health)) {}
+MetricsServer::MetricsServer(MetricsFn metrics, HealthFn health, std::optional<DebugHooks> debug)
+    : metrics_(std::move(metrics)), health_(std::move(health)), debug_(std::move(debug)) {}
 
 MetricsServer::~MetricsServer() { stop(); }
 
 std::uint16_t MetricsServer::start(const std::string& host, std::uint16_t port) {
   if (server_) throw std::runtime_error("metrics server already started");
   auto server = std::make_unique<httplib::Server>();
-  server->new_task_queue = [] { return new httplib::ThreadPool(1); };
+  const std::size_t threads = debug_ ? 2 : 1;
+  server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // One thread serves everyone, so never let an idle keep-alive hold it.
   server->set_keep_alive_max_count(1);
   // httplib's default sets SO_REUSEPORT, which lets a second process bind a
@@ -52,6 +53,8 @@ std::uint16_t MetricsServer::start(const std::string& host, std::uint16_t port) 
       res.set_content(report.text(), "text/plain; charset=utf-8");
     });
   });
+  if (debug_) add_debug_endpoints(*server, *debug_, stopping_);
+  stopping_.store(false, std::memory_order_relaxed);
   const int bound = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
   if (bound <= 0) throw std::runtime_error("metrics server cannot bind " + host + ":" + std::to_string(port));
 
@@ -77,6 +80,8 @@ std::uint16_t MetricsServer::start(const std::string& host, std::uint16_t port) 
 
 void MetricsServer::stop() {
   if (!server_) return;
+  // relaxed: only ends a trace request's wait (debug_endpoints.cpp).
+  stopping_.store(true, std::memory_order_relaxed);
   server_->stop();
   thread_.join();
   server_.reset();

@@ -1,8 +1,11 @@
 // MetricsServer: an optional HTTP endpoint for scrapers and load balancers.
 //   GET /metrics -> 200, Prometheus text (metrics callback)
 //   GET /healthz -> 200 "ok", or 503 with one reason per line (health callback)
+// With debug hooks, also the profiler's /debug/brisk/* (debug_endpoints.hpp).
 // Built on cpp-httplib with one serving thread: scrapes are rare and small,
-// and the engine's cores belong to its workers. Nothing runs until start().
+// and the engine's cores belong to its workers; two with debug hooks, so
+// that a trace in progress neither holds up a scrape nor queues a second
+// trace request (it is answered 409). Nothing runs until start().
 // The callbacks run on the serving thread; an exception from one becomes a
 // 500 with its message.
 #pragma once
@@ -14,6 +17,9 @@
 #include <string>
 #include <thread>
 
+#include <optional>
+
+#include "http/debug_endpoints.hpp"
 #include "metrics/health.hpp"
 
 namespace httplib {
@@ -27,7 +33,7 @@ class MetricsServer {
   using MetricsFn = std::function<std::string()>;
   using HealthFn = std::function<metrics::HealthReport()>;
 
-  MetricsServer(MetricsFn metrics, HealthFn health);
+  MetricsServer(MetricsFn metrics, HealthFn health, std::optional<DebugHooks> debug = std::nullopt);
   ~MetricsServer();  // stop()s
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -44,6 +50,8 @@ class MetricsServer {
  private:
   MetricsFn metrics_;
   HealthFn health_;
+  const std::optional<DebugHooks> debug_;
+  std::atomic<bool> stopping_{false};  // set by stop(): ends a trace request early
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::atomic<bool> listen_returned_{false};  // set by thread_ when listening ends

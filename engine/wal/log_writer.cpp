@@ -388,7 +388,7 @@ void Wal::writer_loop() {
     const bool sync_due = options_.fsync == FsyncPolicy::always || closing || sync_target > syncs_done_ ||
                           (interval && now >= last_sync_ + options_.fsync_interval);
     if (s && sync_due && written_lsn_ > synced_lsn_) {
-      s = file_->sync();
+      s = timed(observations_.fsync_ns, [&] { return file_->sync(); });
       if (s) {
         synced_lsn_ = written_lsn_;
         synced_ = written_;
@@ -467,6 +467,8 @@ Status Wal::write_batch() {
   }
   if (Status s = write_chunk(); !s) return s;
   stat_records_.fetch_add(next_lsn_ - first_lsn, std::memory_order_relaxed);
+  observations_.batch_bytes.record(bytes);
+  observations_.batch_records.record(next_lsn_ - first_lsn);
   written_lsn_ = next_lsn_ - 1;
   written_ = taken_;
   for (std::string& b : batch_) b.clear();
@@ -526,7 +528,7 @@ Status Wal::open_segment(std::uint32_t number, std::uint64_t first_sequence) {
 Status Wal::rotate(std::uint64_t first_sequence) {
   // Closing a segment always syncs it, whatever the policy: a segment that
   // has a successor is complete on disk, so damage in it is never a torn tail.
-  if (Status s = file_->sync(); !s) return s;
+  if (Status s = timed(observations_.fsync_ns, [&] { return file_->sync(); }); !s) return s;
   stat_syncs_.fetch_add(1, std::memory_order_relaxed);
   synced_lsn_ = first_sequence - 1;  // published with the batch
   if (Status s = file_->close(); !s) return s;

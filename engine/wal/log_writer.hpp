@@ -58,6 +58,7 @@
 #include "wal/recovery.hpp"
 #include "wal/status.hpp"
 #include "wal/wal_env.hpp"
+#include "wal/wal_observations.hpp"
 
 namespace brisk::detail::wal {
 
@@ -192,6 +193,8 @@ class Wal {
   bool failed() const noexcept { return progress_[0].acked.failed(); }
   Status status() const;
   WalStats stats() const;
+  // Batch sizes and fsync latencies (histograms; the writer records them).
+  const WalObservations& observations() const noexcept { return observations_; }
   // Drains and syncs what was appended, stops the threads. Idempotent.
   Status close();
 
@@ -317,6 +320,7 @@ class Wal {
   std::atomic<std::uint64_t> stat_syncs_{0};
   std::atomic<std::uint64_t> stat_largest_batch_{0};
   std::atomic<std::uint32_t> stat_segment_{0};
+  WalObservations observations_;
 
   // Compaction: requested by the writer on rotation, run by compactor_.
   mutable std::mutex compaction_mutex_;  // one compaction at a time

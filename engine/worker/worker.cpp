@@ -1,5 +1,7 @@
 #include "worker/worker.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -42,6 +44,7 @@ void Worker::join() {
 
 void Worker::run() {
   tls_current_worker = this;
+  tid_.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
   if (cpu_ >= 0) pin_current_thread(cpu_);
   IdleWorkers& idle = core_.idle();
   const unsigned spin_polls = core_.config().spin_polls;
@@ -124,6 +127,7 @@ std::size_t Worker::find_work() {
   // relaxed: the pop's CAS on the ring head (acq_rel) orders this store
   // before the claim, for drain()'s acquire of the head.
   cycle_.store(cycle + 1, std::memory_order_relaxed);
+  tracing_ = trace_ && core_.trace_switch().on() ? trace_.get() : nullptr;
   std::size_t n = take_own(batch_.data(), batch_.size());
   if (n == 0) n = steal(batch_.data(), batch_.size());
   if (n == 0) {
@@ -165,7 +169,7 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
       if (n != 0) {
         bump(counters_.stolen, n);
         bump(counters_.steal_batches);
-        if (trace_) trace_event(trace::TraceKind::kSteal, static_cast<std::uint64_t>(core_.now_ns()), 0,
+        if (tracing_) trace_event(trace::TraceKind::kSteal, static_cast<std::uint64_t>(core_.now_ns()), 0,
                                 static_cast<std::uint32_t>(victim));
         return n;
       }
@@ -175,7 +179,7 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
 }
 
 void Worker::run_batch(std::size_t n) {
-  if (record_latency_ || trace_) {
+  if (record_latency_ || tracing_) {
     run_timed(n);
   } else {
     for (std::size_t i = 0; i < n; ++i) {
@@ -199,7 +203,7 @@ void Worker::run_timed(std::size_t n) {
   std::uint64_t start = ticks.now();
   // Traces need times on the engine clock: anchor this batch's stamps to one
   // clock reading, so conversion error cannot build up over a long run.
-  const std::int64_t anchor_ns = trace_ ? core_.now_ns() : 0;
+  const std::int64_t anchor_ns = tracing_ ? core_.now_ns() : 0;
   const std::uint64_t anchor = start;
   const auto clock_ns = [&](std::uint64_t stamp) {
     const std::int64_t offset = stamp >= anchor ? static_cast<std::int64_t>(ticks.to_ns(stamp - anchor))
@@ -208,9 +212,9 @@ void Worker::run_timed(std::size_t n) {
   };
   for (std::size_t i = 0; i < n;) {
     // Traced jobs each need their own start and end events.
-    const std::size_t group = !trace_ && tiny_streak_ >= kTinyStreakToGroup ? std::min(kTimedGroup, n - i) : 1;
+    const std::size_t group = !tracing_ && tiny_streak_ >= kTinyStreakToGroup ? std::min(kTimedGroup, n - i) : 1;
     std::uint64_t id = 0;
-    if (trace_) {
+    if (tracing_) {
       const std::uint64_t submitted = batch_[i].submit_stamp;
       const std::uint64_t waited_ns = start > submitted ? ticks.to_ns(start - submitted) : 0;
       id = std::uint64_t{index_} << 48 | ++trace_seq_;
@@ -227,12 +231,13 @@ void Worker::run_timed(std::size_t n) {
     const std::uint64_t ran_ns = ticks.to_ns(end - start);
     const bool tiny = ran_ns < group * kTinyJobNs;
     if (record_latency_) record_group(i, group, start, end, ran_ns, tiny);
-    if (trace_) trace_event(trace::TraceKind::kEnd, clock_ns(end), id);
+    if (tracing_) trace_event(trace::TraceKind::kEnd, clock_ns(end), id);
     tiny_streak_ = tiny ? tiny_streak_ + 1 : 0;
     if (tiny) tiny_job_ns_ = ran_ns / group;
     start = end;
     i += group;
   }
+  if (tracing_) core_.trace_switch().spend(2 * n, anchor_ns);  // a start and an end per job
 }
 
 void Worker::record_group(std::size_t first, std::size_t group, std::uint64_t start, std::uint64_t end,

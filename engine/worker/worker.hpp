@@ -99,9 +99,12 @@ class Worker {
   // Single-writer histograms; readers merge them (HistogramSnapshot).
   const metrics::LatencyHistogram& queue_wait() const noexcept { return queue_wait_; }
   const metrics::LatencyHistogram& run_time() const noexcept { return run_time_; }
-  // The worker's trace ring, or nullptr when tracing is off.
+  // The worker's trace ring, or nullptr when the engine has none.
   trace::TraceBuffer* trace() noexcept { return trace_.get(); }
   const trace::TraceBuffer* trace() const noexcept { return trace_.get(); }
+  // The thread's Linux id (for /proc/self/task/<tid>), 0 before it runs.
+  // Relaxed: a number read for reporting; it points to no other memory.
+  int tid() const noexcept { return tid_.load(std::memory_order_relaxed); }
 
  private:
   void run();
@@ -125,7 +128,7 @@ class Worker {
   // kCompletionDelayNs (now_ticks: a TickClock stamp of now).
   void flush_completions_if_due(std::uint64_t now_ticks);
   void trace_event(trace::TraceKind kind, std::uint64_t ts, std::uint64_t id, std::uint32_t arg = 0) noexcept {
-    if (trace_) trace_->record(trace::TraceEvent{ts, id, arg, static_cast<std::uint16_t>(index_), kind});
+    if (tracing_) tracing_->record(trace::TraceEvent{ts, id, arg, static_cast<std::uint16_t>(index_), kind});
   }
   void sleep_parked(std::uint32_t epoch);
   bool work_visible() const;
@@ -158,6 +161,10 @@ class Worker {
   std::uint64_t tiny_job_ns_ = 0;  // a job's run time in the last tiny group
   std::uint64_t trace_seq_ = 0;         // ids for traced jobs: index << 48 | seq
   std::unique_ptr<trace::TraceBuffer> trace_;
+  // trace_ while the engine's TraceSwitch is on, else nullptr: read once
+  // per find_work(), kept for the batch it takes.
+  trace::TraceBuffer* tracing_ = nullptr;
+  std::atomic<int> tid_{0};
   metrics::LatencyHistogram queue_wait_;
   metrics::LatencyHistogram run_time_;
   void flush_credits();

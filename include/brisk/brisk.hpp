@@ -11,4 +11,5 @@
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
 #include "brisk/task_status.hpp"
+#include "brisk/trace_control.hpp"
 #include "brisk/workflow.hpp"

@@ -33,10 +33,26 @@ struct ObservabilityConfig {
   // Per-worker trace ring of task lifecycle events; 0 turns tracing off
   // (then it costs one predictable branch per job).
   std::size_t trace_events_per_worker = 0;
+  // With trace rings: trace from start() on (true), or only while
+  // Engine::start_trace() has switched tracing on (false: a live engine
+  // that a profiler attaches to; off, tracing costs one predictable branch
+  // per batch of jobs).
+  bool trace_from_start = true;
   // Serve /metrics (Prometheus text) and /healthz over HTTP on this port:
   // -1 off, 0 any free port (see Engine::metrics_port()).
   int metrics_port = -1;
   std::string metrics_host = "127.0.0.1";
+  // Serve GET /debug/brisk/snapshot (Engine::snapshot_json) and
+  // /debug/brisk/trace?seconds=N (a trace session) on the metrics server.
+  // Off: both answer 404. With debug_token set, a request needs
+  // "Authorization: Bearer <token>" (else 401); a metrics_host other than
+  // loopback requires a token.
+  bool debug_endpoints = false;
+  std::string debug_token;
+  // Bounds of one /debug/brisk/trace request: its seconds, and the bytes of
+  // JSON it may answer (events beyond are left out, and the answer says so).
+  unsigned max_trace_seconds = 60;
+  std::size_t max_trace_bytes = std::size_t{64} << 20;
   HealthThresholds health;
 };
 

@@ -34,6 +34,7 @@
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
 #include "brisk/task_status.hpp"
+#include "brisk/trace_control.hpp"
 #include "brisk/workflow.hpp"
 
 namespace brisk {
@@ -205,6 +206,20 @@ class Engine {
   // Drains the trace rings (observability.trace_events_per_worker > 0) into
   // Chrome trace-event JSON (opens in ui.perfetto.dev). Returns events written.
   std::size_t write_trace(std::ostream& out);
+  // Switches tracing on while the engine runs, until `limits` or
+  // stop_trace(); write_trace() then drains what was caught. Needs trace
+  // rings (observability.trace_events_per_worker > 0); with
+  // trace_from_start tracing is already on. Starting a session discards
+  // events left in the rings from before it.
+  TraceStart start_trace(const TraceLimits& limits);
+  void stop_trace() noexcept;
+  bool tracing() const noexcept;
+  // Everything a profiler reads, as one JSON document taken at one moment:
+  // stats, per-type counters, latency histograms (buckets), lane depths,
+  // credits, the log's batch sizes and fsync latencies, the effective
+  // configuration, and per worker its scheduler delay and involuntary
+  // context switches (docs/profiler.md lists the fields).
+  std::string snapshot_json() const;
 
   const EngineConfig& config() const noexcept;
 

@@ -1,0 +1,83 @@
+// TraceSwitch: turns the workers' tracing on and off while the engine runs.
+//
+// The rings (TraceBuffer) are allocated when the engine is constructed, and
+// only when observability.trace_events_per_worker > 0; this switch decides
+// whether workers write into them. A worker reads on() once per search for
+// work (find_work) and keeps the answer for the batch it takes: while off,
+// tracing costs that load and one predictable branch per batch, and
+// nothing on the submit path (post() records no trace event at all: the
+// submit is derived from the start event's queue wait).
+//
+// A session is bounded by a deadline and an event budget. Workers spend the
+// budget once per traced batch and switch tracing off when either is
+// exhausted; the controller (Engine::stop_trace, or the thread that asked
+// for the session) switches it off too. Both bounds are therefore met to
+// within one batch per worker: a worker that read on() just before the
+// switch went off records the batch it already took.
+//
+// Orderings:
+// * turn_on() writes the deadline and the budget, then on_.store(release);
+//   a worker's on_.load(acquire) that sees true therefore sees this
+//   session's bounds, never the last one's. (On x86-64 an acquire load is a
+//   plain load: the off path costs no more than a relaxed one.)
+// * turn_off() is a relaxed store: it publishes nothing; a worker that sees
+//   it late records at most the batch it is in.
+// * budget_ is shared by the workers of a session: fetch_sub (relaxed: a
+//   count, it orders no other memory) once per traced batch, never per event.
+// * session_ (a mutex) serialises turn_on against another turn_on, so two
+//   controllers cannot both start a session; workers never take it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+
+#include "platform/cache_line.hpp"
+
+namespace brisk::trace {
+
+class TraceSwitch {
+ public:
+  enum class Turned : std::uint8_t { on, already_on };
+
+  // Workers: is tracing on? (See the ordering note above.)
+  bool on() const noexcept { return on_.load(std::memory_order_acquire); }
+
+  // Workers, after a traced batch of `events` events ending at now_ns:
+  // switches tracing off once the session's time or budget is spent.
+  void spend(std::uint64_t events, std::int64_t now_ns) noexcept {
+    const std::int64_t left = budget_.fetch_sub(static_cast<std::int64_t>(events), std::memory_order_relaxed);
+    if (left <= static_cast<std::int64_t>(events) || now_ns >= until_ns_.load(std::memory_order_relaxed)) {
+      on_.store(false, std::memory_order_relaxed);
+    }
+  }
+
+  // Starts a session until until_ns (engine clock) or max_events events (0:
+  // no event bound). already_on while another session (or tracing from
+  // start) is on: sessions are never queued.
+  Turned turn_on(std::int64_t until_ns, std::uint64_t max_events) noexcept {
+    std::lock_guard lock(session_);
+    if (on_.load(std::memory_order_relaxed)) return Turned::already_on;
+    constexpr auto kUnbounded = std::numeric_limits<std::int64_t>::max();
+    until_ns_.store(until_ns, std::memory_order_relaxed);
+    budget_.store(max_events == 0 || max_events > static_cast<std::uint64_t>(kUnbounded)
+                      ? kUnbounded
+                      : static_cast<std::int64_t>(max_events),
+                  std::memory_order_relaxed);
+    on_.store(true, std::memory_order_release);
+    return Turned::on;
+  }
+
+  void turn_off() noexcept { on_.store(false, std::memory_order_relaxed); }
+
+ private:
+  alignas(detail::kCacheLine) std::atomic<bool> on_{false};
+  // Written by turn_on only; read by workers while on.
+  std::atomic<std::int64_t> until_ns_{0};
+  // Written by every traced worker: a line of its own, away from on_.
+  alignas(detail::kCacheLine) std::atomic<std::int64_t> budget_{0};
+  std::mutex session_;
+};
+
+}  // namespace brisk::trace
