@@ -2,7 +2,7 @@
 // a per-thread size-class slab (engine/alloc/), not operator new. The
 // producer allocates, a worker frees; the slab gives the block back to its
 // owner in batches, so the common cross-thread free costs no atomic of its
-// own. docs/perf.md ("Boxed closures") has the measurements behind it.
+// own. docs/perf.md ("Boxed closures and payloads") has the measurements.
 #pragma once
 
 #include <cstddef>
