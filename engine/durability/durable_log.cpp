@@ -15,25 +15,6 @@ std::int64_t wall_now_ns() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-wal::FsyncPolicy to_wal(FsyncPolicy p) noexcept {
-  switch (p) {
-    case FsyncPolicy::always: return wal::FsyncPolicy::always;
-    case FsyncPolicy::interval: return wal::FsyncPolicy::interval;
-    case FsyncPolicy::never: return wal::FsyncPolicy::never;
-  }
-  return wal::FsyncPolicy::always;
-}
-
-wal::RecoveryMode to_wal(RecoveryMode m) noexcept {
-  switch (m) {
-    case RecoveryMode::tolerate_corrupted_tail_records: return wal::RecoveryMode::tolerate_corrupted_tail_records;
-    case RecoveryMode::absolute_consistency: return wal::RecoveryMode::absolute_consistency;
-    case RecoveryMode::point_in_time: return wal::RecoveryMode::point_in_time;
-    case RecoveryMode::skip_any_corrupted_record: return wal::RecoveryMode::skip_any_corrupted_record;
-  }
-  return wal::RecoveryMode::tolerate_corrupted_tail_records;
-}
-
 }  // namespace
 
 DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::int64_t key_retention_ns,
@@ -43,10 +24,10 @@ DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::
   if (config.fsync_interval.count() <= 0) throw ConfigError("durability.fsync_interval must be > 0");
   wal::WalOptions options;
   options.dir = config.wal_dir;
-  options.fsync = to_wal(config.fsync);
+  options.fsync = config.fsync;
   options.fsync_interval = config.fsync_interval;
   options.segment_bytes = config.segment_bytes;
-  options.recovery_mode = to_wal(config.recovery_mode);
+  options.recovery_mode = config.recovery_mode;
   options.key_retention_ns = key_retention_ns;
   const wal::Status status = wal::Wal::open(options, &wal_, recovered);
   if (!status) {

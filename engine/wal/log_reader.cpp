@@ -7,24 +7,6 @@
 
 namespace brisk::detail::wal {
 
-std::string_view to_string(RecoveryMode mode) noexcept {
-  switch (mode) {
-    case RecoveryMode::tolerate_corrupted_tail_records: return "tolerate_corrupted_tail_records";
-    case RecoveryMode::absolute_consistency: return "absolute_consistency";
-    case RecoveryMode::point_in_time: return "point_in_time";
-    case RecoveryMode::skip_any_corrupted_record: return "skip_any_corrupted_record";
-  }
-  return "unknown";
-}
-
-std::optional<RecoveryMode> parse_recovery_mode(std::string_view name) noexcept {
-  for (const RecoveryMode m : {RecoveryMode::tolerate_corrupted_tail_records, RecoveryMode::absolute_consistency,
-                               RecoveryMode::point_in_time, RecoveryMode::skip_any_corrupted_record}) {
-    if (name == to_string(m)) return m;
-  }
-  return std::nullopt;
-}
-
 std::string Damage::to_string() const {
   std::string s = file + " offset " + std::to_string(offset) + ": " + reason + "; " + std::to_string(bytes) +
                   " bytes dropped (" + (kind == Kind::torn_tail ? "torn tail" : "corruption") + ")";

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "brisk/durability.hpp"
 #include "wal/log_format.hpp"
 #include "wal/records.hpp"
 #include "wal/status.hpp"
@@ -32,13 +33,10 @@
 
 namespace brisk::detail::wal {
 
-enum class RecoveryMode : std::uint8_t {
-  tolerate_corrupted_tail_records,
-  absolute_consistency,
-  point_in_time,
-  skip_any_corrupted_record,
-};
-std::string_view to_string(RecoveryMode mode) noexcept;
+// The public modes (brisk/durability.hpp), one definition for the engine and
+// the log, and their names (policy_names.cpp).
+using brisk::RecoveryMode;
+using brisk::to_string;
 std::optional<RecoveryMode> parse_recovery_mode(std::string_view name) noexcept;
 
 // One place where the log is not what the writer wrote.

@@ -1,69 +1,52 @@
-// Wal: the write-ahead log with group commit.
-//
-// Producers append typed records from any thread into one of kLogStreams
-// pending buffers (records.hpp: a task's records go to its id's stream, its
-// completion to the completing thread's). An append frames the record under
-// its stream's lock (a memcpy-sized encode, no allocation once the buffer
-// has grown) and returns a WalTicket: the stream and the record's number in
-// it. Threads on different streams share no lock and no cache line, which is
-// what lets producers and workers on cores far apart append in parallel.
-//
-// One writer thread takes every stream's buffers at once (holding all their
-// locks: a consistent cut, so a record that follows another in time is
-// never written in an earlier batch), numbers the records (LSNs, in the
-// order it lays the buffers out: every stream's other records, then every
-// stream's completions), checksums them, and hands the whole batch to one
-// write() and, per policy, one fdatasync(); while it waits on the disk,
-// producers fill the streams again, so batches grow with load (group
-// commit).
-//
-// Acknowledgement: after each batch the writer publishes, per stream, how
-// many records are acked; a ticket is done when its stream's count reaches
-// it. wait() blocks, ready() polls: tickets are plain integers, nothing is
-// allocated per record. What "acked" means is the fsync policy:
-//   always    acked after the batch's fdatasync. Loses nothing acked, not even
-//             on power loss.
-//   interval  acked once written to the OS; fdatasync every fsync_interval.
-//             A process crash loses nothing acked; power loss or a kernel
-//             crash loses up to one interval (plus one sync) of acked records.
-//   never     acked once written to the OS; synced only when a segment is
-//             closed, on sync() and on close(). A process crash loses nothing
-//             acked; power loss loses whatever the kernel had not written back.
-// sync() makes everything appended so far durable under every policy.
+// Wal: the write-ahead log with group commit, put together from its parts:
+//   AppendStreams (append_streams.hpp)  producers frame records into
+//                                       per-stream pending buffers;
+//   GroupCommit (group_commit.hpp)      the writer thread: one write and, per
+//                                       policy, one fdatasync a batch, then
+//                                       the acknowledgement watermarks
+//                                       (watermark.hpp);
+//   SegmentWriter (segment_writer.hpp)  numbering, checksums, sync marks and
+//                                       segment rotation, single-threaded;
+//   Compactor (compactor.hpp)           folds closed segments into checkpoints.
+// This facade opens (recovering what is there), hands out and checks
+// tickets, syncs, compacts and closes. group_commit.hpp says what each
+// FsyncPolicy acknowledges and loses; sync() makes everything appended so
+// far durable under every policy.
 //
 // Failure: an error from write or fdatasync (ENOSPC, EIO, ...) puts the log in
 // a failed state for good: pending tickets and every later append fail, and
-// status() says why. An fsync is never retried: after a failed fdatasync the
-// kernel may have dropped the dirty pages, so a later success would prove
-// nothing. The way out is a restart, whose recovery reads what really is on
-// disk.
+// status() says why. The way out is a restart, whose recovery reads what
+// really is on disk.
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
-#include "platform/cache_line.hpp"
-#include "platform/spin_lock.hpp"
+#include "brisk/durability.hpp"
+#include "wal/append_streams.hpp"
 #include "wal/checkpoint.hpp"
+#include "wal/compactor.hpp"
+#include "wal/group_commit.hpp"
 #include "wal/log_reader.hpp"
 #include "wal/records.hpp"
 #include "wal/recovery.hpp"
+#include "wal/segment_writer.hpp"
 #include "wal/status.hpp"
 #include "wal/wal_env.hpp"
+#include "wal/wal_ticket.hpp"
+#include "wal/watermark.hpp"
 #include "wal/wal_observations.hpp"
+#include "wal/writer_signal.hpp"
 
 namespace brisk::detail::wal {
 
-enum class FsyncPolicy : std::uint8_t { always, interval, never };
-std::string_view to_string(FsyncPolicy policy) noexcept;
+// The public policy (brisk/durability.hpp), one definition for the engine
+// and the log.
+using brisk::FsyncPolicy;
 
 struct WalOptions {
   std::string dir;
@@ -88,35 +71,6 @@ struct WalOptions {
   std::function<std::int64_t()> clock_ns;
   // Called once, on the writer thread, when the log fails.
   std::function<void(const Status&)> on_failure;
-};
-
-// An appended record's place in its stream, and the log that issued it: the
-// n-th record of stream s, appended by the log opened as epoch e, is
-// value e << kEpochShift | (n * kLogStreams + s), one integer a caller can
-// keep anywhere. The epoch is the number of the segment that open started
-// (kEpochBits of it), so a ticket of an earlier open of the same directory
-// (an easy mistake after a restart) is told apart from this open's: waiting
-// on it answers at once instead of waiting for a record that will never
-// come. 0: the append was refused (the log has failed or is closed, see
-// Wal::status(), or the record is larger than kMaxPayloadSize).
-struct WalTicket {
-  static constexpr unsigned kEpochBits = 12;
-  static constexpr unsigned kEpochShift = 64 - kEpochBits;
-  // The rest holds n * kLogStreams + s: 2^49 records a stream in one open,
-  // six years at 3M records/s.
-
-  std::uint64_t value = 0;
-
-  // epoch < 2^kEpochBits
-  static WalTicket of(std::uint32_t epoch, std::uint32_t stream, std::uint64_t nth) noexcept {
-    return {static_cast<std::uint64_t>(epoch) << kEpochShift | (nth * kLogStreams + stream)};
-  }
-  std::uint32_t epoch() const noexcept { return static_cast<std::uint32_t>(value >> kEpochShift); }
-  std::uint32_t stream() const noexcept { return static_cast<std::uint32_t>(value % kLogStreams); }
-  std::uint64_t nth() const noexcept { return (value & ((std::uint64_t{1} << kEpochShift) - 1)) / kLogStreams; }
-  // The ticket of the record `back` records before this one in its stream.
-  WalTicket earlier(std::uint64_t back) const noexcept { return {value - back * kLogStreams}; }
-  bool valid() const noexcept { return value != 0; }
 };
 
 struct WalStats {
@@ -199,142 +153,20 @@ class Wal {
   Status close();
 
  private:
-  // A count published by the writer thread, with a failed bit; waitable.
-  class Watermark {
-   public:
-    std::uint64_t value() const noexcept { return word_.load(std::memory_order_acquire) & ~kFailed; }
-    bool failed() const noexcept { return (word_.load(std::memory_order_acquire) & kFailed) != 0; }
-    void advance(std::uint64_t to) noexcept;
-    void fail() noexcept;
-    bool wait_for(std::uint64_t at_least) const noexcept;  // false: failed first
-
-   private:
-    static constexpr std::uint64_t kFailed = std::uint64_t{1} << 63;
-    std::atomic<std::uint64_t> word_{0};
-  };
-
-  // A stream's records go to one of two lanes: completions, which the
-  // writer lays out after every other record of a batch, and the rest.
-  enum Lane : std::uint8_t { kMainLane = 0, kCompletionLane = 1, kLanes = 2 };
-
-  // A pending buffer. Its own cache lines: the threads whose records it
-  // takes and, once a batch, the writer are all that touch it.
-  struct alignas(2 * kCacheLine) Stream {
-    mutable SpinLock lock;  // mutable: issued() reads `appended` under it
-    std::condition_variable_any space_available;  // rare: only at stream_limit_
-    std::array<std::string, kLanes> lanes;  // framed records (sequence and CRC still zero)
-    std::uint64_t appended = 0;  // records appended: the last ticket's nth()
-
-    std::size_t pending_bytes() const noexcept { return lanes[kMainLane].size() + lanes[kCompletionLane].size(); }
-  };
-  // What the writer publishes per stream, apart from the stream's lock so
-  // that a waiter polling it does not pull the producers' line away.
-  struct alignas(kCacheLine) Progress {
-    Watermark acked;
-    Watermark synced;
-  };
-  static_assert(sizeof(Stream) % (2 * kCacheLine) == 0, "streams share no line (nor an adjacent-line prefetch pair)");
-  static_assert(sizeof(Progress) == kCacheLine, "a stream's progress: one line of its own");
-
   Wal(WalOptions options, WalEnv& env);
-  bool refusing() const noexcept;
-  // Frames one record of `type` into `stream`'s `lane`; encode_body(out,
-  // nth) writes its payload (nth: the record's number in the stream).
-  template <class EncodeBody>
-  WalTicket append_framed(std::uint32_t stream, Lane lane, RecordType type, const EncodeBody& encode_body);
-  template <class Record>
-  WalTicket append_record(TaskId id, const Record& record);
-  // Appends one record per stream in `streams` (a bit mask), holding their
-  // locks together so the writer takes all of them or none; encode(out, s)
-  // writes stream s's payload. The ticket is the last stream's: the writer
-  // publishes streams in order, so once it is acked, all are.
-  template <class EncodeBody>
-  WalTicket append_to_streams(unsigned streams, RecordType type, const EncodeBody& encode);
   Status refusal() const;
-  void wake_writer(bool lingering_batch_full);
-  void writer_loop();
-  // Takes every stream's pending records into batch_ (all locks held).
-  void take_streams();
-  Status write_batch();
-  void add_to_chunk(std::string_view piece);
-  Status write_chunk();
-  Status open_segment(std::uint32_t number, std::uint64_t first_sequence);
-  Status rotate(std::uint64_t first_sequence);
-  void publish_progress();
-  void fail(const Status& cause);
-  // Wakes producers waiting for space so they see refusing().
-  void release_waiting_producers();
-  void compactor_loop();
-  KeyRetention retention() const;
 
   const WalOptions options_;
   WalEnv& env_;
-  const std::size_t stream_limit_;  // max_pending_bytes per stream
-  const std::size_t linger_bytes_;  // the writer lingers for this much in a stream (see kLingerBytes)
-  TaskId id_base_ = 0;              // append_numbered's ids start here (set at open)
-  std::uint32_t epoch_ = 0;         // tickets' epoch: the segment this open started, kEpochBits of it
-
-  std::array<Stream, kLogStreams> streams_;
-  std::array<Progress, kLogStreams> progress_;
-  // Set once, by close() or a failure; read by every append (under its
-  // stream's lock, which is what orders it: see refusing()).
-  alignas(kCacheLine) std::atomic<bool> refusing_{false};
-
-  // The writer's wake-ups and requests, under mutex_. Producers take it
-  // only when their stream goes from empty to not, or passes linger_bytes_.
-  alignas(kCacheLine) mutable std::mutex mutex_;
-  std::condition_variable writer_wakeup_;
-  bool work_ = false;             // a stream has records the writer has not taken
-  bool lingering_full_ = false;   // a stream has linger_bytes_ pending
-  std::uint64_t sync_requests_ = 0;  // sync() calls so far
-  bool closing_ = false;
-  Status failure_;
-
-  // The writer thread's own.
-  // Each stream's lanes, swapped out of it, in the order they are laid out:
-  // [lane * kLogStreams + stream].
-  std::array<std::string, kLanes * kLogStreams> batch_;
-  std::array<std::uint64_t, kLogStreams> taken_{};  // records taken from each stream so far
-  std::array<std::uint64_t, kLogStreams> written_{};  // of which written to the OS
-  std::array<std::uint64_t, kLogStreams> synced_{};   // of which fdatasync'ed
-  // The next write: a sync mark (when due), then at most one piece per
-  // stream and lane.
-  std::string mark_;
-  std::array<std::string_view, kLanes * kLogStreams + 1> chunk_;  // [0] is mark_
-  std::size_t chunk_pieces_ = 1;
-  std::size_t chunk_bytes_ = 0;  // in the pieces after the mark
-  std::unique_ptr<WalFile> file_;
-  std::uint32_t segment_number_ = 0;
-  std::uint64_t segment_size_ = 0;    // bytes written to the open segment
-  std::uint64_t segment_synced_ = 0;  // of which fdatasync'ed
-  std::uint64_t segment_marked_ = 0;  // what the last sync mark in it said
-  std::uint64_t next_lsn_ = 1;
-  std::uint64_t written_lsn_ = 0;     // the last record written to the OS
-  std::uint64_t synced_lsn_ = 0;      // the last record known durable
-  std::uint64_t syncs_done_ = 0;      // sync() requests served
-  std::chrono::steady_clock::time_point last_sync_;
-
-  std::atomic<std::uint64_t> stat_records_{0};
-  std::atomic<std::uint64_t> stat_batches_{0};
-  std::atomic<std::uint64_t> stat_bytes_{0};
-  std::atomic<std::uint64_t> stat_syncs_{0};
-  std::atomic<std::uint64_t> stat_largest_batch_{0};
-  std::atomic<std::uint32_t> stat_segment_{0};
+  TaskId id_base_ = 0;  // append_numbered's ids start here (set at open)
   WalObservations observations_;
-
-  // Compaction: requested by the writer on rotation, run by compactor_.
-  mutable std::mutex compaction_mutex_;  // one compaction at a time
-  std::mutex compactor_mutex_;
-  std::condition_variable compactor_wakeup_;
-  std::uint32_t compact_through_ = 0;  // under compactor_mutex_
-  std::uint32_t compacted_through_ = 0;
-  bool compactor_stop_ = false;
-  std::uint64_t checkpoints_ = 0;  // under compaction_mutex_
-  Status last_compaction_;         // under compaction_mutex_
-
-  bool closed_ = false;  // under mutex_
-  std::thread writer_;
-  std::thread compactor_;
+  mutable WriterSignal signal_;  // mutable: status() and refusal() lock it
+  AppendStreams streams_;
+  std::array<StreamProgress, kLogStreams> progress_;
+  Compactor compactor_;
+  SegmentWriter segments_;  // the writer thread's, once started
+  GroupCommit writer_;
+  bool closed_ = false;  // under signal_.mutex
 };
 
 }  // namespace brisk::detail::wal

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace brisk {
@@ -27,6 +28,10 @@ enum class RecoveryMode : std::uint8_t {
   point_in_time,                    // stop at the first damage, drop everything after it
   skip_any_corrupted_record,        // skip damaged records, keep going
 };
+
+// Their names, as configuration files and reports spell them.
+std::string_view to_string(FsyncPolicy policy) noexcept;
+std::string_view to_string(RecoveryMode mode) noexcept;
 
 struct DurabilityConfig {
   // Directory of the log; empty: no log, named tasks live in memory only.
