@@ -248,6 +248,10 @@ void TaskOutcomes::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
   letter.payload = record.take_payload();
   letter.attempts = record.attempt.load(std::memory_order_relaxed);
   letter.durable_id = record.durable_id;
+  // A chain step: its last failure names the steps that will not run.
+  if (record.workflow != 0 && record.failures.size() != 0) {
+    (record.failures.end() - 1)->message += workflows_->stopped_chain(record.workflow);
+  }
   remember(record, TaskState::dead_lettered, record.failures.size() != 0 ? (record.failures.end() - 1)->message : "", {});
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
   keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);

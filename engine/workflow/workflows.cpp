@@ -159,6 +159,15 @@ BatchId Workflows::batch_of(std::uint32_t index) const {
   return index < links_.size() ? links_[index].batch : 0;
 }
 
+std::string Workflows::stopped_chain(std::uint32_t index) const {
+  std::lock_guard lock(mutex_);
+  const std::vector<TaskCall>& rest = links_[index].place.calls;
+  if (rest.empty()) return {};
+  std::string out = " (chain stopped; not run:";
+  for (std::size_t k = 0; k < rest.size(); ++k) out += (k == 0 ? " " : ", ") + rest[k].task;
+  return out + ")";
+}
+
 void Workflows::count_finish(Batch& batch, TaskState state) {
   --batch.info.pending;
   if (state == TaskState::succeeded) {

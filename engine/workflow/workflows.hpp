@@ -89,6 +89,9 @@ class Workflows {
   void finished(std::uint32_t link, TaskState state, std::string&& result);
   // The batch a link belongs to (0: none).
   BatchId batch_of(std::uint32_t link) const;
+  // For a chain step that failed for good: " (chain stopped; not run: b, c)",
+  // the steps after it, to add to its dead letter's message; "" for none.
+  std::string stopped_chain(std::uint32_t link) const;
 
   // ---- recovery (workflow_restore.cpp), at start(), before any task runs ----
   // A batch the log holds (not done).

@@ -158,6 +158,8 @@ TEST(Chain, EachStepRunsWithThePreviousResultAndAFailureStopsIt) {
   EXPECT_EQ(last.get().size(), 1u) << "the step after a failure must not run";
   EXPECT_EQ(engine.dead_letters()[0].name, "broken");
   EXPECT_EQ(engine.dead_letters()[0].payload, "<dog>") << "the failed step keeps the result it was given";
+  EXPECT_EQ(engine.dead_letters()[0].failures.back().message, "disk on fire (chain stopped; not run: store)")
+      << "the letter names the steps that did not run";
 }
 
 TEST(Chain, BadChainsAreRefusedWithTheReason) {
