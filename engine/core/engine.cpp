@@ -78,6 +78,16 @@ SubmitResult Engine::submit(TaskType type, std::string_view payload, TaskOptions
   return core_->submit(type.valid() ? static_cast<std::int64_t>(type.index()) : -1, payload, options);
 }
 
+SubmitResult Engine::submit(TaskType type, const char* payload, TaskOptions options) {
+  if (payload == nullptr) {
+    SubmitResult r;
+    r.status = SubmitStatus::invalid;
+    r.reason = "payload is a null pointer";
+    return r;
+  }
+  return submit(type, std::string_view(payload), std::move(options));
+}
+
 Producer Engine::make_producer() { return Producer(*core_); }
 
 bool Engine::is_durable(const SubmitResult& r) const noexcept { return core_->is_durable(r); }

@@ -118,9 +118,8 @@ class Engine {
   // of small payloads allocates nothing, where a std::string built for the
   // call allocates once it outgrows its inline 15 bytes.
   SubmitResult submit(TaskType type, std::string_view payload, TaskOptions options = {});
-  SubmitResult submit(TaskType type, const char* payload, TaskOptions options = {}) {
-    return submit(type, std::string_view(payload), std::move(options));
-  }
+  // A null `payload` is answered `invalid`.
+  SubmitResult submit(TaskType type, const char* payload, TaskOptions options = {});
 
   // ---- durability (EngineConfig::durability) ----
 

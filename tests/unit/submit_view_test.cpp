@@ -63,6 +63,17 @@ TEST(SubmitView, CopiesTheCallersBytesAtTheCall) {
   EXPECT_EQ(seen.payloads, sent);
 }
 
+TEST(SubmitView, NullPayloadIsInvalidAndNothingRuns) {
+  InMemory e;
+  auto& [engine, seen, type, memory] = e;
+  const char* none = nullptr;
+  const SubmitResult r = engine.submit(type, none, memory);
+  EXPECT_EQ(r.status, SubmitStatus::invalid);
+  EXPECT_EQ(r.reason, "payload is a null pointer");
+  engine.drain();
+  EXPECT_TRUE(seen.payloads.empty());
+}
+
 TEST(SubmitView, IdempotencyKeyFollowsTheCopiedPayload) {
   InMemory e;
   auto& [engine, seen, type, keyed] = e;
