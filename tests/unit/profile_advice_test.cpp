@@ -186,3 +186,63 @@ TEST(ProfileAdvice, UnknownConfigIsNotQuoted) {
 
 }  // namespace
 }  // namespace brisk::tools
+
+namespace brisk::tools {
+namespace {
+
+Measurements healthy_host() {
+  Measurements m;
+  m.wall_s = 2;
+  m.workers = 4;
+  m.runnable_wait_fraction = 0.01;
+  m.involuntary_per_worker_s = 20;
+  return m;
+}
+
+TEST(ProfileAdvice, CompetingHostThreadsNameTheContention) {
+  EXPECT_TRUE(tuning_advice(healthy_host()).empty());
+  Measurements m = healthy_host();
+  m.runnable_wait_fraction = 0.30;
+  m.involuntary_per_worker_s = 900;
+  const std::vector<Advice> advice = tuning_advice(m);
+  ASSERT_EQ(advice.size(), 1u);
+  EXPECT_EQ(advice[0].field, "workers");
+  EXPECT_NE(advice[0].text.find("the host's threads compete with brisk's workers for CPUs"), std::string::npos);
+  EXPECT_NE(advice[0].text.find("30.0%"), std::string::npos) << advice[0].text;
+  EXPECT_EQ(advice[0].current, "4");
+  EXPECT_EQ(advice[0].suggested, "3, or pinned to reserved cores");
+  EXPECT_NE(advice[0].evidence.find("900 involuntary switches"), std::string::npos) << advice[0].evidence;
+}
+
+TEST(ProfileAdvice, ATypeHeldBackByItsOwnLimitsSaysSo) {
+  Measurements m = healthy_host();
+  m.type_limits.push_back({"resize", 2, 0, 1000, 0, 37});
+  m.type_limits.push_back({"email", 0, 50, 400, 120, 0});
+  m.type_limits.push_back({"calm", 8, 100, 100, 0, 0});  // limits that held nothing back
+  const std::vector<Advice> advice = tuning_advice(m);
+  ASSERT_EQ(advice.size(), 2u);
+  EXPECT_EQ(advice[0].field, "TaskTypeOptions::max_concurrency (resize)");
+  EXPECT_EQ(advice[0].current, "2");
+  EXPECT_EQ(advice[0].suggested, "4");
+  EXPECT_NE(advice[0].text.find("37 task(s) wait"), std::string::npos) << advice[0].text;
+  EXPECT_EQ(advice[1].field, "TaskTypeOptions::rate_per_second (email)");
+  EXPECT_EQ(advice[1].current, "50");
+  EXPECT_EQ(advice[1].suggested, "200");  // 400 accepted over 2 s
+  EXPECT_NE(advice[1].text.find("120 start(s) deferred"), std::string::npos) << advice[1].text;
+}
+
+TEST(ProfileAdvice, OneFsyncPerRecordPointsAtTheFsyncPolicy) {
+  Measurements m = healthy_host();
+  m.fsync_always = 1;
+  m.wal_batch_records_p50 = 1;
+  m.wal_fsync_p99_ns = 4e6;
+  const std::vector<Advice> advice = tuning_advice(m);
+  ASSERT_EQ(advice.size(), 1u);
+  EXPECT_EQ(advice[0].field, "durability.fsync");
+  EXPECT_EQ(advice[0].current, "always");
+  m.wal_batch_records_p50 = 40;  // groups well: no advice
+  EXPECT_TRUE(tuning_advice(m).empty());
+}
+
+}  // namespace
+}  // namespace brisk::tools

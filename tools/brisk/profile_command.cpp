@@ -9,6 +9,8 @@
 #include <stdexcept>
 
 #include "brisk/brisk.hpp"
+#include "brisk/profile_attach.hpp"
+#include "brisk/profile_compare.hpp"
 #include "brisk/profile_model.hpp"
 #include "brisk/profile_plots.hpp"
 #include "brisk/profile_report.hpp"
@@ -46,7 +48,23 @@ TraceAnalysis analyze_json(const std::string& json) {
   return analyze_trace(events, kSeriesBucketNs);
 }
 
+// A live engine's window: the run record comes from its snapshots.
+Profile collect_attached(const ProfileOptions& o) {
+  WorkloadRun run = attach_run(o.attach, o.seconds, o.token, o.sample_ms);
+  const SnapshotWindow w = snapshot_window(run.snapshot_before, run.snapshot_after);
+  run.config = w.config;
+  run.stats = w.stats;
+  run.wall_s = w.wall_s;
+  run.offered = w.stats.accepted + w.stats.rejected_full + w.stats.rejected_backpressure + w.stats.rejected_invalid;
+  std::optional<TraceAnalysis> trace = analyze_json(run.trace_json);
+  if (!o.trace_out.empty()) write_file(o.trace_out, run.trace_json);
+  Profile p = profile_from_run(std::move(run), std::move(trace), 0);
+  p.source = "attach " + o.attach;
+  return p;
+}
+
 Profile collect(const ProfileOptions& o) {
+  if (!o.attach.empty()) return collect_attached(o);
   if (!o.trace_in.empty()) return profile_from_trace(analyze_json(read_file(o.trace_in)), o.trace_in);
   WorkloadRun run = run_workload(o);
   std::optional<TraceAnalysis> trace;
@@ -98,10 +116,14 @@ CLI::App* add_profile_command(CLI::App& app, ProfileOptions& o) {
   cmd->add_option("--plot-dir", o.plot_dir, "directory for the PNG plots");
   cmd->add_flag("!--no-plots", o.plots, "do not draw plots");
   cmd->add_option("--json", o.json_out, "write the report's numbers as JSON here");
+  cmd->add_option("--attach", o.attach, "profile a live engine: its metrics server URL (debug_endpoints on)");
+  cmd->add_option("--token", o.token, "bearer token for --attach (observability.debug_token)");
+  cmd->add_option("--compare", o.compare, "compare two reports written by --json: A.json B.json")->expected(2);
   return cmd;
 }
 
 int run_profile(const ProfileOptions& o) {
+  if (!o.compare.empty()) return run_compare(o.compare[0], o.compare[1]);
   try {
     const Profile profile = collect(o);
     const Measurements m = measure(profile);

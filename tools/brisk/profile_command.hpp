@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -34,6 +35,9 @@ struct ProfileOptions {
   unsigned sample_ms = 50;                          // stats() sampling period for the plots
   // Inputs and outputs.
   std::string trace_in;
+  std::string attach;  // a live engine's metrics server, e.g. http://127.0.0.1:9100
+  std::string token;   // its observability.debug_token
+  std::vector<std::string> compare;  // two reports (--json) to compare instead of profiling
   std::string trace_out = "build/profile/trace.json";
   std::string plot_dir = "build/profile";
   bool plots = true;

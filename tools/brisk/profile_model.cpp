@@ -43,6 +43,32 @@ void set_shard_share(Profile& p) {
   p.shard_share = shares(own);
 }
 
+// The host's share of the workers, the types' own limits and the log.
+void measure_window(const SnapshotWindow& w, Measurements& m) {
+  double wait_ns = 0, switches = 0, known = 0;
+  for (const WorkerSched& s : w.sched) {
+    if (!s.known) continue;
+    wait_ns += static_cast<double>(s.runnable_wait_ns);
+    switches += static_cast<double>(s.involuntary_switches);
+    ++known;
+  }
+  if (known > 0 && w.wall_s > 0) {
+    m.runnable_wait_fraction = wait_ns / (known * w.wall_s * 1e9);
+    m.involuntary_per_worker_s = switches / known / w.wall_s;
+  }
+  for (const TypeLimitRow& t : w.types) {
+    if (t.max_concurrency == 0 && t.rate_per_second == 0) continue;
+    m.type_limits.push_back({t.name, static_cast<double>(t.max_concurrency), t.rate_per_second,
+                             static_cast<double>(t.accepted), static_cast<double>(t.rate_limited),
+                             static_cast<double>(t.parked_at_limit)});
+  }
+  if (w.has_log && w.wal_fsync_ns.count > 0) {
+    m.fsync_always = w.fsync_policy == "always" ? 1 : 0;
+    m.wal_fsync_p99_ns = static_cast<double>(w.wal_fsync_ns.p99_ns);
+    m.wal_batch_records_p50 = static_cast<double>(w.wal_batch_records.p50_ns);  // a count, in the ns-named field
+  }
+}
+
 }  // namespace
 
 Profile profile_from_run(WorkloadRun run, std::optional<TraceAnalysis> trace, unsigned producers) {
@@ -56,6 +82,9 @@ Profile profile_from_run(WorkloadRun run, std::optional<TraceAnalysis> trace, un
   // The histograms saw every job; a trace may have dropped some.
   p.queue_wait = run.stats.queue_wait;
   p.run_time = run.stats.run_time;
+  if (!run.snapshot_before.empty() && !run.snapshot_after.empty()) {
+    p.window = snapshot_window(run.snapshot_before, run.snapshot_after);
+  }
   p.run = std::move(run);
   p.trace = std::move(trace);
   set_shard_share(p);
@@ -119,6 +148,7 @@ Measurements measure(const Profile& p) {
     m.ring_capacity = static_cast<double>(p.run->config.ring_capacity);
     m.credits = static_cast<double>(s.credits_capacity);
   }
+  if (p.window) measure_window(*p.window, m);
   return m;
 }
 

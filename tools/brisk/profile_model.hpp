@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "brisk/profile_workload.hpp"
+#include "brisk/snapshot_window.hpp"
 #include "brisk/stats.hpp"
 #include "brisk/trace_analysis.hpp"
 #include "brisk/tuning_advice.hpp"
@@ -33,6 +34,7 @@ struct Profile {
   bool shard_share_exact = false;
   std::optional<WorkloadRun> run;      // absent for a recorded trace
   std::optional<TraceAnalysis> trace;  // absent when tracing was off
+  std::optional<SnapshotWindow> window;  // from the run's two snapshots, when it has them
 };
 
 Profile profile_from_run(WorkloadRun run, std::optional<TraceAnalysis> trace, unsigned producers);

@@ -139,10 +139,46 @@ void print_trace(const TraceAnalysis& t, const Profile& p) {
   }
 }
 
+// The snapshots' view: what the scheduler did to each worker, the task
+// types' own limits, and the log's group commit.
+void print_host_and_limits(const SnapshotWindow& w) {
+  std::printf("\n== host, limits and log (from the engine's snapshots) ==\n");
+  std::printf("  worker  runnable-not-running%%  involuntary switches/s\n");
+  for (std::size_t i = 0; i < w.sched.size(); ++i) {
+    if (!w.sched[i].known) {
+      std::printf("  %6zu  (no /proc/self/task for this worker)\n", i);
+      continue;
+    }
+    std::printf("  %6zu %22.1f %23.0f\n", i, pct(static_cast<double>(w.sched[i].runnable_wait_ns), w.wall_s * 1e9),
+                w.wall_s > 0 ? static_cast<double>(w.sched[i].involuntary_switches) / w.wall_s : 0);
+  }
+  for (const TypeLimitRow& t : w.types) {
+    if (t.max_concurrency == 0 && t.rate_per_second == 0) continue;
+    std::printf("  type %s: max_concurrency %u, rate_per_second %.0f; %llu accepted, %llu deferred by the rate, "
+                "%llu waiting for a slot\n",
+                t.name.c_str(), t.max_concurrency, t.rate_per_second, static_cast<ull>(t.accepted),
+                static_cast<ull>(t.rate_limited), static_cast<ull>(t.parked_at_limit));
+  }
+  if (w.has_log) {
+    std::printf("  log: fsync %s, %llu batches, %llu fsyncs (p50 %.2f ms, p99 %.2f ms), records per batch p50 %llu "
+                "p99 %llu, %.0f bytes per record\n",
+                w.fsync_policy.c_str(), static_cast<ull>(w.stats.wal_batches), static_cast<ull>(w.stats.wal_syncs),
+                static_cast<double>(w.wal_fsync_ns.p50_ns) / 1e6, static_cast<double>(w.wal_fsync_ns.p99_ns) / 1e6,
+                static_cast<ull>(w.wal_batch_records.p50_ns), static_cast<ull>(w.wal_batch_records.p99_ns),
+                w.stats.wal_records > 0 ? static_cast<double>(w.stats.wal_bytes) / static_cast<double>(w.stats.wal_records) : 0);
+  }
+}
+
 void print_advice(const std::vector<Advice>& advice) {
   std::printf("\n== tuning advice ==\n");
   if (advice.empty()) std::printf("  none: no measurement crosses a rule's threshold (see docs/profiler.md)\n");
-  for (const Advice& a : advice) std::printf("  * [%s] %s\n", a.field.c_str(), a.text.c_str());
+  for (const Advice& a : advice) {
+    std::printf("  * [%s] %s\n", a.field.c_str(), a.text.c_str());
+    if (!a.suggested.empty()) {
+      std::printf("      %s: now %s, try %s; evidence: %s\n", a.field.c_str(), a.current.c_str(), a.suggested.c_str(),
+                  a.evidence.c_str());
+    }
+  }
 }
 
 void json_string(std::ostream& out, std::string_view s) {
@@ -178,6 +214,7 @@ void print_report(const Profile& p, const std::vector<Advice>& advice) {
   print_stealing_and_shards(p, m);
   if (p.run) print_backpressure(p, m);
   if (p.trace) print_trace(*p.trace, p);
+  if (p.window) print_host_and_limits(*p.window);
   print_advice(advice);
 }
 
@@ -195,7 +232,9 @@ void write_report_json(std::ostream& out, const Profile& p, const Measurements& 
       {"rejected_full", m.rejected_full}, {"rejected_backpressure", m.rejected_backpressure},
       {"producer_blocked_fraction", m.producer_blocked_fraction}, {"trace_dropped", m.trace_dropped},
       {"spin_polls", m.spin_polls}, {"steal_batch", m.steal_batch}, {"ring_capacity", m.ring_capacity},
-      {"credits", m.credits}};
+      {"credits", m.credits}, {"runnable_wait_fraction", m.runnable_wait_fraction},
+      {"involuntary_per_worker_s", m.involuntary_per_worker_s}, {"wal_fsync_p99_ns", m.wal_fsync_p99_ns},
+      {"wal_batch_records_p50", m.wal_batch_records_p50}};
   const char* sep = "\n";
   for (const auto& [name, value] : fields) {
     out << sep << "    \"" << name << "\": ";
@@ -230,6 +269,11 @@ void write_report_json(std::ostream& out, const Profile& p, const Measurements& 
     json_string(out, a.field);
     out << ", \"text\": ";
     json_string(out, a.text);
+    for (const auto& [key, value] : {std::pair{"current", &a.current}, std::pair{"suggested", &a.suggested},
+                                     std::pair{"evidence", &a.evidence}}) {
+      out << ", \"" << key << "\": ";
+      json_string(out, *value);
+    }
     out << "}";
     sep = ",\n";
   }

@@ -156,6 +156,7 @@ WorkloadRun run_workload(const ProfileOptions& o) {
   engine.start();
 
   LiveStatus status(engine);
+  run.snapshot_before = engine.snapshot_json();
   std::atomic<bool> done{false};
   plan.start = SteadyClock::now();
   plan.deadline = plan.start + std::chrono::nanoseconds(static_cast<std::int64_t>(o.seconds * 1e9));
@@ -173,6 +174,7 @@ WorkloadRun run_workload(const ProfileOptions& o) {
   status.stop();
 
   run.stats = engine.stats();
+  run.snapshot_after = engine.snapshot_json();
   run.offered = plan.offered.load();
   if (o.trace_events != 0) {
     std::ostringstream trace;

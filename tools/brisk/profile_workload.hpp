@@ -28,6 +28,9 @@ struct WorkloadRun {
   std::string trace_json;  // Engine::write_trace; empty when tracing was off
   double wall_s = 0;       // producers' start to the end of drain
   std::uint64_t offered = 0;  // submission attempts, refused ones included
+  // Engine::snapshot_json() as the producers started and after the drain
+  // (or as fetched by --attach): scheduler, per-type limit and log numbers.
+  std::string snapshot_before, snapshot_after;
 };
 
 // Throws ConfigError for an engine setting the engine refuses, and

@@ -39,11 +39,29 @@ struct Measurements {
   double trace_dropped = -1;
   // The configuration that was measured (negative: unknown).
   double spin_polls = -1, steal_batch = -1, ring_capacity = -1, credits = -1;
+  // The host (/proc/self/task/<tid>/schedstat and status of each worker):
+  // the share of a worker's wall time it was runnable but waiting for a
+  // CPU, and its involuntary context switches per second (averages).
+  double runnable_wait_fraction = -1, involuntary_per_worker_s = -1;
+  // Task types that have a limit of their own, over the run.
+  struct TypeLimit {
+    std::string name;
+    double max_concurrency = 0, rate_per_second = 0;  // 0: none
+    double accepted = 0, rate_limited = 0;
+    double parked_at_limit = 0;  // waiting for a concurrency slot at the end
+  };
+  std::vector<TypeLimit> type_limits;
+  // The log: its policy (1: always), fsync latency p99, records per batch
+  // (group-commit size, p50).
+  double fsync_always = -1, wal_fsync_p99_ns = -1, wal_batch_records_p50 = -1;
 };
 
 struct Advice {
   std::string field;  // the EngineConfig field (or workload knob) to change
   std::string text;   // what to do and the number behind it
+  // For the rules that know them: the value now, the one to try, and the
+  // measurement that says so (empty when a rule has only its text).
+  std::string current, suggested, evidence;
 };
 
 namespace advice_rules {
@@ -74,6 +92,15 @@ inline constexpr double kTargetBusy = 0.7;
 // workers are saturated, the wait is queueing, not wake-up latency.
 inline constexpr double kQueueOverRun = 4;
 inline constexpr double kSaturatedBusy = 0.75;
+// A worker that waits for a CPU 5% of its time, or is preempted 100 times
+// a second, shares its CPU with other runnable threads: each preemption
+// costs a time slice (several ms) to whatever the worker held.
+inline constexpr double kRunnableWait = 0.05;
+inline constexpr double kInvoluntaryPerS = 100;
+// A group commit of two records or fewer per fdatasync that takes over
+// 1 ms: every durable task pays a whole fsync of its own.
+inline constexpr double kSmallGroup = 2;
+inline constexpr double kSlowFsyncNs = 1e6;
 
 }  // namespace advice_rules
 
@@ -167,6 +194,58 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
                           "busy: add workers%s or lower the offered load.",
                           m.queue_wait_p50_ns / 1e3, m.run_time_mean_ns / 1e3, 100 * m.busy_fraction,
                           now_value(m.workers).c_str())});
+  }
+
+  if ((known(m.runnable_wait_fraction) && m.runnable_wait_fraction > kRunnableWait) ||
+      (known(m.involuntary_per_worker_s) && m.involuntary_per_worker_s > kInvoluntaryPerS)) {
+    const double fewer = known(m.workers) ? std::max(1.0, m.workers - 1) : -1;
+    Advice a{"workers",
+             format("the host's threads compete with brisk's workers for CPUs: each worker waited %.1f%% of its time "
+                    "runnable but not running and was preempted %.0f times a second. Reserve cores for brisk "
+                    "(pin_workers = true, cpus = the reserved ones, keep the service's threads off them) or lower "
+                    "workers%s%s.",
+                    100 * std::max(m.runnable_wait_fraction, 0.0), std::max(m.involuntary_per_worker_s, 0.0),
+                    now_value(m.workers).c_str(), known(fewer) ? format(", try %.0f", fewer).c_str() : ""),
+             known(m.workers) ? format("%.0f", m.workers) : "",
+             known(fewer) ? format("%.0f, or pinned to reserved cores", fewer) : "pinned to reserved cores",
+             format("runnable-not-running %.1f%% of worker time, %.0f involuntary switches per worker-second",
+                    100 * std::max(m.runnable_wait_fraction, 0.0), std::max(m.involuntary_per_worker_s, 0.0))};
+    out.push_back(std::move(a));
+  }
+
+  for (const Measurements::TypeLimit& t : m.type_limits) {
+    if (t.max_concurrency > 0 && t.parked_at_limit > 0) {
+      out.push_back({"TaskTypeOptions::max_concurrency (" + t.name + ")",
+                     format("task type '%s' is held back by its own concurrency limit: %.0f task(s) wait for one of "
+                            "its %.0f slots. Raise max_concurrency if what it calls can take more, else this "
+                            "queue is the limit doing its job.",
+                            t.name.c_str(), t.parked_at_limit, t.max_concurrency),
+                     format("%.0f", t.max_concurrency), format("%.0f", 2 * t.max_concurrency),
+                     format("%.0f waiting at the limit", t.parked_at_limit)});
+    }
+    if (t.rate_per_second > 0 && t.rate_limited > 0) {
+      const double wanted = known(m.wall_s) && m.wall_s > 0 ? t.accepted / m.wall_s : -1;
+      out.push_back({"TaskTypeOptions::rate_per_second (" + t.name + ")",
+                     format("task type '%s' is held back by its own rate limit: %.0f start(s) deferred at %.0f/s%s.",
+                            t.name.c_str(), t.rate_limited, t.rate_per_second,
+                            known(wanted) ? format(" while %.0f/s were submitted", wanted).c_str() : ""),
+                     format("%.0f", t.rate_per_second),
+                     known(wanted) ? format("%.0f", std::ceil(wanted)) : format("> %.0f", t.rate_per_second),
+                     format("%.0f starts deferred by the limit", t.rate_limited)});
+    }
+  }
+
+  if (known(m.fsync_always) && m.fsync_always > 0 && known(m.wal_batch_records_p50) && known(m.wal_fsync_p99_ns) &&
+      m.wal_batch_records_p50 <= kSmallGroup && m.wal_fsync_p99_ns > kSlowFsyncNs) {
+    out.push_back({"durability.fsync",
+                   format("each fdatasync covered %.0f record(s) (group-commit p50) and took up to %.1f ms (p99): "
+                          "durable submissions are serialised on the disk. Submit from more threads at once (they "
+                          "share an fsync), or accept fsync = interval if losing the last interval on power loss "
+                          "is acceptable.",
+                          m.wal_batch_records_p50, m.wal_fsync_p99_ns / 1e6),
+                   "always", "interval (or more concurrent submitters)",
+                   format("%.0f records per batch, fsync p99 %.1f ms", m.wal_batch_records_p50,
+                          m.wal_fsync_p99_ns / 1e6)});
   }
 
   if (known(m.trace_dropped) && m.trace_dropped > 0) {
