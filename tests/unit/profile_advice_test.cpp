@@ -190,10 +190,9 @@ TEST(ProfileAdvice, UnknownConfigIsNotQuoted) {
 namespace brisk::tools {
 namespace {
 
+// healthy() with a quiet host measured too.
 Measurements healthy_host() {
-  Measurements m;
-  m.wall_s = 2;
-  m.workers = 4;
+  Measurements m = healthy();
   m.runnable_wait_fraction = 0.01;
   m.involuntary_per_worker_s = 20;
   return m;
