@@ -8,6 +8,7 @@
 
 #include "brisk/demo_command.hpp"
 #include "brisk/profile_command.hpp"
+#include "brisk/top_command.hpp"
 #include "brisk/wal_command.hpp"
 #ifdef BRISK_HAVE_SERVE
 #include "brisk/serve/serve_command.hpp"
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
   CLI::App* demo_cmd = brisk::tools::add_demo_command(app, demo);
   brisk::tools::ProfileOptions profile;
   CLI::App* profile_cmd = brisk::tools::add_profile_command(app, profile);
+  brisk::tools::TopOptions top;
+  CLI::App* top_cmd = brisk::tools::add_top_command(app, top);
   brisk::tools::add_wal_commands(app);
 #ifdef BRISK_HAVE_CLUSTER
   brisk::tools::add_cluster_commands(app);
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) return brisk::serve::run_serve(serve);
 #endif
   if (profile_cmd->parsed()) return brisk::tools::run_profile(profile);
+  if (top_cmd->parsed()) return brisk::tools::run_top(top);
   if (app.get_subcommands().empty() || demo_cmd->parsed()) return brisk::tools::run_demo(demo);
   return 0;
 }
