@@ -33,11 +33,14 @@ EngineConfig debug_config(std::string token = "") {
   return c;
 }
 
-httplib::Client client(const Engine& engine, const std::string& token = "") {
-  httplib::Client c("127.0.0.1", engine.metrics_port());
+httplib::Client client(std::uint16_t port, const std::string& token = "") {
+  httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(60s);
   if (!token.empty()) c.set_bearer_token_auth(token);
   return c;
+}
+httplib::Client client(const Engine& engine, const std::string& token = "") {
+  return client(engine.metrics_port(), token);
 }
 
 int begins_in(const std::string& trace) {
@@ -164,8 +167,9 @@ TEST(DebugEndpoints, ShutdownEndsATraceInProgress) {
   auto engine = std::make_unique<Engine>(debug_config());
   engine->start();
   int status = 0;
+  const std::uint16_t port = engine->metrics_port();  // read before shutdown() clears it
   std::thread t([&] {
-    const auto res = client(*engine).Get("/debug/brisk/trace?seconds=60");
+    const auto res = client(port).Get("/debug/brisk/trace?seconds=60");
     status = res ? res->status : -1;
   });
   ASSERT_TRUE(test::eventually([&] { return engine->tracing(); }));
