@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <map>
 #include <stdexcept>
+#include <utility>
 
 namespace brisk::trace {
 namespace {
@@ -78,6 +80,18 @@ void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, c
     out << "}},\n{\"ph\":\"M\",\"pid\":1,\"tid\":" << w
         << R"(,"name":"thread_sort_index","args":{"sort_index":)" << w << "}}";
   }
+  // Flow arrows from each derived submit to its start: a derived submit and
+  // its start share worker and task (a recorded submit is on the producers'
+  // track, where no start is), and the submit comes first in `sorted`.
+  std::map<std::pair<std::uint16_t, std::uint64_t>, std::uint64_t> open_flows;  // (worker, task) -> flow id
+  std::uint64_t next_flow = 0;
+  auto flow_key = [](const TraceEvent& e) { return std::make_pair(e.worker, e.task_id); };
+  auto write_flow = [&](char phase, const TraceEvent& e, std::uint64_t id) {
+    out << ",\n{\"ph\":\"" << phase << '"' << (phase == 'f' ? ",\"bp\":\"e\"" : "") << ",\"id\":" << id
+        << ",\"pid\":1,\"tid\":" << e.worker << ",\"ts\":";
+    write_ts(out, e.ts_ns - origin);
+    out << R"(,"cat":"brisk.flow","name":"queued","args":{"task":)" << e.task_id << "}}";
+  };
   for (const TraceEvent& e : sorted) {
     const bool span = e.kind == TraceKind::kStart || e.kind == TraceKind::kEnd;
     out << ",\n{\"ph\":\"" << (e.kind == TraceKind::kStart ? 'B' : e.kind == TraceKind::kEnd ? 'E' : 'i') << '"';
@@ -87,6 +101,16 @@ void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, c
     out << ",\"cat\":\"brisk\",\"name\":";
     write_json_string(out, span ? std::string_view("task") : kind_name(e.kind));
     out << ",\"args\":{\"task\":" << e.task_id << ",\"arg\":" << e.arg << "}}";
+    if (e.kind == TraceKind::kSubmit && e.worker != kExternalWorker) {
+      open_flows[flow_key(e)] = ++next_flow;
+      write_flow('s', e, next_flow);
+    } else if (e.kind == TraceKind::kStart) {
+      // "f" binding to the enclosing slice ("bp":"e"): the run span just begun.
+      if (const auto it = open_flows.find(flow_key(e)); it != open_flows.end()) {
+        write_flow('f', e, it->second);
+        open_flows.erase(it);
+      }
+    }
   }
   out << "\n],\"displayTimeUnit\":\"ns\"}\n";
 }
@@ -101,7 +125,7 @@ std::vector<TraceEvent> read_events(std::string_view json) {
   std::vector<TraceEvent> events;
   for (const nlohmann::json& j : doc["traceEvents"]) {
     const std::string ph = j.value("ph", "");
-    if (ph == "M") continue;
+    if (ph == "M" || ph == "s" || ph == "f") continue;  // metadata, and the flow arrows derived from starts
     TraceKind kind;
     if (ph == "B") {
       kind = TraceKind::kStart;

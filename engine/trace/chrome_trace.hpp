@@ -7,8 +7,11 @@
 // A start event carries its queue wait (TraceEvent::arg, written as the B
 // event's "arg"); the writer also emits the task's submit instant derived
 // from it, on the same track, so that a viewer shows a submit, a begin and
-// an end per task. The reader skips those derived submits, so read(write(x))
-// gives x back; with_derived_submits() adds them again for analysis.
+// an end per task, and a flow arrow ("s" at the submit, "f" bound to the run
+// span, category "brisk.flow", name "queued") from the one to the other:
+// Perfetto draws the task's time in its queue. The reader skips the derived
+// submits and the arrows, so read(write(x)) gives x back;
+// with_derived_submits() adds the submits again for analysis.
 // Events from workers are merged in timestamp order; "ts" is microseconds
 // since the earliest event, with the nanoseconds as three decimals, so the
 // reader recovers each event's offset exactly.
@@ -37,8 +40,8 @@ std::vector<TraceEvent> with_derived_submits(std::span<const TraceEvent> events)
 void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, const ChromeTraceOptions& options = {});
 
 // Parses JSON written by write_chrome_trace: its "B", "E" and "i" events
-// become TraceEvents (ts_ns relative to the trace's origin); metadata and
-// the derived "submit" instants are skipped. Throws std::runtime_error on JSON that is not such a trace.
+// become TraceEvents (ts_ns relative to the trace's origin); metadata, the
+// derived "submit" instants and the flow arrows are skipped. Throws std::runtime_error on JSON that is not such a trace.
 std::vector<TraceEvent> read_chrome_trace(std::string_view json);
 
 }  // namespace brisk::trace

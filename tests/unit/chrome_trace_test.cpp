@@ -87,6 +87,52 @@ TEST(ChromeTrace, OneBeginAndOneEndPerTaskOnWorkerTracks) {
   EXPECT_EQ(thread_names.at(2), "worker 2");
 }
 
+TEST(ChromeTrace, EachTaskHasAFlowArrowFromItsSubmitToItsStart) {
+  constexpr int kTasks = 300;
+  const auto events = synthetic_run(test::test_seed(), kTasks);
+  std::ostringstream out;
+  write_chrome_trace(out, events);
+  const nlohmann::json doc = nlohmann::json::parse(out.str());
+  std::map<std::uint64_t, double> submit_ts, begin_ts;  // by task
+  std::map<std::uint64_t, int> begin_tid;
+  std::map<std::uint64_t, std::pair<double, int>> flow_start, flow_finish;  // by flow id: ts, tid
+  std::map<std::uint64_t, std::uint64_t> flow_task;  // the task whose submit opened the flow
+  std::uint64_t last_submit_task = 0;
+  for (const auto& e : doc["traceEvents"]) {
+    const std::string ph = e["ph"];
+    if (ph == "M") continue;
+    const double ts = e["ts"];
+    if (ph == "i" && e["name"] == "submit") {
+      last_submit_task = e["args"]["task"];
+      submit_ts[last_submit_task] = ts;
+    } else if (ph == "B") {
+      begin_ts[e["args"]["task"].get<std::uint64_t>()] = ts;
+      begin_tid[e["args"]["task"].get<std::uint64_t>()] = e["tid"];
+    } else if (ph == "s" || ph == "f") {
+      EXPECT_EQ(e["cat"], "brisk.flow");
+      EXPECT_EQ(e["name"], "queued");
+      const auto id = e["id"].get<std::uint64_t>();
+      if (ph == "s") {
+        EXPECT_EQ(flow_start.count(id), 0u) << "flow id reused: " << id;
+        flow_start[id] = {ts, e["tid"]};
+        flow_task[id] = last_submit_task;  // written right after its submit
+      } else {
+        EXPECT_EQ(e["bp"], "e");
+        flow_finish[id] = {ts, e["tid"]};
+      }
+    }
+  }
+  ASSERT_EQ(flow_start.size(), static_cast<std::size_t>(kTasks));
+  ASSERT_EQ(flow_finish.size(), static_cast<std::size_t>(kTasks));
+  for (const auto& [id, start] : flow_start) {
+    const std::uint64_t task = flow_task[id];
+    EXPECT_EQ(start.first, submit_ts[task]) << id;
+    ASSERT_EQ(flow_finish.count(id), 1u) << id;
+    EXPECT_EQ(flow_finish[id].first, begin_ts[task]) << "the arrow ends where the task's run begins";
+    EXPECT_EQ(flow_finish[id].second, begin_tid[task]);
+  }
+}
+
 TEST(ChromeTrace, EachStartGetsItsSubmitFromItsWait) {
   const std::vector<TraceEvent> ev{{5'000, 7, 1'200, 1, TraceKind::kStart}, {6'000, 7, 0, 1, TraceKind::kEnd},
                                    {6'000, 8, 0, 1, TraceKind::kStart}};
