@@ -3,7 +3,10 @@
 // The rings (TraceBuffer) are allocated when the engine is constructed, and
 // only when observability.trace_events_per_worker > 0; this switch decides
 // whether workers write into them. A worker reads on() once per search for
-// work (find_work) and keeps the answer for the batch it takes: while off,
+// work (find_work), right after its claim, and keeps the answer for the
+// batch it took: a job posted after turn_on() (turn_off()) returned is
+// published after the switch changed and claimed with an acquire of its
+// slot, so the worker sees the change and traces it (does not). While off,
 // tracing costs that load and one predictable branch per batch, and
 // nothing on the submit path (post() records no trace event at all: the
 // submit is derived from the start event's queue wait).
@@ -21,7 +24,8 @@
 //   session's bounds, never the last one's. (On x86-64 an acquire load is a
 //   plain load: the off path costs no more than a relaxed one.)
 // * turn_off() is a relaxed store: it publishes nothing; a worker that sees
-//   it late records at most the batch it is in.
+//   it late records at most the batch it is in. Jobs posted after it are
+//   not traced: the post's release of their slot orders it before the claim.
 // * budget_ is shared by the workers of a session: fetch_sub (relaxed: a
 //   count, it orders no other memory) once per traced batch, never per event.
 // * session_ (a mutex) serialises turn_on against another turn_on, so two

@@ -127,9 +127,18 @@ std::size_t Worker::find_work() {
   // relaxed: the pop's CAS on the ring head (acq_rel) orders this store
   // before the claim, for drain()'s acquire of the head.
   cycle_.store(cycle + 1, std::memory_order_relaxed);
-  tracing_ = trace_ && core_.trace_switch().on() ? trace_.get() : nullptr;
   std::size_t n = take_own(batch_.data(), batch_.size());
-  if (n == 0) n = steal(batch_.data(), batch_.size());
+  std::size_t victim = index_;
+  if (n == 0) n = steal(batch_.data(), batch_.size(), victim);
+  // Read after the claim: a job posted after start_trace() (or stop_trace())
+  // returned was published after the switch changed, and the claim's acquire
+  // of its slot makes that change visible here, so such a job is traced (or
+  // not) exactly as its poster was told. An empty search reads it too: the
+  // park and unpark that may follow are traced while it is on.
+  tracing_ = trace_ && core_.trace_switch().on() ? trace_.get() : nullptr;
+  if (tracing_ && victim != index_)
+    trace_event(trace::TraceKind::kSteal, static_cast<std::uint64_t>(core_.now_ns()), 0,
+                static_cast<std::uint32_t>(victim));
   if (n == 0) {
     // Going idle: hand finished jobs' credits back before searching.
     flush_credits();
@@ -154,7 +163,7 @@ std::size_t Worker::take_own(Job* into, std::size_t max) {
   return 0;
 }
 
-std::size_t Worker::steal(Job* into, std::size_t max) {
+std::size_t Worker::steal(Job* into, std::size_t max, std::size_t& victim_out) {
   const std::size_t shards = core_.shard_count();
   if (shards < 2) return 0;
   const std::size_t start = rng_() % shards;
@@ -169,8 +178,7 @@ std::size_t Worker::steal(Job* into, std::size_t max) {
       if (n != 0) {
         bump(counters_.stolen, n);
         bump(counters_.steal_batches);
-        if (tracing_) trace_event(trace::TraceKind::kSteal, static_cast<std::uint64_t>(core_.now_ns()), 0,
-                                static_cast<std::uint32_t>(victim));
+        victim_out = victim;
         return n;
       }
     }

@@ -112,7 +112,8 @@ class Worker {
   // how many. Marks the cycle odd first (and even again if it found none).
   std::size_t find_work();
   std::size_t take_own(Job* into, std::size_t max);
-  std::size_t steal(Job* into, std::size_t max);
+  // Sets victim_out to the shard it took from, when it took any.
+  std::size_t steal(Job* into, std::size_t max, std::size_t& victim_out);
   void run_batch(std::size_t n);  // runs batch_[0..n), marks the cycle even
   // run_batch with latency histograms or tracing on: stamps jobs as it goes.
   void run_timed(std::size_t n);
@@ -162,7 +163,7 @@ class Worker {
   std::uint64_t trace_seq_ = 0;         // ids for traced jobs: index << 48 | seq
   std::unique_ptr<trace::TraceBuffer> trace_;
   // trace_ while the engine's TraceSwitch is on, else nullptr: read once
-  // per find_work(), kept for the batch it takes.
+  // per find_work(), right after its claim, kept for the batch it took.
   trace::TraceBuffer* tracing_ = nullptr;
   std::atomic<int> tid_{0};
   metrics::LatencyHistogram queue_wait_;
