@@ -217,15 +217,20 @@ TEST(ConcurrencyLimit, CancelledWhileParkedNeverRuns) {
   c.pin_workers = false;
   Engine engine(c);
   std::atomic<bool> hold{true};
+  std::atomic<int> started{0};
   std::atomic<int> ran{0};
   TaskTypeOptions limited;
   limited.max_concurrency = 1;
   engine.register_task("one", [&](TaskContext&) {
+    started.fetch_add(1);
     while (hold.load()) std::this_thread::sleep_for(100us);
     ran.fetch_add(1);
   }, limited);
   engine.start();
   ASSERT_TRUE(engine.submit("one", ""));
+  // The first holds the type's one slot before the second arrives (on a slow
+  // run the second could otherwise reach the gate first and be the one running).
+  ASSERT_TRUE(eventually([&] { return started.load() == 1; }));
   const SubmitResult parked = engine.submit("one", "");
   ASSERT_TRUE(parked);
   std::this_thread::sleep_for(5ms);
