@@ -2,6 +2,7 @@
 #include "brisk/engine.hpp"
 
 #include "core/engine_core.hpp"
+#include "trace/refusal_hook.hpp"
 
 namespace brisk {
 
@@ -52,11 +53,11 @@ TaskType Engine::register_handler(std::string name, Handler handler, const TaskT
 void Engine::start() { core_->start(); }
 
 SubmitStatus Engine::post_job(detail::Job&& job, Priority priority) {
-  return core_->post_job(std::move(job), priority);
+  return trace::note_refusal(core_->trace_switch(), core_->post_job(std::move(job), priority));
 }
 
 BulkResult Engine::post_jobs(detail::Job* jobs, std::size_t count, Priority priority) {
-  return core_->post_jobs(jobs, count, priority);
+  return trace::note_refusal(core_->trace_switch(), core_->post_jobs(jobs, count, priority), count);
 }
 
 SubmitResult Engine::submit(std::string_view task_name, std::string payload, TaskOptions options) {
@@ -64,18 +65,20 @@ SubmitResult Engine::submit(std::string_view task_name, std::string payload, Tas
     SubmitResult r;
     r.status = SubmitStatus::invalid;
     r.reason = "empty task name";
-    return r;
+    return trace::note_refusal(core_->trace_switch(), r);
   }
-  return core_->submit(core_->find_type(task_name), std::move(payload), options);
+  return trace::note_refusal(core_->trace_switch(),
+                             core_->submit(core_->find_type(task_name), std::move(payload), options));
 }
 
 SubmitResult Engine::submit(TaskType type, std::string payload, TaskOptions options) {
-  return core_->submit(type.valid() ? static_cast<std::int64_t>(type.index()) : -1, std::move(payload),
-                       options);
+  const std::int64_t index = type.valid() ? static_cast<std::int64_t>(type.index()) : -1;
+  return trace::note_refusal(core_->trace_switch(), core_->submit(index, std::move(payload), options));
 }
 
 SubmitResult Engine::submit(TaskType type, std::string_view payload, TaskOptions options) {
-  return core_->submit(type.valid() ? static_cast<std::int64_t>(type.index()) : -1, payload, options);
+  const std::int64_t index = type.valid() ? static_cast<std::int64_t>(type.index()) : -1;
+  return trace::note_refusal(core_->trace_switch(), core_->submit(index, payload, options));
 }
 
 SubmitResult Engine::submit(TaskType type, const char* payload, TaskOptions options) {
@@ -83,7 +86,7 @@ SubmitResult Engine::submit(TaskType type, const char* payload, TaskOptions opti
     SubmitResult r;
     r.status = SubmitStatus::invalid;
     r.reason = "payload is a null pointer";
-    return r;
+    return trace::note_refusal(core_->trace_switch(), r);
   }
   return submit(type, std::string_view(payload), std::move(options));
 }
@@ -100,7 +103,7 @@ BatchId Engine::open_batch(BatchOptions options) { return core_->open_batch(std:
 bool Engine::seal_batch(BatchId id) { return core_->seal_batch(id); }
 std::optional<BatchInfo> Engine::batch(BatchId id) const { return core_->batch(id); }
 SubmitResult Engine::submit_chain(std::vector<TaskCall> steps, TaskOptions options) {
-  return core_->submit_chain(std::move(steps), options);
+  return trace::note_refusal(core_->trace_switch(), core_->submit_chain(std::move(steps), options));
 }
 TaskInfo Engine::wait(TaskId id, std::chrono::nanoseconds timeout) { return core_->wait(id, timeout); }
 void Engine::on_finished(TaskId id, std::function<void(const TaskInfo&)> callback) {

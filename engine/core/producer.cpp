@@ -6,6 +6,7 @@
 
 #include "core/engine_core.hpp"
 #include "core/job_flags.hpp"
+#include "trace/refusal_hook.hpp"
 
 namespace brisk {
 
@@ -120,12 +121,12 @@ std::chrono::microseconds Producer::retry_after() const noexcept {
 
 SubmitStatus Producer::backpressure() noexcept {
   core_->count_backpressure();
-  return SubmitStatus::rejected_backpressure;
+  return trace::note_refusal(core_->trace_switch(), SubmitStatus::rejected_backpressure);
 }
 
 SubmitStatus Producer::post_job(detail::Job&& job, Priority priority) {
   job.flags |= detail::kJobReturnsCredit;
-  const SubmitStatus status = core_->post_job(std::move(job), priority);
+  const SubmitStatus status = trace::note_refusal(core_->trace_switch(), core_->post_job(std::move(job), priority));
   if (status == SubmitStatus::accepted) --cached_;
   return status;
 }
@@ -138,7 +139,8 @@ SubmitResult Producer::submit_index(std::int64_t type, std::string payload, cons
     r.reason = "no credits: retry after the hint";
     return r;
   }
-  SubmitResult r = core_->submit(type, std::move(payload), options, /*holds_credit=*/true);
+  SubmitResult r = trace::note_refusal(core_->trace_switch(),
+                                       core_->submit(type, std::move(payload), options, /*holds_credit=*/true));
   if (r.accepted()) --cached_;
   return r;
 }

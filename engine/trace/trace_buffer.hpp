@@ -36,10 +36,19 @@
 
 namespace brisk::trace {
 
-enum class TraceKind : std::uint8_t { kSubmit, kStart, kEnd, kSteal, kRetry, kPark, kUnpark };
+// The first seven are a worker's task lifecycle. The rest come from side
+// tracks (side_tracks.hpp): kRefused from producers (RefusalLog), kLogBatch,
+// kFsync and kLogEnd from the log's writer thread: a batch's write() and an
+// fdatasync are each a slice, begun by kLogBatch / kFsync and ended by the
+// kLogEnd that follows.
+enum class TraceKind : std::uint8_t {
+  kSubmit, kStart, kEnd, kSteal, kRetry, kPark, kUnpark, kRefused, kLogBatch, kFsync, kLogEnd
+};
 
 // worker of events recorded outside any worker (producers submitting).
 inline constexpr std::uint16_t kExternalWorker = 0xFFFF;
+// worker of the log writer thread's events (its own track).
+inline constexpr std::uint16_t kLogWriter = 0xFFFE;
 
 struct TraceEvent {
   std::uint64_t ts_ns;    // steady clock
@@ -48,6 +57,9 @@ struct TraceEvent {
   // (saturating at 2^32 - 1, about 4.3 s): a worker records no separate
   // submit event (a third less trace traffic); the exporter derives it as
   // ts_ns - arg. steal: the victim worker. retry: the attempt.
+  // refused: the SubmitStatus, and task_id is how many submissions (a bulk
+  // post refuses several at once). log batch: the records, and task_id the
+  // bytes. fsync: task_id is the log's synced LSN after it.
   std::uint32_t arg;
   std::uint16_t worker;   // recording worker, or kExternalWorker
   TraceKind kind;

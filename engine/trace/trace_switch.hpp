@@ -30,14 +30,24 @@
 //   count, it orders no other memory) once per traced batch, never per event.
 // * session_ (a mutex) serialises turn_on against another turn_on, so two
 //   controllers cannot both start a session; workers never take it.
+// * side_ (the side tracks: log writer, refusals) is allocated by the first
+//   turn_on and published with a release store before on_'s: a thread whose
+//   on() saw true, or whose side() (acquire) saw it, sees it constructed.
+//   It is never replaced or freed before the switch is destroyed.
+//
+// The log writer reads on() once per batch; a producer once per submission,
+// after the answer (refusal_hook.hpp): while off, one load and a branch.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <mutex>
+#include <new>
 
 #include "platform/cache_line.hpp"
+#include "trace/side_tracks.hpp"
 
 namespace brisk::trace {
 
@@ -63,6 +73,14 @@ class TraceSwitch {
   Turned turn_on(std::int64_t until_ns, std::uint64_t max_events) noexcept {
     std::lock_guard lock(session_);
     if (on_.load(std::memory_order_relaxed)) return Turned::already_on;
+    if (!side_owner_) {
+      try {
+        side_owner_ = std::make_unique<SideTracks>();
+        side_.store(side_owner_.get(), std::memory_order_release);
+      } catch (const std::bad_alloc&) {
+        // Workers' tracks still work; the side tracks are left out.
+      }
+    }
     constexpr auto kUnbounded = std::numeric_limits<std::int64_t>::max();
     until_ns_.store(until_ns, std::memory_order_relaxed);
     budget_.store(max_events == 0 || max_events > static_cast<std::uint64_t>(kUnbounded)
@@ -75,6 +93,10 @@ class TraceSwitch {
 
   void turn_off() noexcept { on_.store(false, std::memory_order_relaxed); }
 
+  // The log writer's and producers' tracks: nullptr until tracing was first
+  // switched on.
+  SideTracks* side() const noexcept { return side_.load(std::memory_order_acquire); }
+
  private:
   alignas(detail::kCacheLine) std::atomic<bool> on_{false};
   // Written by turn_on only; read by workers while on.
@@ -82,6 +104,8 @@ class TraceSwitch {
   // Written by every traced worker: a line of its own, away from on_.
   alignas(detail::kCacheLine) std::atomic<std::int64_t> budget_{0};
   std::mutex session_;
+  std::unique_ptr<SideTracks> side_owner_;  // under session_
+  std::atomic<SideTracks*> side_{nullptr};
 };
 
 }  // namespace brisk::trace
