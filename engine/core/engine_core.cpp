@@ -10,7 +10,7 @@
 
 #include "core/config_validation.hpp"
 #include "core/submit_checks.hpp"
-#include "core/job_flags.hpp"
+#include "flow/job_flags.hpp"
 
 namespace brisk::detail {
 
@@ -60,13 +60,13 @@ EngineCore::EngineCore(EngineConfig config)
           },
           !config_.durability.wal_dir.empty(),
           !config_.durability.wal_dir.empty() && config_.durability.durable_by_default),
-      outcomes_(this, *clock_, ticks_, registry_, tasks_, shards_, delays_, dead_letters_, credits_, finished_,
+      outcomes_(*clock_, ticks_, registry_, tasks_, shards_, delays_, dead_letters_, credits_, finished_,
                 config_.task_status.max_result_bytes),
       health_monitor_(config_.observability.health) {
   outcomes_.attach_workflows(&workflows_);
   for (unsigned i = 0; i < config_.workers; ++i) {
     const int cpu = config_.pin_workers ? config_.cpus[i % config_.cpus.size()] : -1;
-    workers_.add(std::make_unique<Worker>(*this, i, cpu));
+    workers_.add(std::make_unique<Worker>(worker_ports(), i, cpu));
   }
 }
 
@@ -75,7 +75,7 @@ EngineCore::~EngineCore() {
   // a task must not do (drain() refuses it: the calling task may be one of
   // them). A destructor cannot throw, so the process stops, saying why,
   // rather than in a bare std::terminate.
-  if (Worker::current() != nullptr) {
+  if (this_thread_worker() != nullptr) {
     std::unique_lock lock(lifecycle_mutex_);
     if (phase_ == Phase::running) {
       std::fputs(
@@ -137,14 +137,29 @@ void EngineCore::start() {
   phase_ = Phase::running;
 }
 
-Worker* EngineCore::own_worker() const noexcept {
-  Worker* w = Worker::current();
-  return w != nullptr && w->serves(this) ? w : nullptr;
+WorkerPorts EngineCore::worker_ports() noexcept {
+  WorkerSettings settings;
+  settings.spin_polls = config_.spin_polls;
+  settings.steal_batch = config_.steal_batch;
+  settings.record_latency = config_.observability.record_latency;
+  settings.trace_events = config_.observability.trace_events_per_worker;
+  return WorkerPorts{.engine = this,
+                     .shards = shards_,
+                     .lanes = lane_schedule_,
+                     .idle = idle_,
+                     .clock = *clock_,
+                     .ticks = ticks_,
+                     .trace = trace_switch_,
+                     .credits = credits_,
+                     .tasks = tasks_,
+                     .finished = outcomes_,
+                     .stopping = stopping_,
+                     .settings = settings};
 }
 
 std::size_t EngineCore::home_shard() const noexcept {
-  const Worker* w = own_worker();
-  return w != nullptr ? w->index() : ShardSet::kNoHome;
+  const WorkerIdentity* w = this_thread_worker_of(this);
+  return w != nullptr ? w->shard : ShardSet::kNoHome;
 }
 
 SubmitStatus EngineCore::post_job(Job&& job, Priority priority) {
@@ -363,7 +378,7 @@ void EngineCore::drain() {
       return;
     }
   }
-  if (Worker::current() != nullptr) throw std::logic_error("brisk::Engine::drain() called from a task");
+  if (this_thread_worker() != nullptr) throw std::logic_error("brisk::Engine::drain() called from a task");
   // Repeat until a round sees no new work: tasks that spawn tasks are
   // drained too. Under a producer that never stops this does not return.
   std::vector<std::uint64_t> targets;
@@ -424,14 +439,14 @@ void EngineCore::run_leftovers() {
       }
     }
   }
-  if (credits != 0) return_credits(credits);
+  if (credits != 0) outcomes_.return_credits(credits);
 }
 
 void EngineCore::shutdown() {
   // From a task, the drain inside stop() would wait for the calling task
   // itself (and drain() throws there). Refuse before touching the lock or
   // accepting_, so that the engine goes on exactly as before the call.
-  if (Worker::current() != nullptr) throw std::logic_error("brisk::Engine::shutdown() called from a task");
+  if (this_thread_worker() != nullptr) throw std::logic_error("brisk::Engine::shutdown() called from a task");
   stop();
 }
 

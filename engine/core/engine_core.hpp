@@ -44,7 +44,9 @@
 #include "task/task_table.hpp"
 #include "trace/trace_switch.hpp"
 #include "watchdog/hard_limit_watchdog.hpp"
+#include "worker/this_thread_worker.hpp"
 #include "worker/worker.hpp"
+#include "worker/worker_ports.hpp"
 #include "worker/worker_set.hpp"
 #include "workflow/workflows.hpp"
 
@@ -77,7 +79,7 @@ class EngineCore {
   TaskInfo status(TaskId id) const { return queries_.status(id); }
   // Throws std::logic_error on one of this engine's workers (it would block it).
   TaskInfo wait(TaskId id, std::chrono::nanoseconds timeout) {
-    if (own_worker() != nullptr) {
+    if (this_thread_worker_of(this) != nullptr) {
       throw std::logic_error("brisk::Engine::wait() called from a task: it would block a worker; use on_finished()");
     }
     return queries_.wait(id, timeout);
@@ -99,6 +101,8 @@ class EngineCore {
   TraceStart start_trace(const TraceLimits& limits);
   void stop_trace() noexcept { trace_switch_.turn_off(); }
   bool tracing() const noexcept { return trace_switch_.on(); }
+  // The engine handle and producers note refusals in a trace session.
+  trace::TraceSwitch& trace_switch() noexcept { return trace_switch_; }
   std::string snapshot_json() const;
   bool is_durable(const SubmitResult& r) const noexcept;
   bool wait_durable(const SubmitResult& r) const;
@@ -120,28 +124,14 @@ class EngineCore {
     producer_blocked_ns_.fetch_add(static_cast<std::uint64_t>(ns), std::memory_order_relaxed);
   }
 
-  // ---- for workers ----
-  Shard& shard(std::size_t i) noexcept { return shards_[i]; }
-  std::size_t shard_count() const noexcept { return shards_.size(); }
-  const LaneSchedule& lane_schedule() const noexcept { return lane_schedule_; }
-  IdleWorkers& idle() noexcept { return idle_; }
-  trace::TraceSwitch& trace_switch() noexcept { return trace_switch_; }
-  // Workers exit once this is set and no work is visible.
-  bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
-  // Credits of finished producer jobs, batched by the worker.
-  void return_credits(std::int64_t n) { outcomes_.return_credits(n); }
-  // Durable tasks that finished, batched by the worker: one log record.
-  void log_completions(std::span<const std::uint64_t> durable_ids) { outcomes_.log_completions(durable_ids); }
-  // Records of finished tasks, batched by the worker: one push.
-  void return_records(TaskTable::ReleaseChain& chain) noexcept { tasks_.release_chain(chain); }
 
  private:
   enum class Phase : std::uint8_t { created, running, stopped };
 
+  // The calling worker's own shard, or ShardSet::kNoHome off this engine's workers.
   std::size_t home_shard() const noexcept;
-  // The worker running on the calling thread if it is one of this engine's
-  // (a task of another engine may call into this one), else nullptr.
-  Worker* own_worker() const noexcept;
+  // What each worker (and each replacement) is handed.
+  WorkerPorts worker_ports() noexcept;
   // start(): opens the WAL and brings back keys, dead letters and incomplete tasks.
   void recover();
   void recover_locked();  // recover() once the directory is locked

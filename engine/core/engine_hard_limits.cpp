@@ -15,7 +15,7 @@ void EngineCore::enforce_hard_limits() {
     if (overrun == nullptr) continue;
     outcomes_.retry_overrun(overrun, now);
     // Restore capacity: a new thread takes over the stuck worker's shard.
-    auto fresh = std::make_unique<Worker>(*this, stuck.index(), stuck.cpu());
+    auto fresh = std::make_unique<Worker>(worker_ports(), stuck.index(), stuck.cpu());
     Worker* started = fresh.get();
     if (workers_.add(std::move(fresh))) {
       stuck.mark_replaced();

@@ -1,9 +1,5 @@
-// Engine-private bits of detail::Job::flags.
+// Moved to flow/job_flags.hpp (the worker reads it, and a mechanism never
+// includes core); kept for producer.cpp until it includes the new place.
 #pragma once
 
-#include <cstdint>
-
-namespace brisk::detail {
-// The job was posted through a Producer: its credit goes back when it has run.
-inline constexpr std::uint32_t kJobReturnsCredit = 1u << 0;
-}  // namespace brisk::detail
+#include "flow/job_flags.hpp"

@@ -8,17 +8,17 @@
 namespace brisk::detail {
 
 Job TaskOutcomes::named_job(TaskRecord& record) noexcept {
-  Job job(NamedTaskJob{this, &record});
+  Job job(Job::TakesBatch{}, NamedTaskJob{this, &record});
   job.submit_stamp = ticks_.now();
   return job;
 }
 
-void TaskOutcomes::run(TaskRecord& record) {
+void TaskOutcomes::run(TaskRecord& record, WorkerBatch* batch) {
   const std::uint32_t generation = generation_of(record);
   TaskTypeEntry& type = registry_.at(record.type);
   if (!transition(record, generation, RecordState::queued, RecordState::running)) {
     // cancel() won the race while the task sat in a ring.
-    meet_cancelled(record, type);  // gives back a gate slot it was handed
+    meet_cancelled(record, type, batch);  // gives back a gate slot it was handed
     return;
   }
   if (type.gate && !record.holds_gate_slot) {
@@ -27,8 +27,8 @@ void TaskOutcomes::run(TaskRecord& record) {
     record.state_word.store(state_word(generation, RecordState::queued), std::memory_order_release);
     if (!type.gate->enter_or_park(&record)) return;
     if (!transition(record, generation, RecordState::queued, RecordState::running)) {
-      release_gate_slot(type);
-      meet_cancelled(record, type);
+      release_gate_slot(type, batch);
+      meet_cancelled(record, type, batch);
       return;
     }
   }
@@ -42,13 +42,15 @@ void TaskOutcomes::run(TaskRecord& record) {
   RunningTask context(record, type, clock_, max_result_bytes_,
                       record.workflow != 0 ? workflows_->batch_of(record.workflow) : 0, *this);
   const std::int64_t hard_limit = type.options.hard_timeout.count();
-  Worker* const self = hard_limit > 0 ? own_worker() : nullptr;
+  // Only a worker's attempt can be taken over by the watchdog (which then
+  // replaces the worker); elsewhere a hard limit is not enforced.
+  const bool hard_limited = hard_limit > 0 && batch != nullptr;
   const std::int64_t hard_deadline = hard_limit > 0 ? clock_.now_ns() + hard_limit : 0;
-  if (self != nullptr) {
+  if (hard_limited) {
     // If this attempt hangs, the watchdog replaces the worker and drain()
     // stops waiting for it: log what it finished before, first.
-    self->flush_completions();
-    self->begin_attempt(&record, hard_deadline);
+    batch->flush_completions();
+    batch->begin_attempt(&record, hard_deadline);
   }
   Outcome outcome = Outcome::success();
   try {
@@ -56,10 +58,11 @@ void TaskOutcomes::run(TaskRecord& record) {
       TaskOutcomes* outcomes;
       TaskTypeEntry& type;
       const RunningTask& context;
+      WorkerBatch* batch;
       ~SlotRelease() {
-        if (type.gate && context.deferral_tag() == 0) outcomes->release_gate_slot(type);
+        if (type.gate && context.deferral_tag() == 0) outcomes->release_gate_slot(type, batch);
       }
-    } slot_release{this, type, context};
+    } slot_release{this, type, context, batch};
     outcome = type.handler(context);
   } catch (const std::exception& e) {
     outcome = type.options.exceptions_are_permanent ? Outcome::fail(e.what()) : Outcome::retry(e.what());
@@ -68,15 +71,15 @@ void TaskOutcomes::run(TaskRecord& record) {
                                                     : Outcome::retry("unknown exception");
   }
   if (context.deferral_tag() != 0) {
-    end_deferring(record, type, context, self, hard_deadline);
+    end_deferring(record, type, context, batch, hard_limited, hard_deadline);
     return;
   }
-  if (self != nullptr && !self->end_attempt(hard_deadline)) {
+  if (hard_limited && !batch->end_attempt(hard_deadline)) {
     drop_overrun(record, type, /*late_result=*/true);
     return;
   }
   const std::size_t too_large = context.result_too_large();
-  finish(record, type, std::move(outcome), context.take_result(), too_large);
+  finish(record, type, std::move(outcome), context.take_result(), too_large, batch);
 }
 
 void TaskOutcomes::drop_overrun(TaskRecord& record, TaskTypeEntry& type, bool late_result) {
@@ -88,7 +91,7 @@ void TaskOutcomes::drop_overrun(TaskRecord& record, TaskTypeEntry& type, bool la
 }
 
 void TaskOutcomes::finish(TaskRecord& record, TaskTypeEntry& type, Outcome&& outcome, std::string&& result,
-                          std::size_t result_too_large) {
+                          std::size_t result_too_large, WorkerBatch* batch) {
   if (result_too_large == 0 && result.size() > max_result_bytes_) result_too_large = result.size();
   if (outcome.kind() == Outcome::Kind::success && result_too_large != 0) {
     outcome = Outcome::fail("result of " + std::to_string(result_too_large) +
@@ -99,15 +102,14 @@ void TaskOutcomes::finish(TaskRecord& record, TaskTypeEntry& type, Outcome&& out
     remember(record, TaskState::succeeded, {}, std::move(result));
     if (record.durable_id != 0) {
       // A worker logs the completions of a batch together, when the batch
-      // ends and before drain() can see it finished; any other thread (or
-      // another engine's worker, running this one's drain()) at once.
-      if (Worker* worker = own_worker()) {
-        worker->log_completion(record.durable_id);
+      // ends and before drain() can see it finished; any other thread at once.
+      if (batch != nullptr) {
+        batch->log_completion(record.durable_id);
       } else {
         log_completions({&record.durable_id, 1});
       }
     }
-    retire(record);
+    retire(record, batch);
     return;
   }
   record_failure(record, type, outcome);
@@ -122,18 +124,18 @@ void TaskOutcomes::finish(TaskRecord& record, TaskTypeEntry& type, Outcome&& out
     wait_until(record, due);
     return;
   }
-  dead_letter(record, type);
+  dead_letter(record, type, batch);
 }
 
-void TaskOutcomes::end_deferring(TaskRecord& record, TaskTypeEntry& type, RunningTask& context, Worker* self,
-                                 std::int64_t deadline) {
+void TaskOutcomes::end_deferring(TaskRecord& record, TaskTypeEntry& type, RunningTask& context, WorkerBatch* batch,
+                                 bool hard_limited, std::int64_t deadline) {
   const std::uint64_t tag = context.deferral_tag();
-  if (self != nullptr && !self->end_attempt(deadline)) {
+  if (hard_limited && !batch->end_attempt(deadline)) {
     // The handler overran its hard limit before it returned, and the task
     // went on in a new record: its handle (or what it handed over) is late,
     // counted once: here if it was handed over, else when it completes.
     const bool handed_over = take_back(record, tag);
-    if (type.gate) release_gate_slot(type);
+    if (type.gate) release_gate_slot(type, batch);
     drop_overrun(record, type, handed_over);
     return;
   }
@@ -152,8 +154,8 @@ void TaskOutcomes::end_deferring(TaskRecord& record, TaskTypeEntry& type, Runnin
   }
   take_back(record, tag);  // completed while the handler ran: it ends here
   if (deadline != 0) deadlines_.remove(record);
-  if (type.gate) release_gate_slot(type);
-  finish(record, type, context.take_handed_over(), context.take_result(), 0);
+  if (type.gate) release_gate_slot(type, batch);
+  finish(record, type, context.take_handed_over(), context.take_result(), 0, batch);
   deferred_.fetch_sub(1, std::memory_order_release);
 }
 
@@ -191,8 +193,9 @@ bool TaskOutcomes::complete_deferred(void* record_ptr, void* context, std::uint6
         continue;
       }
       if (type.options.hard_timeout.count() > 0) deadlines_.remove(record);
-      if (type.gate) release_gate_slot(type);
-      finish(record, type, std::move(outcome), std::move(result), 0);
+      // Any thread, even a task of this engine's: its records go back at once.
+      if (type.gate) release_gate_slot(type, nullptr);
+      finish(record, type, std::move(outcome), std::move(result), 0, nullptr);
       deferred_.fetch_sub(1, std::memory_order_release);
       return true;
     }
@@ -227,11 +230,11 @@ void TaskOutcomes::expire_deferred(std::int64_t now) {
       [this](TaskRecord& record) {
         TaskTypeEntry& type = registry_.at(record.type);
         type.counters.add(TaskEvent::timed_out);
-        if (type.gate) release_gate_slot(type);
+        if (type.gate) release_gate_slot(type, nullptr);
         finish(record, type,
                Outcome::retry("hard time limit of " + std::to_string(type.options.hard_timeout.count() / 1'000'000) +
                               " ms exceeded (deferred outcome not completed)"),
-               {}, 0);
+               {}, 0, nullptr);
         deferred_.fetch_sub(1, std::memory_order_release);
       });
 }
@@ -241,7 +244,7 @@ void TaskOutcomes::record_failure(TaskRecord& record, TaskTypeEntry& type, const
   record.failures.push_back(FailureEntry{clock_.now_ns(), record.attempt, outcome.message()});
 }
 
-void TaskOutcomes::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
+void TaskOutcomes::dead_letter(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch) {
   DeadLetter letter;
   letter.id = task_id_of(record);
   letter.name = type.name;
@@ -256,16 +259,16 @@ void TaskOutcomes::dead_letter(TaskRecord& record, TaskTypeEntry& type) {
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
   keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
   type.counters.add(TaskEvent::dead_lettered);
-  retire(record);
+  retire(record, batch);
 }
 
-void TaskOutcomes::release_gate_slot(TaskTypeEntry& type) {
+void TaskOutcomes::release_gate_slot(TaskTypeEntry& type, WorkerBatch* batch) {
   // A loop, not recursion: a parked task that cannot be queued or was
   // cancelled passes the slot straight on to the next one.
   while (TaskRecord* next = type.gate->leave()) {
     // The slot passes to the parked task; it runs when a worker takes it.
     next->holds_gate_slot = true;
-    if (const ShardSet::Slot slot = claim_slot(next->priority)) {
+    if (const ShardSet::Slot slot = claim_slot(next->priority, batch)) {
       shards_.publish(slot, named_job(*next));
       return;
     }
@@ -279,7 +282,7 @@ void TaskOutcomes::release_gate_slot(TaskTypeEntry& type) {
       return;
     }
     next->holds_gate_slot = false;  // cancelled: retire it, offer the slot on
-    meet_cancelled(*next, type);
+    meet_cancelled(*next, type, batch);
   }
 }
 
@@ -312,10 +315,10 @@ bool TaskOutcomes::make_ready(TaskRecord& record) {
   }
   if (!transition(record, generation, RecordState::waiting, RecordState::queued)) {
     // cancel() won while it waited.
-    meet_cancelled(record, type);
+    meet_cancelled(record, type, nullptr);
     return true;
   }
-  if (const ShardSet::Slot slot = claim_slot(record.priority)) {
+  if (const ShardSet::Slot slot = claim_slot(record.priority, nullptr)) {
     shards_.publish(slot, named_job(record));
     return true;
   }
@@ -323,13 +326,13 @@ bool TaskOutcomes::make_ready(TaskRecord& record) {
   // A CAS, not a store: cancel() may have moved it from queued meanwhile,
   // and a store would resurrect a task whose cancel() already returned true.
   if (!transition(record, generation, RecordState::queued, RecordState::waiting)) {
-    meet_cancelled(record, type);
+    meet_cancelled(record, type, nullptr);
     return true;
   }
   return false;
 }
 
-void TaskOutcomes::meet_cancelled(TaskRecord& record, TaskTypeEntry& type) {
+void TaskOutcomes::meet_cancelled(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch) {
   // acq_rel: on success cancel() sees what this holder did to the record;
   // on failure (cancelled) this thread sees what cancel() did.
   std::uint64_t expected = state_word(generation_of(record), RecordState::cancelling);
@@ -338,23 +341,23 @@ void TaskOutcomes::meet_cancelled(TaskRecord& record, TaskTypeEntry& type) {
                                                 std::memory_order_acq_rel, std::memory_order_acquire)) {
     return;  // cancel() is still logging it: it releases the record when done
   }
-  retire_cancelled(record, type);
+  retire_cancelled(record, type, batch);
 }
 
-void TaskOutcomes::retire_cancelled(TaskRecord& record, TaskTypeEntry& type) {
+void TaskOutcomes::retire_cancelled(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch) {
   if (record.holds_gate_slot) {  // handed a slot, then cancelled: pass it on
     record.holds_gate_slot = false;
-    release_gate_slot(type);
+    release_gate_slot(type, batch);
   }
-  retire(record);
+  retire(record, batch);
 }
 
-void TaskOutcomes::retire(TaskRecord& record) {
+void TaskOutcomes::retire(TaskRecord& record, WorkerBatch* batch) {
   const bool credit = record.holds_credit;
-  // On this engine's worker the record joins the batch's chain, given back
-  // in one push when the batch ends; anywhere else, at once.
-  if (Worker* worker = own_worker()) {
-    tasks_.defer_release(&record, worker->finished_records());
+  // On a worker the record joins the batch's chain, given back in one push
+  // when the batch ends; anywhere else, at once.
+  if (batch != nullptr) {
+    batch->release_record(record);
   } else {
     tasks_.release(&record);
   }
@@ -414,7 +417,7 @@ bool TaskOutcomes::cancel(TaskId id) {
     remember(*record, TaskState::cancelled, {}, {});
     if (!transition(*record, generation, RecordState::cancelling, RecordState::cancelled)) {
       // Its holder met it meanwhile and left it to us (left_to_canceller).
-      retire_cancelled(*record, registry_.at(record->type));
+      retire_cancelled(*record, registry_.at(record->type), nullptr);
     }
     // A failed log answers false here: the task will not run in this
     // process, but a restart would run it (docs/faults.md).
@@ -458,7 +461,7 @@ void TaskOutcomes::retry_overrun(TaskRecord* overrun, std::int64_t now) {
       if (next->durable_id != 0) log_->retry_scheduled(next->durable_id, next->attempt, due);
       wait_until(*next, due);
     } else {
-      dead_letter(*next, type);
+      dead_letter(*next, type, nullptr);
     }
   } else {
     // No record to retry in (max_named_tasks in use): it ends here, kept

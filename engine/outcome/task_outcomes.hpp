@@ -18,7 +18,12 @@
 //
 // Everything it uses is handed to it (no reach back into the engine): the
 // registry, the task table, the shard set, the timer, the dead-letter
-// queue, credits, the clocks, and the log once start() has opened it.
+// queue, credits, the clocks, and the log once start() has opened it. A
+// worker hands its WorkerBatch to the run (NamedTaskJob): the record and the
+// completion of a task that ends there go back with the worker's batch;
+// anywhere else (a timer, the watchdog, a DeferredOutcome completed on any
+// thread, cancel()) they go back at once. It is the worker's FinishedWork:
+// the credits and completions a worker batched come back here.
 #pragma once
 
 #include <atomic>
@@ -40,23 +45,19 @@
 #include "status/finished_tasks.hpp"
 #include "status/task_status.hpp"
 #include "task/task_table.hpp"
+#include "worker/worker_batch.hpp"
 #include "workflow/workflows.hpp"
-#include "worker/worker.hpp"
 
 namespace brisk::detail {
 
 class RunningTask;
 
-class TaskOutcomes final : public DeferredSink {
+class TaskOutcomes final : public DeferredSink, public FinishedWork {
  public:
-  // `engine` identifies the engine whose workers may run this machine's
-  // jobs: a worker of another engine (running this one's drain(), say) is
-  // treated as any other thread.
-  TaskOutcomes(const void* engine, const Clock& clock, const TickClock& ticks, TaskRegistry& registry,
+  TaskOutcomes(const Clock& clock, const TickClock& ticks, TaskRegistry& registry,
                TaskTable& tasks, ShardSet& shards, DelayScheduler& delays, DeadLetterQueue& dead_letters,
                CreditPool& credits, FinishedTasks& finished, std::size_t max_result_bytes)
-      : engine_(engine),
-        clock_(clock),
+      : clock_(clock),
         ticks_(ticks),
         registry_(registry),
         tasks_(tasks),
@@ -74,16 +75,15 @@ class TaskOutcomes final : public DeferredSink {
 
   // The ring job that runs the record (run()).
   Job named_job(TaskRecord& record) noexcept;
-  // A ring position for a job of this priority (see ShardSet::claim).
-  ShardSet::Slot claim_slot(Priority priority) noexcept { return shards_.claim(priority, home_shard()); }
   // Takes the record's turn at its type's rate (RateLimiter::reserve): 0 if
   // it may run now, else the engine time its turn comes.
   std::int64_t take_rate_turn(TaskRecord& record, TaskTypeEntry& type);
   // running (or accepted, or recovered) -> waiting until due_ns.
   void wait_until(TaskRecord& record, std::int64_t due_ns);
 
-  // A worker runs a named task's attempt.
-  void run(TaskRecord& record);
+  // A worker runs a named task's attempt (batch: the worker's, null when
+  // another thread runs what the rings hold, as at shutdown).
+  void run(TaskRecord& record, WorkerBatch* batch);
   // DelayScheduler callback: a waiting record is due. False if the rings are full.
   bool make_ready(TaskRecord& record);
   // Engine::cancel: see docs/architecture.md (logged before it answers).
@@ -107,47 +107,44 @@ class TaskOutcomes final : public DeferredSink {
     return deferred_.load(std::memory_order_acquire);
   }
 
-  // Batches a worker hands back when its batch ends.
-  void return_credits(std::int64_t n);
-  void log_completions(std::span<const std::uint64_t> durable_ids);
+  // FinishedWork: what workers batched, handed back when their batch ends.
+  void return_credits(std::int64_t n) override;
+  void log_completions(std::span<const std::uint64_t> durable_ids) override;
 
  private:
-  // The worker running on the calling thread if it is one of this engine's, else nullptr.
-  Worker* own_worker() const noexcept {
-    Worker* w = Worker::current();
-    return w != nullptr && w->serves(engine_) ? w : nullptr;
-  }
-  std::size_t home_shard() const noexcept {
-    const Worker* w = own_worker();
-    return w != nullptr ? w->index() : ShardSet::kNoHome;
+  // A ring position for a job of this priority, the worker's own shard
+  // first when a worker asks (see ShardSet::claim).
+  ShardSet::Slot claim_slot(Priority priority, const WorkerBatch* batch) noexcept {
+    return shards_.claim(priority, batch != nullptr ? batch->home_shard() : ShardSet::kNoHome);
   }
   // What an attempt's outcome leads to: success, a retry, a dead letter.
   void finish(TaskRecord& record, TaskTypeEntry& type, Outcome&& outcome, std::string&& result,
-              std::size_t result_too_large);
+              std::size_t result_too_large, WorkerBatch* batch);
   // The handler returned after defer(): leave the attempt to its handle, or
-  // finish it here if the handle was completed meanwhile.
-  void end_deferring(TaskRecord& record, TaskTypeEntry& type, RunningTask& context, Worker* self,
-                     std::int64_t deadline);
+  // finish it here if the handle was completed meanwhile. hard_limited:
+  // the attempt has a hard limit, begun in batch.
+  void end_deferring(TaskRecord& record, TaskTypeEntry& type, RunningTask& context, WorkerBatch* batch,
+                     bool hard_limited, std::int64_t deadline);
   // Waits out a completion being handed over, then takes the attempt back
   // (running). True if a completion was handed over.
   bool take_back(TaskRecord& record, std::uint64_t tag);
   // The watchdog retried this attempt elsewhere: discard it and its record.
   void drop_overrun(TaskRecord& record, TaskTypeEntry& type, bool late_result);
   void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
-  void dead_letter(TaskRecord& record, TaskTypeEntry& type);
+  void dead_letter(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch);
   // Frees a slot of the type's ConcurrencyGate, handing it to a parked task.
-  void release_gate_slot(TaskTypeEntry& type);
+  void release_gate_slot(TaskTypeEntry& type, WorkerBatch* batch);
   // A holder (worker, timer) found the record cancelled (its own transition
   // failed): retire it, or leave it to a cancel() still logging it.
-  void meet_cancelled(TaskRecord& record, TaskTypeEntry& type);
+  void meet_cancelled(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch);
   // retire() of a cancelled task; a concurrency slot it was handed passes on.
-  void retire_cancelled(TaskRecord& record, TaskTypeEntry& type);
-  // A named task reached its final outcome: give back its credit and record.
-  void retire(TaskRecord& record);
+  void retire_cancelled(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch);
+  // A named task reached its final outcome: give back its credit and record
+  // (with the worker's batch when a worker ran it to the end).
+  void retire(TaskRecord& record, WorkerBatch* batch);
   // Its final state, for Engine::status() (before the record is given back).
   void remember(TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result);
 
-  const void* const engine_;
   const Clock& clock_;
   const TickClock& ticks_;
   TaskRegistry& registry_;
@@ -164,11 +161,12 @@ class TaskOutcomes final : public DeferredSink {
   std::atomic<std::int64_t> deferred_{0};
 };
 
-// Named tasks travel through the rings as this 16-byte, trivially copyable job.
+// Named tasks travel through the rings as this 16-byte, trivially copyable
+// job; the worker that runs it hands it its batch (Job::TakesBatch).
 struct NamedTaskJob {
   TaskOutcomes* outcomes;
   TaskRecord* record;
-  void operator()() const { outcomes->run(*record); }
+  void operator()(WorkerBatch* batch) const { outcomes->run(*record, batch); }
 };
 
 }  // namespace brisk::detail

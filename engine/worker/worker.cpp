@@ -5,36 +5,33 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "core/engine_core.hpp"
-#include "core/job_flags.hpp"
+#include "flow/job_flags.hpp"
 #include "platform/cpu_affinity.hpp"
 #include "platform/cpu_relax.hpp"
 
 namespace brisk::detail {
 
 namespace {
-thread_local Worker* tls_current_worker = nullptr;
+thread_local const WorkerIdentity* tls_worker = nullptr;
 // Polls spent spinning with PAUSE (as a searcher) before yielding polls.
 constexpr unsigned kSpinPolls = 64;
-// Buffered completions are logged between two tasks once the oldest is this
-// old: a slow task later in a batch must not hold the earlier ones back long.
-constexpr std::uint64_t kCompletionDelayNs = 1'000'000;
 }  // namespace
 
-Worker::Worker(EngineCore& core, unsigned index, int cpu)
-    : core_(core),
+const WorkerIdentity* this_thread_worker() noexcept { return tls_worker; }
+
+Worker::Worker(const WorkerPorts& ports, unsigned index, int cpu)
+    : ports_(ports),
+      identity_{ports.engine, index},
       index_(index),
       cpu_(cpu),
       rng_(index * 2654435761u + 1),
-      record_latency_(core.config().observability.record_latency) {
-  batch_.resize(core.config().steal_batch);
-  completions_.reserve(core.config().steal_batch);
-  if (const std::size_t n = core.config().observability.trace_events_per_worker) {
+      batch_(index, ports.settings.steal_batch, ports.tasks, ports.finished, ports.ticks),
+      record_latency_(ports.settings.record_latency) {
+  jobs_.resize(ports.settings.steal_batch);
+  if (const std::size_t n = ports.settings.trace_events) {
     trace_ = std::make_unique<trace::TraceBuffer>(static_cast<std::uint16_t>(index), n);
   }
 }
-
-Worker* Worker::current() noexcept { return tls_current_worker; }
 
 void Worker::start() { thread_ = std::thread([this] { run(); }); }
 
@@ -43,11 +40,11 @@ void Worker::join() {
 }
 
 void Worker::run() {
-  tls_current_worker = this;
+  tls_worker = &identity_;
   tid_.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
   if (cpu_ >= 0) pin_current_thread(cpu_);
-  IdleWorkers& idle = core_.idle();
-  const unsigned spin_polls = core_.config().spin_polls;
+  IdleWorkers& idle = ports_.idle;
+  const unsigned spin_polls = ports_.settings.spin_polls;
 
   for (;;) {
     if (replaced()) {  // a replacement owns our shard now
@@ -101,7 +98,7 @@ void Worker::run() {
       idle.end_search();
       continue;
     }
-    if (core_.stopping()) {
+    if (ports_.stopping.load(std::memory_order_acquire)) {
       idle.leave_sleep();
       flush_credits();
       return;
@@ -111,13 +108,13 @@ void Worker::run() {
 }
 
 void Worker::sleep_parked(std::uint32_t epoch) {
-  IdleWorkers& idle = core_.idle();
+  IdleWorkers& idle = ports_.idle;
   bump(counters_.parks);
-  const std::int64_t t0 = core_.now_ns();
+  const std::int64_t t0 = ports_.clock.now_ns();
   trace_event(trace::TraceKind::kPark, static_cast<std::uint64_t>(t0), 0);
   idle.sleep(epoch);
   idle.leave_sleep();
-  const std::int64_t t1 = core_.now_ns();
+  const std::int64_t t1 = ports_.clock.now_ns();
   trace_event(trace::TraceKind::kUnpark, static_cast<std::uint64_t>(t1), 0);
   bump(counters_.parked_ns, static_cast<std::uint64_t>(t1 - t0));
 }
@@ -127,17 +124,17 @@ std::size_t Worker::find_work() {
   // relaxed: the pop's CAS on the ring head (acq_rel) orders this store
   // before the claim, for drain()'s acquire of the head.
   cycle_.store(cycle + 1, std::memory_order_relaxed);
-  std::size_t n = take_own(batch_.data(), batch_.size());
+  std::size_t n = take_own(jobs_.data(), jobs_.size());
   std::size_t victim = index_;
-  if (n == 0) n = steal(batch_.data(), batch_.size(), victim);
+  if (n == 0) n = steal(jobs_.data(), jobs_.size(), victim);
   // Read after the claim: a job posted after start_trace() (or stop_trace())
   // returned was published after the switch changed, and the claim's acquire
   // of its slot makes that change visible here, so such a job is traced (or
   // not) exactly as its poster was told. An empty search reads it too: the
   // park and unpark that may follow are traced while it is on.
-  tracing_ = trace_ && core_.trace_switch().on() ? trace_.get() : nullptr;
+  tracing_ = trace_ && ports_.trace.on() ? trace_.get() : nullptr;
   if (tracing_ && victim != index_)
-    trace_event(trace::TraceKind::kSteal, static_cast<std::uint64_t>(core_.now_ns()), 0,
+    trace_event(trace::TraceKind::kSteal, static_cast<std::uint64_t>(ports_.clock.now_ns()), 0,
                 static_cast<std::uint32_t>(victim));
   if (n == 0) {
     // Going idle: hand finished jobs' credits back before searching.
@@ -149,8 +146,8 @@ std::size_t Worker::find_work() {
 }
 
 std::size_t Worker::take_own(Job* into, std::size_t max) {
-  Shard& own = core_.shard(index_);
-  const LaneSchedule& schedule = core_.lane_schedule();
+  Shard& own = ports_.shards[index_];
+  const LaneSchedule& schedule = ports_.lanes;
   const std::size_t preferred = schedule.lane_at(lane_cursor_);
   if (++lane_cursor_ == schedule.length()) lane_cursor_ = 0;
   // A batch per pick: one claim on the ring head for up to max jobs. Shares
@@ -164,13 +161,13 @@ std::size_t Worker::take_own(Job* into, std::size_t max) {
 }
 
 std::size_t Worker::steal(Job* into, std::size_t max, std::size_t& victim_out) {
-  const std::size_t shards = core_.shard_count();
+  const std::size_t shards = ports_.shards.size();
   if (shards < 2) return 0;
   const std::size_t start = rng_() % shards;
   for (std::size_t k = 0; k < shards; ++k) {
     const std::size_t victim = (start + k) % shards;
     if (victim == index_) continue;
-    Shard& shard = core_.shard(victim);
+    Shard& shard = ports_.shards[victim];
     for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
       JobRing& ring = shard.lane(lane);
       // try_pop_bulk takes half of what is there, so the owner keeps work.
@@ -191,13 +188,12 @@ void Worker::run_batch(std::size_t n) {
     run_timed(n);
   } else {
     for (std::size_t i = 0; i < n; ++i) {
-      execute(batch_[i]);
+      execute(jobs_[i]);
       return_credits_if_due();
-      if (!completions_.empty()) flush_completions_if_due(core_.ticks().now());  // no clock read otherwise
+      if (batch_.has_completions()) batch_.flush_completions_if_due(ports_.ticks.now());  // no clock read otherwise
     }
   }
-  flush_completions();
-  core_.return_records(finished_records_);
+  batch_.end();
   // release: everything the jobs did happens-before a drain() that sees it.
   cycle_.store(cycle_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
@@ -207,11 +203,11 @@ void Worker::run_timed(std::size_t n) {
   // Stamps are TickClock ticks (platform/tick_clock.hpp); durations convert
   // to ns. A group is one job, except in a run of tiny jobs (see
   // kTimedGroup): a clock read costs about what an empty task does.
-  const TickClock& ticks = core_.ticks();
+  const TickClock& ticks = ports_.ticks;
   std::uint64_t start = ticks.now();
   // Traces need times on the engine clock: anchor this batch's stamps to one
   // clock reading, so conversion error cannot build up over a long run.
-  const std::int64_t anchor_ns = tracing_ ? core_.now_ns() : 0;
+  const std::int64_t anchor_ns = tracing_ ? ports_.clock.now_ns() : 0;
   const std::uint64_t anchor = start;
   const auto clock_ns = [&](std::uint64_t stamp) {
     const std::int64_t offset = stamp >= anchor ? static_cast<std::int64_t>(ticks.to_ns(stamp - anchor))
@@ -223,7 +219,7 @@ void Worker::run_timed(std::size_t n) {
     const std::size_t group = !tracing_ && tiny_streak_ >= kTinyStreakToGroup ? std::min(kTimedGroup, n - i) : 1;
     std::uint64_t id = 0;
     if (tracing_) {
-      const std::uint64_t submitted = batch_[i].submit_stamp;
+      const std::uint64_t submitted = jobs_[i].submit_stamp;
       const std::uint64_t waited_ns = start > submitted ? ticks.to_ns(start - submitted) : 0;
       id = std::uint64_t{index_} << 48 | ++trace_seq_;
       // One event for submit and start: the wait rides in arg.
@@ -231,11 +227,11 @@ void Worker::run_timed(std::size_t n) {
                   static_cast<std::uint32_t>(std::min<std::uint64_t>(waited_ns, UINT32_MAX)));
     }
     for (std::size_t j = i; j < i + group; ++j) {
-      execute(batch_[j]);
+      execute(jobs_[j]);
       return_credits_if_due();
     }
     const std::uint64_t end = ticks.now();
-    flush_completions_if_due(end);
+    batch_.flush_completions_if_due(end);
     const std::uint64_t ran_ns = ticks.to_ns(end - start);
     const bool tiny = ran_ns < group * kTinyJobNs;
     if (record_latency_) record_group(i, group, start, end, ran_ns, tiny);
@@ -245,12 +241,12 @@ void Worker::run_timed(std::size_t n) {
     start = end;
     i += group;
   }
-  if (tracing_) core_.trace_switch().spend(2 * n, anchor_ns);  // a start and an end per job
+  if (tracing_) ports_.trace.spend(2 * n, anchor_ns);  // a start and an end per job
 }
 
 void Worker::record_group(std::size_t first, std::size_t group, std::uint64_t start, std::uint64_t end,
                           std::uint64_t ran_ns, bool tiny) {
-  const TickClock& ticks = core_.ticks();
+  const TickClock& ticks = ports_.ticks;
   // Queue wait runs from a job's submission to its start. A job alone or in
   // a group of tiny jobs is taken to start with its group (short by the
   // tiny jobs ahead of it: under kTimedGroup * kTinyJobNs). In a group that
@@ -258,7 +254,7 @@ void Worker::record_group(std::size_t first, std::size_t group, std::uint64_t st
   // upper bound, so that a tail is never hidden.
   const std::uint64_t started = group == 1 || tiny ? start : end;
   for (std::size_t j = first; j < first + group; ++j) {
-    const std::uint64_t submitted = batch_[j].submit_stamp;
+    const std::uint64_t submitted = jobs_[j].submit_stamp;
     queue_wait_.record(started > submitted ? ticks.to_ns(started - submitted) : 0);
   }
   bump(counters_.busy_ns, ran_ns);
@@ -283,39 +279,21 @@ void Worker::record_group(std::size_t first, std::size_t group, std::uint64_t st
 
 void Worker::return_credits_if_due() {
   // Batched to spare the shared counter, but at once when a producer waits.
-  if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && core_.credits().has_waiters())) {
+  if (credits_to_return_ >= 64 || (credits_to_return_ != 0 && ports_.credits.has_waiters())) {
     flush_credits();
-  }
-}
-
-void Worker::flush_completions_if_due(std::uint64_t now_ticks) {
-  if (!completions_.empty() && core_.ticks().to_ns(now_ticks - completions_since_) > kCompletionDelayNs) {
-    flush_completions();
   }
 }
 
 void Worker::flush_credits() {
   if (credits_to_return_ == 0) return;
-  core_.return_credits(credits_to_return_);
+  ports_.finished.return_credits(credits_to_return_);
   credits_to_return_ = 0;
-}
-
-void Worker::log_completion(std::uint64_t durable_id) {
-  if (completions_.size() == completions_.capacity()) flush_completions();
-  if (completions_.empty()) completions_since_ = core_.ticks().now();
-  completions_.push_back(durable_id);
-}
-
-void Worker::flush_completions() {
-  if (completions_.empty()) return;
-  core_.log_completions(completions_);
-  completions_.clear();
 }
 
 void Worker::execute(Job& job) {
   if (job.flags & kJobReturnsCredit) ++credits_to_return_;
   try {
-    job.run();
+    job.run(&batch_);
   } catch (...) {
     bump(counters_.failed);
   }
@@ -323,8 +301,8 @@ void Worker::execute(Job& job) {
 }
 
 bool Worker::work_visible() const {
-  for (std::size_t s = 0; s < core_.shard_count(); ++s) {
-    Shard& shard = core_.shard(s);
+  for (std::size_t s = 0; s < ports_.shards.size(); ++s) {
+    const Shard& shard = ports_.shards[s];
     for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
       if (!shard.lane(lane).empty_approx()) return true;
     }

@@ -15,18 +15,20 @@
 
 #include "brisk/detail/job.hpp"
 #include "metrics/latency_histogram.hpp"
-#include "task/task_table.hpp"
 #include "platform/cache_line.hpp"
 #include "trace/trace_buffer.hpp"
+#include "worker/this_thread_worker.hpp"
+#include "worker/worker_batch.hpp"
+#include "worker/worker_ports.hpp"
 
 namespace brisk::detail {
 
-class EngineCore;
 struct TaskRecord;
 
 class Worker {
  public:
-  Worker(EngineCore& core, unsigned index, int cpu);
+  // ports outlive the worker (the engine owns what they name).
+  Worker(const WorkerPorts& ports, unsigned index, int cpu);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -35,51 +37,14 @@ class Worker {
 
   unsigned index() const noexcept { return index_; }
   int cpu() const noexcept { return cpu_; }
-  // The worker running on the calling thread, or nullptr.
-  static Worker* current() noexcept;
 
   // Odd while the worker is between "about to take a job" and "finished
   // running what it took"; even otherwise. drain() waits for odd values to
   // move on. Written only by the worker.
   std::uint64_t cycle() const noexcept { return cycle_.load(std::memory_order_acquire); }
 
-  // True when this worker is the engine's (`engine`: its EngineCore's address).
-  bool serves(const void* engine) const noexcept { return static_cast<const void*>(&core_) == engine; }
-
-  // Records of tasks this worker finished, returned to the table as one
-  // chain when the batch ends (TaskTable::release_chain).
-  TaskTable::ReleaseChain& finished_records() noexcept { return finished_records_; }
-
-  // A durable task this worker ran has completed: logged with the others of
-  // the batch as one record when the batch ends, or between two tasks once
-  // the oldest has waited kCompletionDelayNs.
-  void log_completion(std::uint64_t durable_id);
-  // Logs the buffered completions now (before an attempt that may hang).
-  void flush_completions();
-
-  // ---- hard time limits (the watchdog's view of this worker) ----
-
-  // Called by this worker around a named attempt that has a hard limit.
-  void begin_attempt(TaskRecord* record, std::int64_t deadline_ns) noexcept {
-    attempt_record_.store(record, std::memory_order_relaxed);
-    // release: the record pointer is visible to a watchdog that sees the deadline.
-    attempt_deadline_ns_.store(deadline_ns, std::memory_order_release);
-  }
-  // False if the watchdog took the attempt first (it is being retried
-  // elsewhere; the caller must discard its result).
-  bool end_attempt(std::int64_t deadline_ns) noexcept {
-    // acq_rel: pairs with take_overrun's CAS; exactly one of the two wins.
-    return attempt_deadline_ns_.compare_exchange_strong(deadline_ns, 0, std::memory_order_acq_rel);
-  }
-  // The watchdog takes the overrun attempt (once): returns its record, or
-  // nullptr if none is past deadline.
-  TaskRecord* take_overrun(std::int64_t now_ns) noexcept {
-    std::int64_t deadline = attempt_deadline_ns_.load(std::memory_order_acquire);
-    if (deadline == 0 || now_ns < deadline) return nullptr;
-    // acq_rel: only one taker, and it sees begin_attempt's record store.
-    if (!attempt_deadline_ns_.compare_exchange_strong(deadline, 0, std::memory_order_acq_rel)) return nullptr;
-    return attempt_record_.load(std::memory_order_relaxed);
-  }
+  // The watchdog takes the attempt past its hard limit, if any (WorkerBatch::take_overrun).
+  TaskRecord* take_overrun(std::int64_t now_ns) noexcept { return batch_.take_overrun(now_ns); }
   // A replacement took over this worker's shard: it exits once its handler returns.
   void mark_replaced() noexcept { replaced_.store(true, std::memory_order_release); }
   bool replaced() const noexcept { return replaced_.load(std::memory_order_acquire); }
@@ -108,16 +73,16 @@ class Worker {
 
  private:
   void run();
-  // Takes one job from the own shard or steals a batch into batch_; returns
+  // Takes one job from the own shard or steals a batch into jobs_; returns
   // how many. Marks the cycle odd first (and even again if it found none).
   std::size_t find_work();
   std::size_t take_own(Job* into, std::size_t max);
   // Sets victim_out to the shard it took from, when it took any.
   std::size_t steal(Job* into, std::size_t max, std::size_t& victim_out);
-  void run_batch(std::size_t n);  // runs batch_[0..n), marks the cycle even
+  void run_batch(std::size_t n);  // runs jobs_[0..n), marks the cycle even
   // run_batch with latency histograms or tracing on: stamps jobs as it goes.
   void run_timed(std::size_t n);
-  // Records queue waits and run time of batch_[first, first + group), which
+  // Records queue waits and run time of jobs_[first, first + group), which
   // ran from tick `start` to `end` (ran_ns, tiny: under kTinyJobNs a job).
   void record_group(std::size_t first, std::size_t group, std::uint64_t start, std::uint64_t end,
                     std::uint64_t ran_ns, bool tiny);
@@ -125,9 +90,6 @@ class Worker {
   // Between two jobs: returns the credits of finished jobs once enough
   // have gathered or a producer waits.
   void return_credits_if_due();
-  // Logs the buffered completions once the oldest has waited
-  // kCompletionDelayNs (now_ticks: a TickClock stamp of now).
-  void flush_completions_if_due(std::uint64_t now_ticks);
   void trace_event(trace::TraceKind kind, std::uint64_t ts, std::uint64_t id, std::uint32_t arg = 0) noexcept {
     if (tracing_) tracing_->record(trace::TraceEvent{ts, id, arg, static_cast<std::uint16_t>(index_), kind});
   }
@@ -137,17 +99,16 @@ class Worker {
     counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
   }
 
-  EngineCore& core_;
+  const WorkerPorts ports_;
+  const WorkerIdentity identity_;
   const unsigned index_;
   const int cpu_;
   std::thread thread_;
   std::size_t lane_cursor_ = 0;
   std::minstd_rand rng_;
-  std::vector<Job> batch_;  // stolen jobs, sized once to steal_batch
+  std::vector<Job> jobs_;  // taken or stolen jobs, sized once to steal_batch
   std::int64_t credits_to_return_ = 0;  // of finished producer jobs, batched
-  std::vector<std::uint64_t> completions_;  // durable ids finished this batch; capacity steal_batch
-  std::uint64_t completions_since_ = 0;     // tick stamp of the oldest buffered completion
-  TaskTable::ReleaseChain finished_records_;
+  WorkerBatch batch_;  // what the jobs of a batch hand back (records, completions)
   const bool record_latency_;
   // Timing every job costs a clock read each: ~9 ns on this project's VM,
   // as much as running an empty task, so it halved empty-task throughput.
@@ -171,8 +132,6 @@ class Worker {
   void flush_credits();
 
   alignas(kCacheLine) std::atomic<std::uint64_t> cycle_{0};
-  std::atomic<std::int64_t> attempt_deadline_ns_{0};  // 0: no attempt with a hard limit running
-  std::atomic<TaskRecord*> attempt_record_{nullptr};
   std::atomic<bool> replaced_{false};
   Counters counters_;
 };

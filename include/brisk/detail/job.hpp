@@ -22,6 +22,9 @@
 
 namespace brisk::detail {
 
+// Engine-private: what a worker hands the jobs it runs (engine/worker).
+class WorkerBatch;
+
 class Job {
  public:
   static constexpr std::size_t kInlineSize = 32;
@@ -29,7 +32,7 @@ class Job {
   // Per-callable-type operations. relocate == nullptr means "memcpy is a
   // valid move" (trivially copyable callables), the common, fastest case.
   struct Ops {
-    void (*invoke)(void* storage);
+    void (*invoke)(void* storage, WorkerBatch* batch);
     void (*relocate)(void* dst, void* src) noexcept;  // move-construct dst, destroy src
     void (*destroy)(void* storage) noexcept;          // nullptr: trivially destructible
   };
@@ -58,6 +61,16 @@ class Job {
     }
   }
 
+  // Engine-private: a small, trivially copyable callable that takes the
+  // running worker's batch (null when no worker runs it): a named task's run.
+  struct TakesBatch {};
+  template <class F, class = std::enable_if_t<std::is_invocable_v<const F&, WorkerBatch*>>>
+  Job(TakesBatch, const F& f) noexcept {
+    static_assert(fits_inline<F>() && std::is_trivially_copyable_v<F>, "an engine job is inline and memcpy-movable");
+    ::new (static_cast<void*>(storage_)) F(f);
+    ops_ = &batch_ops<F>;
+  }
+
   Job(Job&& other) noexcept { take(other); }
   Job& operator=(Job&& other) noexcept {
     if (this != &other) {
@@ -73,13 +86,14 @@ class Job {
   explicit operator bool() const noexcept { return ops_ != nullptr; }
 
   // Runs the callable once and destroys it, leaving the Job empty, even if
-  // the callable throws (the exception propagates to the caller).
-  void run() {
+  // the callable throws (the exception propagates to the caller). batch:
+  // the running worker's, or null on any other thread.
+  void run(WorkerBatch* batch = nullptr) {
     struct Cleanup {
       Job* job;
       ~Cleanup() { job->reset(); }
     } cleanup{this};
-    ops_->invoke(storage_);
+    ops_->invoke(storage_, batch);
   }
 
   void reset() noexcept {
@@ -120,7 +134,9 @@ class Job {
   }
 
   template <class D>
-  static void invoke_inline(void* s) { (*std::launder(static_cast<D*>(s)))(); }
+  static void invoke_inline(void* s, WorkerBatch*) { (*std::launder(static_cast<D*>(s)))(); }
+  template <class D>
+  static void invoke_with_batch(void* s, WorkerBatch* batch) { (*std::launder(static_cast<const D*>(s)))(batch); }
   template <class D>
   static void relocate_inline(void* dst, void* src) noexcept {
     D* from = std::launder(static_cast<D*>(src));
@@ -137,7 +153,7 @@ class Job {
     return p;
   }
   template <class D>
-  static void invoke_boxed(void* s) { (*unbox<D>(s))(); }
+  static void invoke_boxed(void* s, WorkerBatch*) { (*unbox<D>(s))(); }
   template <class D>
   static void destroy_boxed(void* s) noexcept { delete unbox<D>(s); }
   template <class D>
@@ -157,6 +173,8 @@ class Job {
   static constexpr Ops boxed_ops{&invoke_boxed<D>, nullptr, &destroy_boxed<D>};
   template <class D>
   static constexpr Ops pooled_ops{&invoke_boxed<D>, nullptr, &destroy_pooled<D>};
+  template <class D>
+  static constexpr Ops batch_ops{&invoke_with_batch<D>, nullptr, nullptr};
 
   const Ops* ops_ = nullptr;
   alignas(8) unsigned char storage_[kInlineSize];
