@@ -113,6 +113,12 @@ void Engine::drain() { core_->drain(); }
 void Engine::shutdown() { core_->shutdown(); }
 EngineStats Engine::stats() const { return core_->stats(); }
 std::string Engine::prometheus_text() const { return core_->prometheus_text(); }
+
+std::uint64_t Engine::add_metrics_source(std::function<std::string()> source) {
+  return core_->metrics_sources().add(std::move(source));
+}
+
+void Engine::remove_metrics_source(std::uint64_t id) { core_->metrics_sources().remove(id); }
 HealthReport Engine::health() { return core_->health(); }
 std::uint16_t Engine::metrics_port() const noexcept { return core_->metrics_port(); }
 std::size_t Engine::write_trace(std::ostream& out) { return core_->write_trace(out); }

@@ -30,6 +30,7 @@
 #include "flow/credit_pool.hpp"
 #include "http/metrics_server.hpp"
 #include "metrics/health.hpp"
+#include "metrics/metrics_sources.hpp"
 #include "observe/prometheus_export.hpp"
 #include "idempotency/idempotency_index.hpp"
 #include "park/idle_workers.hpp"
@@ -92,6 +93,7 @@ class EngineCore {
   void shutdown();
   EngineStats stats() const;
   std::string prometheus_text() const;
+  metrics::MetricsSources& metrics_sources() noexcept { return metrics_sources_; }
   HealthReport health();
   std::uint16_t metrics_port() const noexcept { return metrics_server_ ? metrics_server_->port() : 0; }
   // Drains every worker's trace ring and writes Chrome trace JSON: at most
@@ -164,8 +166,10 @@ class EngineCore {
   TaskStatusQueries queries_;
   Workflows workflows_;
   TaskOutcomes outcomes_;
+  Admission admission_;  // post, submit, chains: the refusals' answers and counts
   std::mutex health_mutex_;
   metrics::HealthMonitor health_monitor_;
+  metrics::MetricsSources metrics_sources_;  // before metrics_server_, which renders them
   std::int64_t started_ns_ = 0;
   std::unique_ptr<HardLimitWatchdog> watchdog_;  // only with a hard_timeout somewhere
   std::unique_ptr<DirLock> wal_lock_;  // before wal_: released after the log is closed

@@ -112,7 +112,11 @@ EngineHistograms EngineCore::histograms() const {
   return h;
 }
 
-std::string EngineCore::prometheus_text() const { return render_prometheus(stats(), histograms()); }
+std::string EngineCore::prometheus_text() const {
+  std::string text = render_prometheus(stats(), histograms());
+  metrics_sources_.render(text);
+  return text;
+}
 
 HealthReport EngineCore::health() {
   const EngineStats s = stats();

@@ -197,6 +197,14 @@ class Engine {
   EngineStats stats() const;
   // Every metric in Prometheus text exposition format (version 0.0.4).
   std::string prometheus_text() const;
+  // Adds a component's own metrics (Prometheus text, its own metric names)
+  // to prometheus_text() and /metrics: brisk::cluster's worker adds its
+  // fetch credits, acks and NATS connection state this way. The source runs
+  // on the scraping thread, must not block for long, and must not add or
+  // remove sources. Returns an id for remove_metrics_source().
+  std::uint64_t add_metrics_source(std::function<std::string()> source);
+  // Once it returns the source is not running and never runs again.
+  void remove_metrics_source(std::uint64_t id);
   // Judges health against EngineConfig::observability.health, over the
   // window since the previous call.
   HealthReport health();

@@ -150,6 +150,34 @@ TEST(Observability, PrometheusTextParsesStrictly) {
   EXPECT_EQ(parsed.family("brisk_queue_wait_seconds")->type, "histogram");
 }
 
+// A component's metrics (brisk::cluster's worker registers its own) are
+// served with the engine's, in one strictly parsable exposition, until the
+// component removes them; after remove_metrics_source() returns the source
+// is never called again (the component may be destroyed).
+TEST(Observability, MetricsSourcesJoinThePrometheusTextUntilRemoved) {
+  Engine engine(one_worker());
+  engine.start();
+  std::atomic<int> renders{0};
+  const std::uint64_t id = engine.add_metrics_source([&renders] {
+    renders.fetch_add(1);
+    return std::string("# HELP demo_component_up Whether the demo component is up.\n"
+                       "# TYPE demo_component_up gauge\n"
+                       "demo_component_up 1");  // no final newline: the engine adds it
+  });
+  test::PromExposition parsed;
+  ASSERT_NO_THROW(parsed = test::parse_prometheus(engine.prometheus_text()));
+  ASSERT_NE(parsed.family("demo_component_up"), nullptr);
+  EXPECT_EQ(parsed.family("demo_component_up")->samples.at(0).value, 1);
+  ASSERT_NE(parsed.family("brisk_jobs_accepted_total"), nullptr);  // the engine's own, beside it
+  EXPECT_EQ(renders.load(), 1);
+
+  engine.remove_metrics_source(id);
+  engine.remove_metrics_source(id);  // twice: ignored
+  ASSERT_NO_THROW(parsed = test::parse_prometheus(engine.prometheus_text()));
+  EXPECT_EQ(parsed.family("demo_component_up"), nullptr);
+  EXPECT_EQ(renders.load(), 1);
+}
+
 TEST(Observability, TraceHasOneBeginAndOneEndPerTask) {
   EngineConfig c = one_worker();
   c.workers = 2;
