@@ -166,7 +166,6 @@ class EngineCore {
   TaskStatusQueries queries_;
   Workflows workflows_;
   TaskOutcomes outcomes_;
-  Admission admission_;  // post, submit, chains: the refusals' answers and counts
   std::mutex health_mutex_;
   metrics::HealthMonitor health_monitor_;
   metrics::MetricsSources metrics_sources_;  // before metrics_server_, which renders them
