@@ -2,8 +2,6 @@
 
 #include "brisk/serve/dashboard.hpp"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -20,15 +18,7 @@ namespace brisk::serve {
 
 using nlohmann::json;
 
-struct ServeApi::Counters {
-  std::array<std::atomic<std::uint64_t>, 600> responses{};  // by status code
-  std::atomic<std::uint64_t> submitted{0};                 // tasks answered 202
-};
-
 namespace {
-
-using Req = httplib::Request;
-using Res = httplib::Response;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -71,13 +61,19 @@ void put_bytes(json& j, const char* key, std::string_view bytes) {
   if (!valid_utf8(bytes)) j[std::string(key) + "_base64"] = base64(bytes);
 }
 
-void reply(Res& res, int status, const json& body) {
+HttpResponse reply(int status, const json& body) {
+  HttpResponse res;
   res.status = status;
-  res.set_content(dump(body) + "\n", "application/json");
+  res.body = dump(body) + "\n";
+  return res;
 }
 
-void error(Res& res, int status, std::string_view code, std::string_view message) {
-  reply(res, status, json{{"error", code}, {"message", message}});
+HttpResponse text(int status, std::string body, std::string content_type = "text/plain") {
+  HttpResponse res;
+  res.status = status;
+  res.body = std::move(body);
+  res.content_type = std::move(content_type);
+  return res;
 }
 
 // Compares in time that depends on the secret's length only, never on where
@@ -160,275 +156,338 @@ std::optional<T> parse_number(std::string_view s) {
 
 std::string id_text(TaskId id) { return std::to_string(id); }
 
+HttpResponse with_header(HttpResponse res, std::string name, std::string value) {
+  res.headers.emplace_back(std::move(name), std::move(value));
+  return res;
+}
+
+// "/v1/tasks/42" -> {"v1", "tasks", "42"}; nullopt for an empty segment
+// ("/v1/tasks/", "//"), which no route has.
+std::optional<std::vector<std::string>> segments(const std::string& path) {
+  std::vector<std::string> out;
+  if (path.empty() || path[0] != '/') return std::nullopt;
+  std::size_t at = 1;
+  while (at <= path.size()) {
+    const std::size_t end = std::min(path.find('/', at), path.size());
+    if (end == at) return std::nullopt;
+    out.push_back(path.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
+HttpResponse json_error(int status, std::string_view code, std::string_view message) {
+  return reply(status, json{{"error", code}, {"message", message}});
+}
+
 ServeApi::ServeApi(Engine& engine, const ServeConfig& config, std::map<std::string, TaskType> types)
-    : engine_(engine), config_(config), types_(std::move(types)), counters_(std::make_unique<Counters>()) {}
+    : engine_(engine), config_(config), types_(std::move(types)) {}
 
-ServeApi::~ServeApi() = default;
+void ServeApi::count(int status) noexcept {
+  if (status >= 100 && status < static_cast<int>(responses_.size())) {
+    responses_[static_cast<std::size_t>(status)].fetch_add(1, std::memory_order_relaxed);
+  }
+}
 
-void ServeApi::install(httplib::Server& server) {
-  enum class Scope { submit, admin };
+Reply ServeApi::handle(const HttpRequest& request) {
+  try {
+    return route(request);
+  } catch (const std::exception& e) {
+    return json_error(500, "internal", e.what());
+  }
+}
 
-  // nullptr when allowed; else the answer has been written.
-  auto authorize = [this](const Req& req, Res& res, Scope scope) -> bool {
-    if (config_.tokens.empty()) return true;
-    const std::string header = req.get_header_value("Authorization");
-    std::string_view given;
-    if (header.size() > 7 && (header.compare(0, 7, "Bearer ") == 0 || header.compare(0, 7, "bearer ") == 0)) {
-      given = std::string_view(header).substr(7);
+Reply ServeApi::route(const HttpRequest& req) {
+  const auto seg = segments(req.path);
+  const std::string& m = req.method;
+  auto not_allowed = [] { return json_error(405, "method_not_allowed", "method not allowed here"); };
+  if (!seg) return json_error(404, "not_found", "no such endpoint (see docs/service.md)");
+  const std::vector<std::string>& s = *seg;
+  if (s.size() == 3 && s[0] == "v1" && s[1] == "tasks") {
+    if (m == "POST") return submit(req, s[2]);
+    if (m == "GET") return task_status(req, s[2]);
+    if (m == "DELETE") return cancel(req, s[2]);
+    return not_allowed();
+  }
+  if (s.size() == 3 && s[0] == "v1" && s[1] == "batch") return m == "POST" ? batch(req, s[2]) : not_allowed();
+  if (s.size() == 2 && s[0] == "v1" && s[1] == "dead-letters") {
+    if (m == "GET") return dead_letters(req);
+    if (m != "DELETE") return not_allowed();
+    if (auto refused = authorize(req, Scope::admin)) return *refused;
+    return reply(200, json{{"purged", engine_.purge_dead_letters()}});
+  }
+  if (s.size() == 4 && s[0] == "v1" && s[1] == "dead-letters" && s[3] == "replay") {
+    return m == "POST" ? replay(req, s[2]) : not_allowed();
+  }
+  if (s.size() == 2 && s[0] == "v1" && s[1] == "noop" && config_.noop_endpoint) {
+    // The same server, routing, auth and body read, without the engine: the
+    // baseline that docs/perf.md measures submissions against.
+    if (m != "POST") return not_allowed();
+    if (auto refused = refuse_if_stopping()) return *refused;
+    if (auto refused = authorize(req, Scope::submit)) return *refused;
+    return reply(202, json{{"bytes", req.body.size()}});
+  }
+  if (s.size() == 1 && m != "GET") {
+    if (s[0] == "metrics" || s[0] == "ui" || s[0] == "healthz" || s[0] == "readyz") return not_allowed();
+  }
+  if (s.size() == 1 && s[0] == "metrics") return metrics(req);
+  if (s.size() == 1 && s[0] == "readyz") return readyz();
+  if (s.size() == 1 && s[0] == "healthz") return text(200, "ok\n");
+  if (s.size() == 1 && s[0] == "ui") {
+    HttpResponse res = text(200, std::string(dashboard_html()), "text/html; charset=utf-8");
+    res.headers = {{"Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"},
+                   {"X-Frame-Options", "DENY"}};
+    return res;
+  }
+  return json_error(404, "not_found", "no such endpoint (see docs/service.md)");
+}
+
+std::optional<HttpResponse> ServeApi::authorize(const HttpRequest& req, Scope scope) const {
+  if (config_.tokens.empty()) return std::nullopt;
+  const std::string* header = req.header("Authorization");
+  std::string_view given;
+  if (header != nullptr && header->size() > 7 &&
+      (header->compare(0, 7, "Bearer ") == 0 || header->compare(0, 7, "bearer ") == 0)) {
+    given = std::string_view(*header).substr(7);
+  }
+  const TokenConfig* match = nullptr;
+  for (const TokenConfig& t : config_.tokens) {  // no early exit: every token is compared
+    if (constant_time_equal(t.token, given) && match == nullptr) match = &t;
+  }
+  if (match == nullptr) {
+    return with_header(json_error(401, "unauthorized",
+                                  given.empty() ? "an Authorization: Bearer <token> header is required"
+                                                : "the bearer token is not valid"),
+                       "WWW-Authenticate", "Bearer realm=\"brisk\"");
+  }
+  const bool ok = scope == Scope::submit ? (match->submit || match->admin) : match->admin;
+  if (ok) return std::nullopt;
+  return json_error(403, "forbidden",
+                    "token '" + match->name + "' lacks the " + (scope == Scope::submit ? "submit" : "admin") + " scope");
+}
+
+std::optional<HttpResponse> ServeApi::refuse_if_stopping() const {
+  if (!shutting_down_.load(std::memory_order_relaxed)) return std::nullopt;
+  return with_header(json_error(503, "shutting_down", "the service is shutting down: submit to another instance or retry later"),
+                     "Retry-After", "1");
+}
+
+bool ServeApi::log_failed() noexcept {
+  if (log_failed_.load(std::memory_order_relaxed)) return true;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch()).count();
+  std::int64_t last = failure_checked_ns_.load(std::memory_order_relaxed);
+  if (now - last < 10'000'000 || !failure_checked_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    return false;  // checked recently (or another thread checks now)
+  }
+  const bool failed = engine_.stats().wal_failed;
+  if (failed) log_failed_.store(true, std::memory_order_relaxed);
+  return failed;
+}
+
+Deferred ServeApi::after_durable(std::vector<SubmitResult> waits, std::function<HttpResponse()> ok, HttpResponse failed) {
+  Deferred d;
+  d.poll = [this, waits = std::move(waits), ok = std::move(ok), failed = std::move(failed),
+            next = std::size_t{0}]() mutable -> std::optional<HttpResponse> {
+    while (next < waits.size() && engine_.is_durable(waits[next])) ++next;
+    if (next == waits.size()) return ok();
+    if (!log_failed()) return std::nullopt;
+    // The log failed: wait_durable() no longer blocks, and says which of the
+    // remaining submissions were on disk before the failure.
+    for (; next < waits.size(); ++next) {
+      if (!engine_.wait_durable(waits[next])) return failed;
     }
-    const TokenConfig* match = nullptr;
-    for (const TokenConfig& t : config_.tokens) {  // no early exit: every token is compared
-      if (constant_time_equal(t.token, given) && match == nullptr) match = &t;
-    }
-    if (match == nullptr) {
-      res.set_header("WWW-Authenticate", "Bearer realm=\"brisk\"");
-      error(res, 401, "unauthorized",
-            given.empty() ? "an Authorization: Bearer <token> header is required" : "the bearer token is not valid");
-      return false;
-    }
-    const bool ok = scope == Scope::submit ? (match->submit || match->admin) : match->admin;
-    if (!ok) {
-      error(res, 403, "forbidden",
-            "token '" + match->name + "' lacks the " + (scope == Scope::submit ? "submit" : "admin") + " scope");
-      return false;
-    }
-    return true;
+    return ok();
   };
+  return d;
+}
 
-  auto refuse_if_stopping = [this](Res& res) -> bool {
-    if (!shutting_down_.load(std::memory_order_relaxed)) return false;
-    res.set_header("Retry-After", "1");
-    error(res, 503, "shutting_down", "the service is shutting down: submit to another instance or retry later");
-    return true;
-  };
+// Answers a submission (or a replay) as the issue's table says. A durable
+// 202 is sent only once the task is on disk as the fsync policy promises.
+Reply ServeApi::answer_submit(const SubmitResult& r) {
+  switch (r.status) {
+    case SubmitStatus::accepted: {
+      const bool durable = r.durable_ticket != 0;
+      auto accepted = [this, id = r.id, durable] {
+        submitted_.fetch_add(1, std::memory_order_relaxed);
+        return with_header(reply(202, json{{"id", id_text(id)}, {"durable", durable}}), "Location",
+                           "/v1/tasks/" + id_text(id));
+      };
+      if (!durable) return accepted();
+      return after_durable({r}, accepted,
+                           reply(503, json{{"error", "durability_failed"},
+                                           {"message",
+                                            "the write-ahead log failed before the task was on disk: it may be lost in "
+                                            "a crash; retry with the same Idempotency-Key"},
+                                           {"id", id_text(r.id)}}));
+    }
+    case SubmitStatus::duplicate:
+      return with_header(reply(200, json{{"id", id_text(r.id)}, {"duplicate", true}}), "Location",
+                         "/v1/tasks/" + id_text(r.id));
+    case SubmitStatus::rejected_full:
+    case SubmitStatus::rejected_backpressure: {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.retry_after).count();
+      return with_header(reply(429, json{{"error", to_string(r.status)},
+                                         {"message", r.reason.empty() ? std::string("no capacity for this task now: retry later")
+                                                                      : std::string(r.reason)},
+                                         {"retry_after_ms", ms}}),
+                         "Retry-After", std::to_string(std::max<long long>(1, (ms + 999) / 1000)));
+    }
+    case SubmitStatus::rejected_shutdown:
+      return with_header(json_error(503, "shutting_down", "the service is shutting down"), "Retry-After", "1");
+    case SubmitStatus::durability_failed:
+      return json_error(503, "durability_failed",
+                        r.reason.empty() ? "the write-ahead log cannot take tasks (disk full or I/O error)" : r.reason);
+    case SubmitStatus::invalid:
+      return json_error(400, "invalid", r.reason.empty() ? "invalid submission" : r.reason);
+  }
+  return json_error(500, "internal", "unexpected submit status");
+}
 
-  // Answers a submission (or a replay) as the issue's table says. A durable
-  // 202 is sent only once the task is on disk as the fsync policy promises.
-  auto answer_submit = [this](Res& res, const SubmitResult& r) {
-    switch (r.status) {
-      case SubmitStatus::accepted: {
-        const bool durable = r.durable_ticket != 0;
-        if (durable && !engine_.wait_durable(r)) {
-          reply(res, 503,
-                json{{"error", "durability_failed"},
-                     {"message",
-                      "the write-ahead log failed before the task was on disk: it may be lost in a crash; retry with "
-                      "the same Idempotency-Key"},
-                     {"id", id_text(r.id)}});
-          return;
-        }
-        counters_->submitted.fetch_add(1, std::memory_order_relaxed);
-        res.set_header("Location", "/v1/tasks/" + id_text(r.id));
-        reply(res, 202, json{{"id", id_text(r.id)}, {"durable", durable}});
-        return;
-      }
-      case SubmitStatus::duplicate:
-        res.set_header("Location", "/v1/tasks/" + id_text(r.id));
-        reply(res, 200, json{{"id", id_text(r.id)}, {"duplicate", true}});
-        return;
-      case SubmitStatus::rejected_full:
-      case SubmitStatus::rejected_backpressure: {
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.retry_after).count();
-        res.set_header("Retry-After", std::to_string(std::max<long long>(1, (ms + 999) / 1000)));
-        reply(res, 429,
-              json{{"error", to_string(r.status)},
-                   {"message", r.reason.empty() ? std::string("no capacity for this task now: retry later")
-                                                : std::string(r.reason)},
-                   {"retry_after_ms", ms}});
-        return;
-      }
-      case SubmitStatus::rejected_shutdown:
-        res.set_header("Retry-After", "1");
-        error(res, 503, "shutting_down", "the service is shutting down");
-        return;
-      case SubmitStatus::durability_failed:
-        error(res, 503, "durability_failed",
-              r.reason.empty() ? "the write-ahead log cannot take tasks (disk full or I/O error)" : r.reason);
-        return;
-      case SubmitStatus::invalid:
-        error(res, 400, "invalid", r.reason.empty() ? "invalid submission" : r.reason);
-        return;
+// Task options from the request's headers; a 400 if invalid.
+std::optional<HttpResponse> ServeApi::task_options(const HttpRequest& req, TaskOptions& o) const {
+  auto invalid = [](std::string_view message) { return json_error(400, "invalid_header", message); };
+  if (const std::string* key = req.header("Idempotency-Key")) {
+    o.idempotency_key = *key;
+    if (o.idempotency_key.empty() || o.idempotency_key.size() > 256) {
+      return invalid("Idempotency-Key must be 1..256 characters");
     }
-    error(res, 500, "internal", "unexpected submit status");
-  };
-
-  // Task options from the request's headers; false (and a 400) if invalid.
-  auto task_options = [this](const Req& req, Res& res, TaskOptions& o) -> bool {
-    if (req.has_header("Idempotency-Key")) {
-      o.idempotency_key = req.get_header_value("Idempotency-Key");
-      if (o.idempotency_key.empty() || o.idempotency_key.size() > 256) {
-        error(res, 400, "invalid_header", "Idempotency-Key must be 1..256 characters");
-        return false;
-      }
-      for (unsigned char c : o.idempotency_key) {
-        if (c < 0x21 || c > 0x7e) {
-          error(res, 400, "invalid_header", "Idempotency-Key must be printable ASCII without spaces");
-          return false;
-        }
-      }
+    for (unsigned char c : o.idempotency_key) {
+      if (c < 0x21 || c > 0x7e) return invalid("Idempotency-Key must be printable ASCII without spaces");
     }
-    const bool has_delay = req.has_header("Delay-Ms"), has_run_at = req.has_header("Run-At");
-    if (has_delay && has_run_at) {
-      error(res, 400, "invalid_header", "give Delay-Ms or Run-At, not both");
-      return false;
+  }
+  const std::string* delay = req.header("Delay-Ms");
+  const std::string* run_at = req.header("Run-At");
+  if (delay != nullptr && run_at != nullptr) return invalid("give Delay-Ms or Run-At, not both");
+  if (delay != nullptr) {
+    const auto ms = parse_number<std::uint64_t>(*delay);
+    if (!ms || *ms > 10ull * 365 * 86'400'000) {
+      return invalid("Delay-Ms must be an integer number of milliseconds, 0..315360000000");
     }
-    if (has_delay) {
-      const auto ms = parse_number<std::uint64_t>(req.get_header_value("Delay-Ms"));
-      if (!ms || *ms > 10ull * 365 * 86'400'000) {
-        error(res, 400, "invalid_header", "Delay-Ms must be an integer number of milliseconds, 0..315360000000");
-        return false;
-      }
-      o.delay = std::chrono::milliseconds(*ms);
-    }
-    if (has_run_at) {
-      const auto at = parse_rfc3339(req.get_header_value("Run-At"));
-      if (!at) {
-        error(res, 400, "invalid_header", "Run-At must be an RFC 3339 time, e.g. 2030-01-02T03:04:05Z");
-        return false;
-      }
-      const std::int64_t wall_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch()).count();
-      const std::int64_t steady_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::steady_clock::now().time_since_epoch()).count();
-      o.run_at_ns = steady_now + std::max<std::int64_t>(0, *at - wall_now);
-    }
-    if (req.has_header("Priority")) {
-      const std::string p = req.get_header_value("Priority");
-      const unsigned lanes = engine_.config().priority_lanes;
-      if (p == "high") {
-        o.priority = priority::high;
-      } else if (p == "normal") {
-        o.priority = priority::normal;
-      } else if (p == "low") {
-        o.priority = priority::low;
-      } else if (auto n = parse_number<unsigned>(p); n && *n < lanes) {
-        o.priority = static_cast<Priority>(*n);
-      } else {
-        error(res, 400, "invalid_header",
-              "Priority must be high, normal, low or a lane 0.." + std::to_string(lanes - 1));
-        return false;
-      }
-    }
-    return true;
-  };
-
-  auto find_type = [this](const std::string& name, Res& res) -> std::optional<TaskType> {
-    const auto it = types_.find(name);
-    if (it == types_.end()) {
-      error(res, 404, "unknown_type", "no task type '" + name + "' is configured");
-      return std::nullopt;
-    }
-    return it->second;
-  };
-
-  auto parse_id = [](const std::string& text, Res& res) -> std::optional<TaskId> {
-    const auto id = parse_number<TaskId>(text);
-    if (!id || *id == 0) {
-      error(res, 400, "invalid_id", "a task id is a positive decimal integer");
-      return std::nullopt;
-    }
-    return id;
-  };
-
-  server.Post(R"(/v1/tasks/([^/]+))", [=, this](const Req& req, Res& res) {
-    if (refuse_if_stopping(res) || !authorize(req, res, Scope::submit)) return;
-    const auto type = find_type(req.matches[1], res);
-    TaskOptions options;
-    if (!type || !task_options(req, res, options)) return;
-    answer_submit(res, engine_.submit(*type, req.body, std::move(options)));
-  });
-
-  server.Post(R"(/v1/batch/([^/]+))", [=, this](const Req& req, Res& res) {
-    if (refuse_if_stopping(res) || !authorize(req, res, Scope::submit)) return;
-    const auto type = find_type(req.matches[1], res);
-    TaskOptions options;
-    if (!type || !task_options(req, res, options)) return;
-    json items = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (items.is_discarded() || !items.is_array()) {
-      error(res, 400, "invalid_body", "the body must be a JSON array of payloads");
-      return;
-    }
-    if (items.empty() || items.size() > config_.max_batch) {
-      error(res, 400, "invalid_body", "a batch holds 1.." + std::to_string(config_.max_batch) + " payloads (server.max_batch)");
-      return;
-    }
-    // Item i gets the key "<Idempotency-Key>/<i>", so a retried batch is
-    // deduplicated item by item.
-    const std::string key = options.idempotency_key;
-    json results = json::array();
-    std::vector<SubmitResult> durable;
-    std::optional<SubmitResult> refusal;
-    std::size_t accepted = 0, duplicates = 0;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      TaskOptions o = options;
-      if (!key.empty()) o.idempotency_key = key + "/" + std::to_string(i);
-      std::string payload = items[i].is_string() ? items[i].get<std::string>() : dump(items[i]);
-      const SubmitResult r = engine_.submit(*type, std::move(payload), std::move(o));
-      if (r.status == SubmitStatus::accepted) {
-        ++accepted;
-        if (r.durable_ticket != 0) durable.push_back(r);
-        results.push_back(json{{"id", id_text(r.id)}});
-      } else if (r.status == SubmitStatus::duplicate) {
-        ++duplicates;
-        results.push_back(json{{"id", id_text(r.id)}, {"duplicate", true}});
-      } else {
-        refusal = r;  // stop at the first refusal: the rest were not submitted
-        break;
-      }
-    }
-    for (const SubmitResult& r : durable) {
-      if (!engine_.wait_durable(r)) {
-        reply(res, 503,
-              json{{"error", "durability_failed"},
-                   {"message", "the write-ahead log failed before the batch was on disk: retry it with the same Idempotency-Key"}});
-        return;
-      }
-    }
-    if (accepted + duplicates == 0 && refusal) {
-      answer_submit(res, *refusal);  // nothing taken: the refusal is the answer
-      return;
-    }
-    counters_->submitted.fetch_add(accepted, std::memory_order_relaxed);
-    json body{{"accepted", accepted}, {"duplicates", duplicates}, {"durable", !durable.empty()}, {"tasks", results}};
-    if (refusal) {
-      body["not_submitted"] = items.size() - results.size();
-      body["refusal"] = json{{"error", to_string(refusal->status)}, {"message", std::string(refusal->reason)}};
-    }
-    reply(res, 202, body);
-  });
-
-  server.Get(R"(/v1/tasks/([^/]+))", [=, this](const Req& req, Res& res) {
-    if (!authorize(req, res, Scope::submit)) return;
-    const auto id = parse_id(req.matches[1], res);
-    if (!id) return;
-    TaskInfo info;
-    if (req.has_param("wait_ms")) {
-      const auto ms = parse_number<std::uint64_t>(req.get_param_value("wait_ms"));
-      if (!ms) {
-        error(res, 400, "invalid_param", "wait_ms must be an integer number of milliseconds");
-        return;
-      }
-      // In slices, so that a shutdown does not wait for long polls to end.
-      const auto deadline = std::chrono::steady_clock::now() +
-                            std::chrono::milliseconds(std::min<std::uint64_t>(*ms, config_.max_wait.count()));
-      for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        info = engine_.wait(*id, std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(250)));
-        if (info.state == TaskState::unknown || is_final(info.state) || left.count() <= 250 ||
-            shutting_down_.load(std::memory_order_relaxed)) {
-          break;
-        }
-      }
+    o.delay = std::chrono::milliseconds(*ms);
+  }
+  if (run_at != nullptr) {
+    const auto at = parse_rfc3339(*run_at);
+    if (!at) return invalid("Run-At must be an RFC 3339 time, e.g. 2030-01-02T03:04:05Z");
+    const std::int64_t wall_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t steady_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch()).count();
+    o.run_at_ns = steady_now + std::max<std::int64_t>(0, *at - wall_now);
+  }
+  if (const std::string* p = req.header("Priority")) {
+    const unsigned lanes = engine_.config().priority_lanes;
+    if (*p == "high") {
+      o.priority = priority::high;
+    } else if (*p == "normal") {
+      o.priority = priority::normal;
+    } else if (*p == "low") {
+      o.priority = priority::low;
+    } else if (auto n = parse_number<unsigned>(*p); n && *n < lanes) {
+      o.priority = static_cast<Priority>(*n);
     } else {
-      info = engine_.status(*id);
+      return invalid("Priority must be high, normal, low or a lane 0.." + std::to_string(lanes - 1));
     }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<TaskId> task_id(const std::string& text) {
+  const auto id = parse_number<TaskId>(text);
+  if (!id || *id == 0) return std::nullopt;
+  return id;
+}
+
+HttpResponse invalid_id() { return json_error(400, "invalid_id", "a task id is a positive decimal integer"); }
+
+HttpResponse unknown_type(const std::string& name) {
+  return json_error(404, "unknown_type", "no task type '" + name + "' is configured");
+}
+
+}  // namespace
+
+std::optional<HttpResponse> ServeApi::admit(const HttpRequest& req, const std::string& type, TaskType& task_type,
+                                            TaskOptions& options) const {
+  if (auto refused = refuse_if_stopping()) return refused;
+  if (auto refused = authorize(req, Scope::submit)) return refused;
+  const auto it = types_.find(type);
+  if (it == types_.end()) return unknown_type(type);
+  task_type = it->second;
+  return task_options(req, options);
+}
+
+Reply ServeApi::submit(const HttpRequest& req, const std::string& type) {
+  TaskType task_type;
+  TaskOptions options;
+  if (auto refused = admit(req, type, task_type, options)) return *refused;
+  return answer_submit(engine_.submit(task_type, req.body, std::move(options)));
+}
+
+Reply ServeApi::batch(const HttpRequest& req, const std::string& type) {
+  TaskType task_type;
+  TaskOptions options;
+  if (auto refused = admit(req, type, task_type, options)) return *refused;
+  json items = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (items.is_discarded() || !items.is_array()) {
+    return json_error(400, "invalid_body", "the body must be a JSON array of payloads");
+  }
+  if (items.empty() || items.size() > config_.max_batch) {
+    return json_error(400, "invalid_body",
+                      "a batch holds 1.." + std::to_string(config_.max_batch) + " payloads (server.max_batch)");
+  }
+  // Item i gets the key "<Idempotency-Key>/<i>", so a retried batch is
+  // deduplicated item by item.
+  const std::string key = options.idempotency_key;
+  json results = json::array();
+  std::vector<SubmitResult> durable;
+  std::optional<SubmitResult> refusal;
+  std::size_t accepted = 0, duplicates = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    TaskOptions o = options;
+    if (!key.empty()) o.idempotency_key = key + "/" + std::to_string(i);
+    std::string payload = items[i].is_string() ? items[i].get<std::string>() : dump(items[i]);
+    const SubmitResult r = engine_.submit(task_type, std::move(payload), std::move(o));
+    if (r.status == SubmitStatus::accepted) {
+      ++accepted;
+      if (r.durable_ticket != 0) durable.push_back(r);
+      results.push_back(json{{"id", id_text(r.id)}});
+    } else if (r.status == SubmitStatus::duplicate) {
+      ++duplicates;
+      results.push_back(json{{"id", id_text(r.id)}, {"duplicate", true}});
+    } else {
+      refusal = r;  // stop at the first refusal: the rest were not submitted
+      break;
+    }
+  }
+  if (accepted + duplicates == 0 && refusal) return answer_submit(*refusal);  // nothing taken: the refusal is the answer
+  json body{{"accepted", accepted}, {"duplicates", duplicates}, {"durable", !durable.empty()}, {"tasks", results}};
+  if (refusal) {
+    body["not_submitted"] = items.size() - results.size();
+    body["refusal"] = json{{"error", to_string(refusal->status)}, {"message", std::string(refusal->reason)}};
+  }
+  auto answer = [this, accepted, body = std::move(body)] {
+    submitted_.fetch_add(accepted, std::memory_order_relaxed);
+    return reply(202, body);
+  };
+  return after_durable(std::move(durable), std::move(answer),
+                       json_error(503, "durability_failed",
+                                  "the write-ahead log failed before the batch was on disk: retry it with the same "
+                                  "Idempotency-Key"));
+}
+
+Reply ServeApi::task_status(const HttpRequest& req, const std::string& id_string) {
+  if (auto refused = authorize(req, Scope::submit)) return *refused;
+  const auto id = task_id(id_string);
+  if (!id) return invalid_id();
+  auto answer = [](const TaskInfo& info) {
     if (info.state == TaskState::unknown) {
-      error(res, 404, "unknown_task",
-            "no such task: never accepted here, finished and no longer remembered (engine.finished_tasks, "
-            "engine.finished_retention_s), or accepted before a restart (ids are not kept across restarts)");
-      return;
+      return json_error(404, "unknown_task",
+                        "no such task: never accepted here, finished and no longer remembered (engine.finished_tasks, "
+                        "engine.finished_retention_s), or accepted before a restart (ids are not kept across restarts)");
     }
     json body{{"id", id_text(info.id)}, {"state", to_string(info.state)}, {"attempts", info.attempts}};
     body["last_error"] = info.last_error.empty() ? json(nullptr) : json(info.last_error);
@@ -437,159 +496,102 @@ void ServeApi::install(httplib::Server& server) {
                                   std::pair{"finished_at", info.finished_ns}}) {
       body[key] = ns == 0 ? json(nullptr) : json(wall_time(ns));
     }
-    reply(res, 200, body);
-  });
-
-  server.Delete(R"(/v1/tasks/([^/]+))", [=, this](const Req& req, Res& res) {
-    if (!authorize(req, res, Scope::admin)) return;
-    const auto id = parse_id(req.matches[1], res);
-    if (!id) return;
-    if (engine_.cancel(*id)) {
-      reply(res, 200, json{{"id", id_text(*id)}, {"state", "cancelled"}});
-      return;
+    return reply(200, body);
+  };
+  const std::string* wait_ms = req.param("wait_ms");
+  if (wait_ms == nullptr) return answer(engine_.status(*id));
+  const auto ms = parse_number<std::uint64_t>(*wait_ms);
+  if (!ms) return json_error(400, "invalid_param", "wait_ms must be an integer number of milliseconds");
+  // A long poll: the status is read on a timer, so a waiting client holds no
+  // thread, and a shutdown ends the wait.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(std::min<std::uint64_t>(*ms, config_.max_wait.count()));
+  Deferred d;
+  d.max_interval = std::chrono::milliseconds(20);
+  d.poll = [this, id = *id, deadline, answer]() -> std::optional<HttpResponse> {
+    const TaskInfo info = engine_.status(id);
+    if (info.state == TaskState::unknown || is_final(info.state) || std::chrono::steady_clock::now() >= deadline ||
+        shutting_down_.load(std::memory_order_relaxed)) {
+      return answer(info);
     }
-    const TaskInfo info = engine_.status(*id);
-    if (info.state == TaskState::unknown) {
-      error(res, 404, "unknown_task", "no such task (or no longer remembered)");
-      return;
-    }
-    reply(res, 409,
-          json{{"error", "not_cancellable"},
-               {"message", "only a queued, delayed or retry-waiting task can be cancelled"},
-               {"id", id_text(*id)},
-               {"state", to_string(info.state)}});
-  });
+    return std::nullopt;
+  };
+  return d;
+}
 
-  server.Get("/v1/dead-letters", [=, this](const Req& req, Res& res) {
-    if (!authorize(req, res, Scope::admin)) return;
-    std::size_t limit = 100;
-    if (req.has_param("limit")) {
-      const auto n = parse_number<std::size_t>(req.get_param_value("limit"));
-      if (!n || *n == 0 || *n > 10'000) {
-        error(res, 400, "invalid_param", "limit must be 1..10000");
-        return;
-      }
-      limit = *n;
-    }
-    const std::vector<DeadLetter> letters = engine_.dead_letters();
-    json list = json::array();
-    for (std::size_t i = 0; i < letters.size() && i < limit; ++i) {
-      const DeadLetter& d = letters[i];
-      json item{{"id", id_text(d.id)}, {"type", d.name}, {"attempts", d.attempts}};
-      put_bytes(item, "payload", d.payload);
-      json failures = json::array();
-      for (const AttemptFailure& f : d.failures) {
-        failures.push_back(json{{"attempt", f.attempt}, {"error", f.message}, {"at", wall_time(f.time_ns)}});
-      }
-      item["failures"] = std::move(failures);
-      list.push_back(std::move(item));
-    }
-    reply(res, 200, json{{"count", letters.size()}, {"dead_letters", std::move(list)}});
-  });
+HttpResponse ServeApi::cancel(const HttpRequest& req, const std::string& id_string) {
+  if (auto refused = authorize(req, Scope::admin)) return *refused;
+  const auto id = task_id(id_string);
+  if (!id) return invalid_id();
+  if (engine_.cancel(*id)) return reply(200, json{{"id", id_text(*id)}, {"state", "cancelled"}});
+  const TaskInfo info = engine_.status(*id);
+  if (info.state == TaskState::unknown) return json_error(404, "unknown_task", "no such task (or no longer remembered)");
+  return reply(409, json{{"error", "not_cancellable"},
+                         {"message", "only a queued, delayed or retry-waiting task can be cancelled"},
+                         {"id", id_text(*id)},
+                         {"state", to_string(info.state)}});
+}
 
-  server.Post(R"(/v1/dead-letters/([^/]+)/replay)", [=, this](const Req& req, Res& res) {
-    if (refuse_if_stopping(res) || !authorize(req, res, Scope::admin)) return;
-    const auto id = parse_id(req.matches[1], res);
-    if (!id) return;
-    const SubmitResult r = engine_.replay_dead_letter(*id);
-    if (r.status == SubmitStatus::invalid && r.reason == std::string_view("no dead letter with that id")) {
-      error(res, 404, "unknown_dead_letter", "no dead letter with that id");
-      return;
-    }
-    answer_submit(res, r);
-  });
-
-  server.Delete("/v1/dead-letters", [=, this](const Req& req, Res& res) {
-    if (!authorize(req, res, Scope::admin)) return;
-    reply(res, 200, json{{"purged", engine_.purge_dead_letters()}});
-  });
-
-  server.Get("/metrics", [=, this](const Req& req, Res& res) {
-    if (!config_.public_metrics && !authorize(req, res, Scope::admin)) return;
-    std::ostringstream out;
-    out << engine_.prometheus_text();
-    out << "# HELP brisk_serve_http_responses_total HTTP responses of brisk serve by status code.\n"
-           "# TYPE brisk_serve_http_responses_total counter\n";
-    for (std::size_t code = 100; code < counters_->responses.size(); ++code) {
-      const auto n = counters_->responses[code].load(std::memory_order_relaxed);
-      if (n != 0) out << "brisk_serve_http_responses_total{code=\"" << code << "\"} " << n << "\n";
-    }
-    out << "# HELP brisk_serve_tasks_accepted_total Tasks answered 202 by brisk serve.\n"
-           "# TYPE brisk_serve_tasks_accepted_total counter\n"
-           "brisk_serve_tasks_accepted_total "
-        << counters_->submitted.load(std::memory_order_relaxed) << "\n";
-    res.set_content(out.str(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-
-  if (config_.noop_endpoint) {
-    // The same server, routing, auth and body read, without the engine: the
-    // baseline that docs/perf.md measures submissions against.
-    server.Post("/v1/noop", [=, this](const Req& req, Res& res) {
-      if (refuse_if_stopping(res) || !authorize(req, res, Scope::submit)) return;
-      reply(res, 202, json{{"bytes", req.body.size()}});
-    });
+HttpResponse ServeApi::dead_letters(const HttpRequest& req) {
+  if (auto refused = authorize(req, Scope::admin)) return *refused;
+  std::size_t limit = 100;
+  if (const std::string* given = req.param("limit")) {
+    const auto n = parse_number<std::size_t>(*given);
+    if (!n || *n == 0 || *n > 10'000) return json_error(400, "invalid_param", "limit must be 1..10000");
+    limit = *n;
   }
+  const std::vector<DeadLetter> letters = engine_.dead_letters();
+  json list = json::array();
+  for (std::size_t i = 0; i < letters.size() && i < limit; ++i) {
+    const DeadLetter& d = letters[i];
+    json item{{"id", id_text(d.id)}, {"type", d.name}, {"attempts", d.attempts}};
+    put_bytes(item, "payload", d.payload);
+    json failures = json::array();
+    for (const AttemptFailure& f : d.failures) {
+      failures.push_back(json{{"attempt", f.attempt}, {"error", f.message}, {"at", wall_time(f.time_ns)}});
+    }
+    item["failures"] = std::move(failures);
+    list.push_back(std::move(item));
+  }
+  return reply(200, json{{"count", letters.size()}, {"dead_letters", std::move(list)}});
+}
 
-  server.Get("/ui", [](const Req&, Res& res) {
-    res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
-    res.set_header("X-Frame-Options", "DENY");
-    res.set_content(std::string(dashboard_html()), "text/html; charset=utf-8");
-  });
+Reply ServeApi::replay(const HttpRequest& req, const std::string& id_string) {
+  if (auto refused = refuse_if_stopping()) return *refused;
+  if (auto refused = authorize(req, Scope::admin)) return *refused;
+  const auto id = task_id(id_string);
+  if (!id) return invalid_id();
+  const SubmitResult r = engine_.replay_dead_letter(*id);
+  if (r.status == SubmitStatus::invalid && r.reason == std::string_view("no dead letter with that id")) {
+    return json_error(404, "unknown_dead_letter", "no dead letter with that id");
+  }
+  return answer_submit(r);
+}
 
-  server.Get("/healthz", [](const Req&, Res& res) { res.set_content("ok\n", "text/plain"); });
+HttpResponse ServeApi::metrics(const HttpRequest& req) {
+  if (!config_.public_metrics) {
+    if (auto refused = authorize(req, Scope::admin)) return *refused;
+  }
+  std::ostringstream out;
+  out << engine_.prometheus_text();
+  out << "# HELP brisk_serve_http_responses_total HTTP responses of brisk serve by status code.\n"
+         "# TYPE brisk_serve_http_responses_total counter\n";
+  for (std::size_t code = 100; code < responses_.size(); ++code) {
+    const auto n = responses_[code].load(std::memory_order_relaxed);
+    if (n != 0) out << "brisk_serve_http_responses_total{code=\"" << code << "\"} " << n << "\n";
+  }
+  out << "# HELP brisk_serve_tasks_accepted_total Tasks answered 202 by brisk serve.\n"
+         "# TYPE brisk_serve_tasks_accepted_total counter\n"
+         "brisk_serve_tasks_accepted_total "
+      << submitted_.load(std::memory_order_relaxed) << "\n";
+  return text(200, out.str(), "text/plain; version=0.0.4; charset=utf-8");
+}
 
-  server.Get("/readyz", [this](const Req&, Res& res) {
-    if (shutting_down_.load(std::memory_order_relaxed)) {
-      res.status = 503;
-      res.set_content("shutting down\n", "text/plain");
-      return;
-    }
-    const EngineStats stats = engine_.stats();
-    if (!stats.wal_failure.empty()) {
-      res.status = 503;
-      res.set_content("write-ahead log failed\n", "text/plain");  // details in /metrics and the log, not here
-      return;
-    }
-    res.set_content("ready\n", "text/plain");
-  });
-
-  // Bodies over the limit are refused by httplib itself (413) before they
-  // are read; headers are checked here before routing.
-  server.set_payload_max_length(config_.max_body_bytes);
-  server.set_pre_routing_handler([this](const Req& req, Res& res) {
-    std::size_t bytes = req.target.size();
-    for (const auto& [k, v] : req.headers) bytes += k.size() + v.size() + 4;
-    if (bytes > config_.max_header_bytes) {
-      res.set_header("Connection", "close");
-      error(res, 431, "headers_too_large",
-            "request headers are over server.max_header_bytes (" + std::to_string(config_.max_header_bytes) + ")");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  server.set_error_handler([](const Req&, Res& res) {
-    if (!res.body.empty()) return;
-    switch (res.status) {
-      case 404: error(res, 404, "not_found", "no such endpoint (see docs/service.md)"); break;
-      case 405: error(res, 405, "method_not_allowed", "method not allowed here"); break;
-      case 413: error(res, 413, "body_too_large", "the request body is over server.max_body_bytes"); break;
-      case 414: error(res, 414, "uri_too_long", "the request target is too long"); break;
-      default: error(res, res.status, "error", "the request was refused (HTTP " + std::to_string(res.status) + ")"); break;
-    }
-  });
-  server.set_exception_handler([](const Req&, Res& res, std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    error(res, 500, "internal", what);
-  });
-  server.set_logger([this](const Req&, const Res& res) {
-    if (res.status >= 100 && res.status < 600) counters_->responses[res.status].fetch_add(1, std::memory_order_relaxed);
-  });
+HttpResponse ServeApi::readyz() const {
+  if (shutting_down_.load(std::memory_order_relaxed)) return text(503, "shutting down\n");
+  // Details of a failure are in /metrics and the log, not here.
+  if (engine_.stats().wal_failed) return text(503, "write-ahead log failed\n");
+  return text(200, "ready\n");
 }
 
 }  // namespace brisk::serve

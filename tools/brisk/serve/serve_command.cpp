@@ -1,10 +1,9 @@
 #include "brisk/serve/serve_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
 
 #include <brisk/brisk.hpp>
 
@@ -18,6 +17,7 @@
 
 #include "brisk/serve/executors.hpp"
 #include "brisk/serve/http_api.hpp"
+#include "brisk/serve/http_server.hpp"
 #include "brisk/serve/serve_config.hpp"
 #include "brisk/serve/webhook_loop.hpp"
 
@@ -127,34 +127,27 @@ int run_serve(const ServeOptions& options) {
     for (const std::string& d : r.damage) say("recovery: " + d);
   }
 
+  // Every connection is a descriptor: take the hard limit (often 1024 soft,
+  // far more hard), so that server.max_connections is the limit that bites.
+  if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   ServeApi api(*engine, config, types);
-  httplib::Server server;
-  const unsigned threads = config.http_threads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_tcp_nodelay(true);  // without it Nagle + delayed ACK cap a keep-alive client at ~25 req/s
-  server.set_keep_alive_max_count(config.keep_alive_max_requests);
-  server.set_keep_alive_timeout(config.keep_alive_timeout.count());
-  server.set_read_timeout(config.read_timeout);
-  server.set_write_timeout(config.write_timeout);
-  // No SO_REUSEPORT (httplib's default): a second service on the same port
-  // must fail to bind, not silently share the traffic.
-  server.set_socket_options([](socket_t sock) {
-    const int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  api.install(server);
-  const int port = config.port == 0 ? server.bind_to_any_port(config.listen)
-                                    : (server.bind_to_port(config.listen, config.port) ? config.port : -1);
+  HttpServer server(config, api);  // after the API: stopped and destroyed before it
+  std::string bind_error;
+  const int port = server.bind(&bind_error);
   if (port <= 0) {
-    say("cannot listen on " + config.listen + ":" + std::to_string(config.port));
+    say(bind_error);
     return 1;
   }
-  std::thread http([&server] { server.listen_after_bind(); });
+  server.start();
+  const unsigned threads = config.http_threads;
   const std::string host = config.listen.find(':') != std::string::npos ? "[" + config.listen + "]" : config.listen;
   std::printf("brisk serve: listening on http://%s:%d\n", host.c_str(), port);
   std::fflush(stdout);
   say(std::to_string(config.types.size()) + " task types, " + std::to_string(config.workers) + " workers, " +
-      std::to_string(threads) + " HTTP threads, " +
+      std::to_string(threads) + " HTTP threads (at most " + std::to_string(config.max_connections) + " connections), " +
       (config.durability.wal_dir.empty() ? std::string("in memory (no write-ahead log)")
                                          : "durable (fsync " +
                                                std::string(config.durability.fsync == FsyncPolicy::always     ? "always"
@@ -192,7 +185,6 @@ int run_serve(const ServeOptions& options) {
   cv.notify_all();
   watchdog.join();
   server.stop();
-  http.join();
   say("drained, exiting");
   return 0;
 }

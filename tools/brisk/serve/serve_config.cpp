@@ -200,7 +200,8 @@ ServeConfig read(const toml::table& root) {
   c.listen = server.string("listen", c.listen);
   if (c.listen.empty()) server.fail("listen", "must not be empty");
   c.port = static_cast<std::uint16_t>(server.integer("port", c.port, 0, 65535));
-  c.http_threads = static_cast<unsigned>(server.integer("threads", c.http_threads, 1, 4096));
+  c.http_threads = static_cast<unsigned>(server.integer("threads", c.http_threads, 1, 256));
+  c.max_connections = static_cast<std::size_t>(server.integer("max_connections", c.max_connections, 1, 1'000'000));
   c.max_body_bytes = static_cast<std::size_t>(server.integer("max_body_bytes", c.max_body_bytes, 1, 1ll << 30));
   c.max_header_bytes = static_cast<std::size_t>(server.integer("max_header_bytes", c.max_header_bytes, 256, 1 << 20));
   c.read_timeout = millis(server, "read_timeout_ms", c.read_timeout, 1, 3'600'000);

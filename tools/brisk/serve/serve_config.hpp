@@ -65,7 +65,8 @@ struct ServeConfig {
   // [server]
   std::string listen = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (printed on stdout)
-  unsigned http_threads = 32;
+  unsigned http_threads = 2;  // event-loop threads of the HTTP front end
+  std::size_t max_connections = 10'000;
   std::size_t max_body_bytes = 1u << 20;
   std::size_t max_header_bytes = 8192;
   std::chrono::milliseconds read_timeout{5'000};
