@@ -23,6 +23,7 @@
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
 #include "brisk/trace_control.hpp"
+#include "admission/admission.hpp"
 #include "delay/delay_scheduler.hpp"
 #include "dlq/dead_letter_queue.hpp"
 #include "durability/dir_lock.hpp"
@@ -64,17 +65,20 @@ class EngineCore {
 
   std::uint32_t register_handler(std::string name, Handler handler, const TaskTypeOptions& options);
   void start();
-  SubmitStatus post_job(Job&& job, Priority priority);
-  BulkResult post_jobs(Job* jobs, std::size_t count, Priority priority);
-  // same_stream_as: a durable id whose log stream the submit record must go
-  // to (a replayed dead letter's; see DurableLog::submitted), 0: the thread's.
-  // link: the task's workflow link when a workflow submits it (Workflows), 0: none.
-  SubmitResult submit(std::int64_t type, PayloadArg payload, const TaskOptions& options,
-                      bool holds_credit = false, std::uint64_t same_stream_as = 0, std::uint32_t link = 0);
+  SubmitStatus post_job(Job&& job, Priority priority) { return admission_.post_job(std::move(job), priority); }
+  BulkResult post_jobs(Job* jobs, std::size_t count, Priority priority) {
+    return admission_.post_jobs(jobs, count, priority);
+  }
+  // holds_credit: a Producer's submission (its credit goes back when the task ends).
+  SubmitResult submit(std::int64_t type, PayloadArg payload, const TaskOptions& options, bool holds_credit = false) {
+    return admission_.submit(type, std::move(payload), options, holds_credit);
+  }
   BatchId open_batch(BatchOptions options) { return workflows_.open_batch(std::move(options)); }
   bool seal_batch(BatchId id) { return workflows_.seal_batch(id); }
   std::optional<BatchInfo> batch(BatchId id) const { return workflows_.batch(id); }
-  SubmitResult submit_chain(std::vector<TaskCall> steps, const TaskOptions& options);
+  SubmitResult submit_chain(std::vector<TaskCall> steps, const TaskOptions& options) {
+    return admission_.submit_chain(std::move(steps), options);
+  }
   std::int64_t find_type(std::string_view name) const noexcept { return registry_.find(name); }
   bool cancel(TaskId id) { return outcomes_.cancel(id); }
   TaskInfo status(TaskId id) const { return queries_.status(id); }
@@ -130,8 +134,6 @@ class EngineCore {
  private:
   enum class Phase : std::uint8_t { created, running, stopped };
 
-  // The calling worker's own shard, or ShardSet::kNoHome off this engine's workers.
-  std::size_t home_shard() const noexcept;
   // What each worker (and each replacement) is handed.
   WorkerPorts worker_ports() noexcept;
   // start(): opens the WAL and brings back keys, dead letters and incomplete tasks.
@@ -166,6 +168,7 @@ class EngineCore {
   TaskStatusQueries queries_;
   Workflows workflows_;
   TaskOutcomes outcomes_;
+  Admission admission_;  // post, submit, chains: the refusals' answers and counts
   std::mutex health_mutex_;
   metrics::HealthMonitor health_monitor_;
   metrics::MetricsSources metrics_sources_;  // before metrics_server_, which renders them
@@ -174,21 +177,16 @@ class EngineCore {
   std::unique_ptr<DirLock> wal_lock_;  // before wal_: released after the log is closed
   std::unique_ptr<DurableLog> wal_;  // null without durability.wal_dir
   RecoveryReport recovery_report_;
-  std::atomic<std::uint64_t> durability_failures_{0};
   trace::TraceSwitch trace_switch_;
   std::mutex trace_drain_mutex_;  // the rings have one reader at a time
   std::unique_ptr<http::MetricsServer> metrics_server_;  // last: calls stats()
 
   std::mutex lifecycle_mutex_;  // start/shutdown/register only
   Phase phase_ = Phase::created;
-  // Read on every submit: relaxed is enough, see shutdown() for why a
-  // submission that races with shutdown still either is refused or runs.
-  alignas(kCacheLine) std::atomic<bool> accepting_{true};
-  std::atomic<bool> stopping_{false};
-  // Cold counters (refusals), shared: relaxed increments.
-  alignas(kCacheLine) std::atomic<std::uint64_t> rejected_full_{0};
-  std::atomic<std::uint64_t> rejected_shutdown_{0};
-  std::atomic<std::uint64_t> rejected_invalid_{0};
+  // Workers exit once this is set and no work is visible (release in
+  // stop(), acquire in the worker: they see everything before it).
+  alignas(kCacheLine) std::atomic<bool> stopping_{false};
+  // Producers' refusals and waits (Producer), shared: relaxed increments.
   std::atomic<std::uint64_t> rejected_backpressure_{0};
   std::atomic<std::uint64_t> producer_blocked_ns_{0};
 };

@@ -42,9 +42,10 @@ EngineStats EngineCore::stats() const {
     s.parks += w.parks;
     s.workers.push_back(w);
   }
-  s.rejected_full = rejected_full_.load(std::memory_order_relaxed);
-  s.rejected_shutdown = rejected_shutdown_.load(std::memory_order_relaxed);
-  s.rejected_invalid = rejected_invalid_.load(std::memory_order_relaxed);
+  const Admission::Refusals refused = admission_.refusals();
+  s.rejected_full = refused.full;
+  s.rejected_shutdown = refused.shutdown;
+  s.rejected_invalid = refused.invalid;
   s.rejected_backpressure = rejected_backpressure_.load(std::memory_order_relaxed);
   s.credits_capacity = credits_.capacity();
   s.credits_outstanding = credits_.outstanding();
@@ -56,7 +57,7 @@ EngineStats EngineCore::stats() const {
   s.finished_evicted = finished_.evicted();
   s.batches_open = workflows_.open_batches();
   s.batch_callbacks_submitted = workflows_.callbacks_submitted();
-  s.durability_failures = durability_failures_.load(std::memory_order_relaxed);
+  s.durability_failures = refused.durability_failed;
   if (wal_) {
     const wal::WalStats w = wal_->stats();
     s.wal_records = w.records;

@@ -17,6 +17,7 @@ void EngineCore::recover() {
     recover_locked();
   } catch (...) {
     outcomes_.attach_log(nullptr);
+    admission_.attach_log(nullptr);
     workflows_.attach_log(nullptr);
     wal_.reset();
     wal_lock_.reset();
@@ -26,8 +27,10 @@ void EngineCore::recover() {
 
 void EngineCore::recover_locked() {
   wal::RecoveredState state;
-  wal_ = std::make_unique<DurableLog>(config_.durability, *clock_, config_.idempotency_retention.count(), &state);
+  wal_ = std::make_unique<DurableLog>(config_.durability, *clock_, config_.idempotency_retention.count(), &state,
+                                      &trace_switch_);
   outcomes_.attach_log(wal_.get());
+  admission_.attach_log(wal_.get());
   workflows_.attach_log(wal_.get());
   RecoveryReport& report = recovery_report_;
   report.records = state.report.records;

@@ -1,4 +1,4 @@
-#include "core/submit_checks.hpp"
+#include "admission/submit_checks.hpp"
 
 #include <limits>
 
