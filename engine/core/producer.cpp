@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "core/engine_core.hpp"
-#include "core/job_flags.hpp"
+#include "flow/job_flags.hpp"
 #include "trace/refusal_hook.hpp"
 
 namespace brisk {
