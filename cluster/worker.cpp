@@ -23,10 +23,13 @@
 
 #include "brisk/config.hpp"
 #include "internal.hpp"
+#include "worker_impl.hpp"
 
 namespace brisk::cluster {
 
+using detail::Counters;
 using detail::nats_error;
+using detail::Slot;
 
 namespace {
 
@@ -48,17 +51,6 @@ std::int64_t backoff_ms(const RetryPolicy& p, std::uint32_t attempt) {
   return std::uniform_int_distribution<std::int64_t>(0, bound)(rng);
 }
 
-struct Slot {
-  std::mutex mu;  // between the settling thread and the in-progress thread
-  natsMsg* msg = nullptr;
-  std::uint64_t stream_seq = 0;
-  std::uint32_t deliveries = 0;
-  std::string key;
-  std::int64_t last_progress_ns = 0;
-  // The local engine's attempt, when the handler deferred: it stays
-  // running (holding its concurrency slot) until the message is settled.
-  DeferredOutcome engine_attempt;
-};
 
 // What the user's handler sees: the engine's context, with the cluster's
 // payload, attempt (the delivery count), id (the stream sequence) and key.
@@ -98,67 +90,7 @@ class ClusterContext final : public TaskContext {
   bool deferred_ = false;
 };
 
-struct Counters {
-  std::atomic<std::uint64_t> fetched{0}, acked{0}, naked{0}, dead_lettered{0}, in_progress_sent{0},
-      delayed_promoted{0}, delayed_naked{0}, redelivered{0};
-};
-
 }  // namespace
-
-struct Worker::Impl final : brisk::detail::DeferredSink {
-  struct Type {
-    std::string name;
-    Handler handler;
-    TaskTypeOptions options;
-    std::uint32_t max_in_flight = 64;
-    std::string subject;
-    std::string durable;
-    natsSubscription* sub = nullptr;
-    std::vector<Slot> slots;
-    std::mutex free_mu;
-    std::condition_variable free_cv;
-    std::vector<std::uint32_t> free;
-    std::thread fetcher;
-  };
-
-  Impl(Client::Impl& c, Engine& e, WorkerConfig cfg) : client(c), engine(e), config(cfg) {}
-
-  Client::Impl& client;
-  Engine& engine;
-  WorkerConfig config;
-  std::vector<std::unique_ptr<Type>> types;
-  Counters counters;
-  std::atomic<bool> stopping{false};           // fetching stops
-  std::atomic<bool> progress_stopping{false};  // after the last fetched task settled
-  bool started = false;
-  bool stopped = false;
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  std::thread progress_thread;
-  std::thread delayed_thread;
-  natsSubscription* delayed_sub = nullptr;
-
-  natsSubscription* bind(const std::string& durable, const std::string& filter, std::int64_t max_deliver,
-                         std::int64_t max_ack_pending);
-  void fetch_loop(Type& t);
-  void admit(Type& t, natsMsg* msg);
-  Outcome run(Type& t, TaskContext& ctx);
-  // A deferred handler's handle completed: settle the message, then end
-  // the local attempt. `record` is the Type, `tag` the slot.
-  bool complete_deferred(void* record, void*, std::uint64_t tag, std::uint32_t, Outcome&& outcome,
-                         std::string&&) noexcept override;
-  void settle(Type& t, std::uint32_t index, const Outcome& outcome);
-  void release(Type& t, std::uint32_t index);
-  void dead_letter(Type& t, natsMsg* msg, std::uint64_t seq, std::uint32_t attempts, const std::string& error);
-  void progress_loop();
-  void delayed_loop();
-  // False when `flag` was raised meanwhile.
-  bool sleep_for(std::chrono::nanoseconds d, const std::atomic<bool>& flag) {
-    std::unique_lock lock(stop_mu);
-    return !stop_cv.wait_for(lock, d, [&] { return flag.load(); });
-  }
-  bool sleep_for(std::chrono::nanoseconds d) { return sleep_for(d, stopping); }
-};
 
 natsSubscription* Worker::Impl::bind(const std::string& durable, const std::string& filter, std::int64_t max_deliver,
                                      std::int64_t max_ack_pending) {
@@ -460,7 +392,7 @@ void Worker::Impl::delayed_loop() {
 // ---- Worker ----
 
 Worker::Worker(Client& client, Engine& engine, WorkerConfig config)
-    : impl_(std::make_unique<Impl>(*client.impl_, engine, config)) {
+    : impl_(std::make_unique<Impl>(client, engine, config)) {
   if (config.ack_wait < std::chrono::milliseconds(100)) throw ConfigError("cluster: WorkerConfig::ack_wait below 100 ms");
   if (config.max_batch < 1) throw ConfigError("cluster: WorkerConfig::max_batch must be >= 1");
 }
@@ -512,11 +444,13 @@ void Worker::start() {
   }
   w.progress_thread = std::thread([&w] { w.progress_loop(); });
   if (w.delayed_sub != nullptr) w.delayed_thread = std::thread([&w] { w.delayed_loop(); });
+  w.metrics_source = w.engine.add_metrics_source([this] { return prometheus_text() + impl_->owner.prometheus_text(); });
 }
 
 void Worker::stop() {
   Impl& w = *impl_;
   if (!w.started || w.stopped) return;
+  w.engine.remove_metrics_source(w.metrics_source);  // returns once a scrape in progress is done with it
   {
     std::lock_guard lock(w.stop_mu);
     w.stopping.store(true);

@@ -148,6 +148,11 @@ class Client {
   // Both streams and every consumer of the task stream (ClusterStatus).
   // Throws ClusterError when the server does not answer.
   ClusterStatus status();
+  // Prometheus text: the connection (brisk_cluster_connected, reconnects),
+  // publishes awaiting their acknowledgement and, while connected, the
+  // server's view (stream messages; per consumer pending, ack_pending,
+  // redelivered, waiting; dead letters per type). docs/cluster.md lists them.
+  std::string prometheus_text();
 
   const ClientConfig& config() const noexcept;
 
@@ -229,6 +234,11 @@ class Worker {
     std::uint64_t redelivered = 0;     // fetched with a delivery count above 1
   };
   Stats stats() const;
+  // Prometheus text of this process's consumption: the Stats counters, and
+  // per type the tasks in flight and the fetch credits (free slots). From
+  // start() to stop() the engine's prometheus_text() and /metrics include
+  // it, followed by the client's.
+  std::string prometheus_text() const;
 
   struct Impl;
 
