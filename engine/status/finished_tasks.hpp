@@ -2,11 +2,11 @@
 // and whoever waits for one (Engine::wait, Engine::on_finished).
 //
 // Bounded: at most `capacity` tasks, none older than `retention`; the
-// oldest go first (FIFO), counted. Sharded by id so that two workers
-// finishing tasks rarely meet on one lock; within a shard a ring holds the
-// entries in finishing order and an open-addressing index finds one by id.
-// Adding costs one lock and no allocation once the ring has grown (an entry's
-// strings keep their buffers), except for the error and result bytes.
+// oldest go first (FIFO), counted. The fixed-size part of each entry lives
+// in a FinishedRing, written without a lock (finished_ring.hpp); an error
+// or a result, which most tasks lack, waits in a map under a mutex, taken
+// only by tasks that have one. Adding a task without texts that no one
+// waits for takes no lock and allocates nothing.
 #pragma once
 
 #include <atomic>
@@ -22,12 +22,13 @@
 
 #include "brisk/task_status.hpp"
 #include "platform/tick_clock.hpp"
+#include "status/finished_ring.hpp"
 
 namespace brisk::detail {
 
-// A finished task as the store keeps it: 48 bytes, its texts apart (most
-// tasks have neither an error nor a result), its acceptance a raw TickClock
-// stamp converted only when asked.
+// A finished task as the store is handed it: its texts apart (most tasks
+// have neither an error nor a result), its acceptance a raw TickClock stamp
+// converted only when asked.
 struct FinishedTask {
   struct Texts {
     std::string last_error;
@@ -54,7 +55,7 @@ class FinishedTasks {
 
   // A task reached its final state (finished_ns on the engine clock).
   // Wakes its waiters and runs its callbacks, on this thread, after the
-  // shard's lock is released.
+  // waiters' lock is released.
   void add(FinishedTask&& task);
   // The remembered final state of `id`, if any and younger than retention.
   bool find(TaskId id, std::int64_t now_ns, TaskInfo* out) const;
@@ -67,24 +68,42 @@ class FinishedTasks {
   // True when finished tasks are kept (capacity > 0).
   bool remembers() const noexcept { return capacity_ != 0; }
   // False when add() would do nothing: nothing is remembered and no one waits.
+  // (relaxed: with nothing remembered, a waiter registered concurrently
+  // with the task's end may miss it, and waits out its timeout; wait()
+  // then answers the state status() gives, `unknown`.)
   bool wanted() const noexcept { return capacity_ != 0 || pending_.load(std::memory_order_relaxed) != 0; }
 
   std::uint64_t evicted() const noexcept;
   std::size_t size() const noexcept;
 
  private:
-  struct Shard;
-  Shard& shard_of(TaskId id) const noexcept;
+  struct Pending {
+    std::uint64_t token;
+    Callback callback;
+  };
 
-  TaskInfo info_of(const FinishedTask& task) const;
+  TaskInfo info_of(const FinishedFields& task) const;
+  // Registers `callback` for `id`, then looks again (see add()). Returns
+  // the callback back if the task was found meanwhile and the callback
+  // withdrawn before add() took it (then `out` holds the task's state);
+  // else an empty one: add() runs it.
+  Callback register_pending(TaskId id, std::int64_t now_ns, Callback callback, std::uint64_t* token, TaskInfo* out);
+  // Removes the registration `token`; empty if add() took it already.
+  Callback withdraw(TaskId id, std::uint64_t token);
 
   const std::size_t capacity_;
   const std::int64_t retention_ns_;
   const TickClock& ticks_;
-  // Callbacks and waiters registered, over all shards (relaxed: a hint that
-  // lets add() be skipped when no one would see it; see wanted()).
+  std::unique_ptr<FinishedRing> ring_;  // null when capacity is 0
+  // Errors and results of the entries the ring holds, by task.
+  mutable std::mutex texts_mutex_;
+  std::unordered_map<TaskId, FinishedTask::Texts> texts_;
+  // Callbacks and waiters by task. pending_ counts them: add() looks at
+  // the map only when it is non-zero (seq_cst, see add()).
+  std::mutex pending_mutex_;
+  std::unordered_multimap<TaskId, Pending> pending_map_;
+  std::uint64_t next_token_ = 1;
   std::atomic<std::size_t> pending_{0};
-  std::vector<std::unique_ptr<Shard>> shards_;
 };
 
 }  // namespace brisk::detail

@@ -237,6 +237,63 @@ TEST_F(TaskStatusTest, WaitFromATaskThrowsAndOnFinishedRunsOnceWithTheFinalState
   EXPECT_EQ(now, TaskState::succeeded);
 }
 
+// Workers finish tasks (records reused, the store evicting all the time)
+// while readers ask for any task submitted so far: every final answer is
+// that task's own (its id, its result), whole; never another task's.
+TEST_F(TaskStatusTest, ReadersDuringFinishingNeverSeeAnotherTasksState) {
+  EngineConfig c = config();
+  c.clock = nullptr;
+  c.task_status.max_finished = 64;
+  Engine engine(c);
+  engine.register_task("echo", [](TaskContext& t) {
+    if (t.payload().back() % 2 == 0) t.set_result(t.payload());  // half with texts, half without
+  });
+  engine.start();
+  constexpr std::size_t kTasks = 20'000;
+  std::vector<std::atomic<TaskId>> ids(kTasks);
+  std::atomic<std::size_t> submitted{0};  // release/acquire: ids[0, submitted) are set
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      std::uint64_t seed = 12345u + r;
+      for (;;) {
+        const std::size_t n = submitted.load(std::memory_order_acquire);
+        if (n == kTasks) return;
+        if (n == 0) continue;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        // Mostly the last few dozen (still remembered), sometimes any.
+        const std::size_t back = (seed >> 33) % (seed % 4 == 0 ? n : std::min<std::size_t>(n, 96));
+        const std::size_t i = n - 1 - back;
+        const TaskId id = ids[i].load(std::memory_order_relaxed);
+        const TaskInfo info = engine.status(id);
+        if (info.state == TaskState::unknown || !is_final(info.state)) continue;
+        ASSERT_EQ(info.id, id);
+        ASSERT_EQ(info.state, TaskState::succeeded) << i;
+        ASSERT_EQ(info.attempts, 1u) << i;
+        const std::string payload = std::to_string(i);
+        ASSERT_EQ(info.result, payload.back() % 2 == 0 ? payload : "") << i << ": another task's result";
+        ASSERT_GE(info.finished_ns, info.started_ns) << i;
+      }
+    });
+  }
+  for (std::size_t i = 0; i < kTasks; ++i) {
+    SubmitResult r;
+    while (!(r = engine.submit("echo", std::to_string(i)))) std::this_thread::yield();
+    ids[i].store(r.id, std::memory_order_relaxed);
+    submitted.store(i + 1, std::memory_order_release);
+  }
+  for (std::thread& t : readers) t.join();
+  engine.drain();
+  EXPECT_EQ(engine.stats().finished_remembered + engine.stats().finished_evicted, kTasks);
+  EXPECT_LE(engine.stats().finished_remembered, 64u);
+  // One more, alone: the newest finished task is remembered, with its result.
+  const SubmitResult last = engine.submit("echo", "last0");
+  engine.drain();
+  const TaskInfo info = engine.status(last.id);
+  EXPECT_EQ(info.state, TaskState::succeeded);
+  EXPECT_EQ(info.result, "last0");
+}
+
 TEST(TaskStatusConfig, BadSettingsAreRefusedNamingTheField) {
   EngineConfig c;
   c.pin_workers = false;

@@ -1,0 +1,223 @@
+#include "status/finished_ring.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+#include <thread>
+
+namespace brisk::detail {
+
+namespace {
+
+constexpr std::size_t kCells = 16;  // ring positions a bucket holds: one cache line of uint32
+
+std::uint64_t mix(TaskId id) noexcept { return static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ull; }
+
+// Numbers the threads that write, so that two workers start at different
+// cursors (relaxed: any distinct-enough numbers do).
+std::atomic<unsigned> thread_numbers{0};
+unsigned thread_number() noexcept {
+  thread_local const unsigned number = thread_numbers.fetch_add(1, std::memory_order_relaxed);
+  return number;
+}
+
+}  // namespace
+
+struct FinishedRing::Slot {
+  // 0: never written; 2 * seq: holds the task with sequence number seq;
+  // odd: being written. The fields are read between two loads of it.
+  std::atomic<std::uint64_t> version{0};
+  std::atomic<TaskId> id{0};
+  std::atomic<std::uint64_t> accepted_stamp{0};
+  std::atomic<std::int64_t> started_ns{0};
+  std::atomic<std::int64_t> finished_ns{0};
+  std::atomic<std::uint32_t> attempts{0};
+  std::atomic<std::uint8_t> state{0};
+  std::atomic<bool> has_texts{false};
+};
+
+struct alignas(64) FinishedRing::Bucket {
+  // The low 32 bits of the sequence number of an entry whose id hashes
+  // here (never 0: add() skips those); 0: empty. Relaxed everywhere: a cell
+  // is only a hint, the slot's version and id decide.
+  std::atomic<std::uint32_t> cells[kCells] = {};
+};
+
+struct alignas(64) FinishedRing::Cursor {
+  // A thread writing through this cursor (acquire/release: the next
+  // holder sees the chunk as the last one left it).
+  std::atomic<bool> busy{false};
+  std::uint64_t next = 0;  // the chunk [next, end) of sequence numbers it owns
+  std::uint64_t end = 0;
+  // Written only by the holder, summed by added() / size() (relaxed: counts).
+  std::atomic<std::uint64_t> added{0};
+  std::atomic<std::int64_t> newest_ns{std::numeric_limits<std::int64_t>::min()};
+};
+
+FinishedRing::FinishedRing(std::size_t capacity)
+    : capacity_(capacity),
+      chunk_(capacity >= 64 * kChunk ? kChunk : 1),
+      slots_(std::make_unique<Slot[]>(capacity)),
+      bucket_mask_(std::bit_ceil(std::max<std::size_t>(1, capacity / 4)) - 1),
+      buckets_(std::make_unique<Bucket[]>(bucket_mask_ + 1)),
+      cursors_(std::make_unique<Cursor[]>(kCursors)) {}
+
+FinishedRing::~FinishedRing() = default;
+
+FinishedRing::Cursor& FinishedRing::cursor() noexcept {
+  // Each thread starts at its own cursor: a worker finds it free unless a
+  // 17th writing thread shares it; then it tries the others.
+  for (unsigned i = thread_number();; ++i) {
+    Cursor& c = cursors_[i % kCursors];
+    if (!c.busy.load(std::memory_order_relaxed) && !c.busy.exchange(true, std::memory_order_acquire)) return c;
+    if (i % kCursors == kCursors - 1) std::this_thread::yield();
+  }
+}
+
+std::uint64_t FinishedRing::claim(Cursor& c) noexcept {
+  if (chunk_ == 1) return next_seq_.fetch_add(1, std::memory_order_relaxed);
+  // A chunk left half-used while its writer idled has fallen behind: its
+  // entries would be evicted almost at once. Start a new one.
+  if (c.next == c.end || next_seq_.load(std::memory_order_relaxed) - c.next > capacity_ / 2) {
+    c.next = next_seq_.fetch_add(chunk_, std::memory_order_relaxed);
+    c.end = c.next + chunk_;
+  }
+  return c.next++;
+}
+
+TaskId FinishedRing::add(const FinishedFields& task) noexcept {
+  Cursor& c = cursor();
+  std::uint64_t seq = claim(c);
+  while (static_cast<std::uint32_t>(seq) == 0) seq = claim(c);  // 0 marks an empty index cell
+  Slot& slot = slots_[seq % capacity_];
+  TaskId unreferenced = 0;
+  std::uint64_t v = slot.version.load(std::memory_order_relaxed);
+  for (;;) {
+    if ((v & 1) != 0) {
+      // Written by a writer a whole ring behind (it was stalled): it ends soon.
+      std::this_thread::yield();
+      v = slot.version.load(std::memory_order_relaxed);
+      continue;
+    }
+    if (v >= 2 * seq) {
+      // A newer entry holds the slot already: this one is evicted at once.
+      if (task.has_texts) unreferenced = task.id;
+      c.added.store(c.added.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      c.busy.store(false, std::memory_order_release);
+      return unreferenced;
+    }
+    // acquire: the old entry's fields (read below) as its writer left them.
+    if (slot.version.compare_exchange_weak(v, 2 * seq + 1, std::memory_order_acquire, std::memory_order_relaxed)) break;
+  }
+  if (v != 0 && slot.has_texts.load(std::memory_order_relaxed)) unreferenced = slot.id.load(std::memory_order_relaxed);
+  // release fence: a reader that reads any field stored below also sees
+  // the odd version above, so its second version load tells it to retry.
+  std::atomic_thread_fence(std::memory_order_release);
+  slot.id.store(task.id, std::memory_order_relaxed);
+  slot.accepted_stamp.store(task.accepted_stamp, std::memory_order_relaxed);
+  slot.started_ns.store(task.started_ns, std::memory_order_relaxed);
+  slot.finished_ns.store(task.finished_ns, std::memory_order_relaxed);
+  slot.attempts.store(task.attempts, std::memory_order_relaxed);
+  slot.state.store(static_cast<std::uint8_t>(task.state), std::memory_order_relaxed);
+  slot.has_texts.store(task.has_texts, std::memory_order_relaxed);
+  // release: a reader that loads this version (acquire) sees the fields.
+  slot.version.store(2 * seq, std::memory_order_release);
+  index(task.id, seq);
+  c.added.store(c.added.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (task.finished_ns > c.newest_ns.load(std::memory_order_relaxed)) {
+    c.newest_ns.store(task.finished_ns, std::memory_order_relaxed);
+  }
+  c.busy.store(false, std::memory_order_release);
+  return unreferenced;
+}
+
+std::size_t FinishedRing::bucket_of(TaskId id) const noexcept {
+  // The product's top bits: they depend on every bit of the id (its low
+  // bits only on the id's low half, the record index, which the ids of one
+  // reused record share).
+  return bucket_mask_ == 0 ? 0 : static_cast<std::size_t>(mix(id) >> std::countl_zero(bucket_mask_));
+}
+
+void FinishedRing::index(TaskId id, std::uint64_t seq) noexcept {
+  Bucket& bucket = buckets_[bucket_of(id)];
+  const auto mine = static_cast<std::uint32_t>(seq);
+  for (;;) {
+    // The empty cell, else the oldest entry's (the first the ring
+    // overwrites, or already has). A cell from a writer ahead of this one
+    // (a later number: a negative distance) counts as the youngest.
+    std::size_t victim = 0;
+    std::uint64_t victim_age = 0;
+    std::uint32_t seen = 0;
+    for (std::size_t i = 0; i < kCells; ++i) {
+      const std::uint32_t cell = bucket.cells[i].load(std::memory_order_relaxed);
+      const auto behind = static_cast<std::int32_t>(mine - cell);
+      const std::uint64_t age = cell == 0 ? std::uint64_t{1} << 32 : behind < 0 ? 0 : static_cast<std::uint64_t>(behind);
+      if (age > victim_age || i == 0) {
+        victim = i;
+        victim_age = age;
+        seen = cell;
+      }
+    }
+    // A CAS: another writer may have taken the cell meanwhile; look again.
+    if (bucket.cells[victim].compare_exchange_weak(seen, mine, std::memory_order_relaxed)) return;
+  }
+}
+
+bool FinishedRing::read(const Slot& slot, FinishedFields* out) const noexcept {
+  // Seqlock reader. acquire: the fields below are at least as new as this version.
+  const std::uint64_t v = slot.version.load(std::memory_order_acquire);
+  if (v == 0 || (v & 1) != 0) return false;
+  FinishedFields f;
+  f.id = slot.id.load(std::memory_order_relaxed);
+  f.accepted_stamp = slot.accepted_stamp.load(std::memory_order_relaxed);
+  f.started_ns = slot.started_ns.load(std::memory_order_relaxed);
+  f.finished_ns = slot.finished_ns.load(std::memory_order_relaxed);
+  f.attempts = slot.attempts.load(std::memory_order_relaxed);
+  f.state = static_cast<TaskState>(slot.state.load(std::memory_order_relaxed));
+  f.has_texts = slot.has_texts.load(std::memory_order_relaxed);
+  // acquire fence: if any field above came from a later write, its
+  // writer's odd version is visible to the load below.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (slot.version.load(std::memory_order_relaxed) != v) return false;
+  *out = f;
+  return true;
+}
+
+bool FinishedRing::find(TaskId id, FinishedFields* out) const noexcept {
+  const Bucket& bucket = buckets_[bucket_of(id)];
+  // A cell holds a number's low 32 bits: the full number is the latest
+  // one with those bits at or below the next one to be claimed. Every
+  // entry this caller may ask for was claimed before its task's record was
+  // freed, which the caller saw: this load returns a later value.
+  const std::uint64_t next = next_seq_.load(std::memory_order_relaxed);
+  for (const auto& cell : bucket.cells) {
+    const std::uint32_t low = cell.load(std::memory_order_relaxed);
+    if (low == 0) continue;
+    const std::uint64_t seq = next - static_cast<std::uint32_t>(static_cast<std::uint32_t>(next) - low);
+    FinishedFields f;
+    if (read(slots_[seq % capacity_], &f) && f.id == id) {
+      *out = f;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t FinishedRing::size(std::int64_t retention_ns) const noexcept {
+  std::int64_t newest = std::numeric_limits<std::int64_t>::min();
+  for (std::size_t i = 0; i < kCursors; ++i) newest = std::max(newest, cursors_[i].newest_ns.load(std::memory_order_relaxed));
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < capacity_; ++i) {
+    FinishedFields f;
+    if (read(slots_[i], &f) && newest - f.finished_ns <= retention_ns) ++n;
+  }
+  return n;
+}
+
+std::uint64_t FinishedRing::added() const noexcept {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < kCursors; ++i) n += cursors_[i].added.load(std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace brisk::detail

@@ -1,0 +1,139 @@
+// FinishedRing (engine/status/finished_ring.hpp): the lock-free store of
+// finished tasks. What status() relies on: an entry found is the one
+// written for that id, whole (never torn, never another task's), the
+// oldest go first, and the counts add up, while several writers add and
+// readers look up at the same time.
+#include "status/finished_ring.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace brisk::detail {
+namespace {
+
+// Every field a function of the id, so that a torn read (fields of two
+// entries) or another task's entry shows.
+FinishedFields fields_for(TaskId id) {
+  FinishedFields f;
+  f.id = id;
+  f.accepted_stamp = id * 3;
+  f.started_ns = static_cast<std::int64_t>(id * 5);
+  f.finished_ns = static_cast<std::int64_t>(id * 7);
+  f.attempts = static_cast<std::uint32_t>(id % 1000);
+  f.state = id % 2 == 0 ? TaskState::succeeded : TaskState::dead_lettered;
+  return f;
+}
+
+void expect_whole(const FinishedFields& f, TaskId asked) {
+  ASSERT_EQ(f.id, asked) << "another task's entry";
+  const FinishedFields want = fields_for(asked);
+  EXPECT_EQ(f.accepted_stamp, want.accepted_stamp) << asked;
+  EXPECT_EQ(f.started_ns, want.started_ns) << asked;
+  EXPECT_EQ(f.finished_ns, want.finished_ns) << asked;
+  EXPECT_EQ(f.attempts, want.attempts) << asked;
+  EXPECT_EQ(f.state, want.state) << asked;
+}
+
+// Ids that share record indexes across generations, as reused records do:
+// (generation << 32) | record.
+TaskId id_of(std::uint64_t n) { return (n / 8 + 1) << 32 | (n % 8); }
+
+TEST(FinishedRing, SmallRingKeepsExactlyTheLastEntriesOldestFirst) {
+  FinishedRing ring(4);
+  for (std::uint64_t n = 0; n < 50; ++n) EXPECT_EQ(ring.add(fields_for(id_of(n))), 0u);
+  for (std::uint64_t n = 0; n < 50; ++n) {
+    FinishedFields f;
+    const bool found = ring.find(id_of(n), &f);
+    EXPECT_EQ(found, n >= 46) << n;
+    if (found) expect_whole(f, id_of(n));
+  }
+  EXPECT_EQ(ring.added(), 50u);
+  EXPECT_EQ(ring.size(INT64_MAX), 4u);
+}
+
+TEST(FinishedRing, AnOverwrittenEntryWithTextsIsNamedSoTheyCanBeDropped) {
+  FinishedRing ring(2);
+  FinishedFields with_texts = fields_for(id_of(0));
+  with_texts.has_texts = true;
+  EXPECT_EQ(ring.add(with_texts), 0u);
+  EXPECT_EQ(ring.add(fields_for(id_of(1))), 0u);
+  EXPECT_EQ(ring.add(fields_for(id_of(2))), id_of(0)) << "the entry with texts was overwritten";
+}
+
+TEST(FinishedRing, RetentionCountsFromTheNewestEntry) {
+  FinishedRing ring(8);
+  for (std::uint64_t n = 0; n < 4; ++n) ring.add(fields_for(id_of(n)));  // finished_ns 7 * id
+  const std::int64_t newest = fields_for(id_of(3)).finished_ns;
+  const std::int64_t second = fields_for(id_of(2)).finished_ns;
+  EXPECT_EQ(ring.size(newest - second), 2u);
+}
+
+// Writers add while readers look up ids already added: every entry found
+// is whole and the asked-for task's. After the writers end the ring holds
+// exactly its capacity and has counted every add.
+void stress(std::size_t capacity) {
+  constexpr int kWriters = 3;
+  constexpr std::uint64_t kPerWriter = 60'000;
+  std::atomic<std::uint64_t> progress[kWriters] = {};  // release/acquire: ids below were added
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  FinishedRing ring(capacity);
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (std::uint64_t i = 0; i < kPerWriter; ++i) {
+        ring.add(fields_for(id_of(i * kWriters + w)));
+        progress[w].store(i + 1, std::memory_order_release);
+      }
+    });
+  }
+  std::atomic<std::uint64_t> found{0};
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      std::uint64_t seed = 0x9E3779B97F4A7C15ull * (r + 1);
+      while (writing.load(std::memory_order_relaxed)) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        const int w = static_cast<int>((seed >> 33) % kWriters);
+        const std::uint64_t done = progress[w].load(std::memory_order_acquire);
+        if (done == 0) continue;
+        // Mostly recent ids (likely still held), sometimes any.
+        const std::uint64_t back = (seed >> 40) % (seed % 4 == 0 ? done : std::min<std::uint64_t>(done, capacity));
+        const TaskId id = id_of((done - 1 - back) * kWriters + w);
+        FinishedFields f;
+        if (ring.find(id, &f)) {
+          expect_whole(f, id);
+          found.fetch_add(1, std::memory_order_relaxed);
+        }
+        // An id never added is never found.
+        EXPECT_FALSE(ring.find(id_of(kPerWriter * kWriters + (seed >> 50)), &f));
+      }
+    });
+  }
+  for (int w = 0; w < kWriters; ++w) threads[w].join();
+  writing.store(false);
+  for (std::size_t t = kWriters; t < threads.size(); ++t) threads[t].join();
+  EXPECT_EQ(ring.added(), kPerWriter * kWriters);
+  EXPECT_EQ(ring.size(INT64_MAX), capacity);
+  // A ring's worth more from one thread: exactly those are held, all found
+  // (the index kept every one), whole; the concurrent writers' are gone.
+  const std::uint64_t first = kPerWriter * kWriters;
+  for (std::uint64_t n = first; n < first + capacity; ++n) ring.add(fields_for(id_of(n)));
+  for (std::uint64_t n = first; n < first + capacity; ++n) {
+    FinishedFields f;
+    ASSERT_TRUE(ring.find(id_of(n), &f)) << n << " is lost";
+    expect_whole(f, id_of(n));
+  }
+  FinishedFields f;
+  for (std::uint64_t n = 0; n < first; ++n) ASSERT_FALSE(ring.find(id_of(n), &f)) << n << ": evicted, yet found";
+  EXPECT_GT(found.load(), 0u) << "readers never found a recent entry";
+}
+
+TEST(FinishedRing, ConcurrentWritersAndReadersNeverSeeATornOrForeignEntry) { stress(64); }
+
+TEST(FinishedRing, ConcurrentWritersInChunksNeverSeeATornOrForeignEntry) { stress(64 * FinishedRing::kChunk); }
+
+}  // namespace
+}  // namespace brisk::detail
