@@ -42,6 +42,7 @@ EngineStats EngineCore::stats() const {
     s.parks += w.parks;
     s.workers.push_back(w);
   }
+  if (const trace::SideTracks* side = trace_switch_.side()) s.trace_dropped += side->dropped();
   const Admission::Refusals refused = admission_.refusals();
   s.rejected_full = refused.full;
   s.rejected_shutdown = refused.shutdown;
@@ -138,11 +139,13 @@ HealthReport EngineCore::health() {
 
 std::size_t EngineCore::write_trace(std::ostream& out, std::size_t max_events, std::size_t* left_out) {
   std::vector<trace::TraceEvent> events;
+  trace::SideTracks::Dropped side_dropped;
   {
     std::lock_guard lock(trace_drain_mutex_);
     for (std::size_t i = 0; i < workers_.size(); ++i) {
       if (trace::TraceBuffer* t = workers_[i].trace()) t->drain(events);
     }
+    if (trace::SideTracks* side = trace_switch_.side()) side_dropped = side->drain(events);  // log writer, refusals
   }
   std::size_t dropped = 0;
   if (events.size() > max_events) {  // keep the earliest: the session's start
@@ -153,6 +156,8 @@ std::size_t EngineCore::write_trace(std::ostream& out, std::size_t max_events, s
   }
   if (left_out != nullptr) *left_out = dropped;
   trace::ChromeTraceOptions options;
+  options.refusals_dropped = side_dropped.refusals;
+  options.log_writer_dropped = side_dropped.log_writer;
   write_chrome_trace(out, events, options);
   return events.size();
 }
@@ -172,6 +177,7 @@ TraceStart EngineCore::start_trace(const TraceLimits& limits) {
     for (std::size_t i = 0; i < workers_.size(); ++i) {
       if (trace::TraceBuffer* t = workers_[i].trace()) t->drain(stale);
     }
+    if (trace::SideTracks* side = trace_switch_.side()) side->drain(stale);
   }
   const std::int64_t now = now_ns();
   const std::int64_t duration = std::max<std::int64_t>(limits.duration.count(), 0);

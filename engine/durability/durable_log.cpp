@@ -18,7 +18,7 @@ std::int64_t wall_now_ns() noexcept {
 }  // namespace
 
 DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::int64_t key_retention_ns,
-                       wal::RecoveredState* recovered)
+                       wal::RecoveredState* recovered, trace::TraceSwitch* trace)
     : wall_minus_engine_(wall_now_ns() - clock.now_ns()) {
   if (config.segment_bytes < 4096) throw ConfigError("durability.segment_bytes must be >= 4096");
   if (config.fsync_interval.count() <= 0) throw ConfigError("durability.fsync_interval must be > 0");
@@ -29,6 +29,7 @@ DurableLog::DurableLog(const DurabilityConfig& config, const Clock& clock, std::
   options.segment_bytes = config.segment_bytes;
   options.recovery_mode = config.recovery_mode;
   options.key_retention_ns = key_retention_ns;
+  options.trace = trace;
   const wal::Status status = wal::Wal::open(options, &wal_, recovered);
   if (!status) {
     throw RecoveryError("brisk: cannot recover the write-ahead log in '" + config.wal_dir +

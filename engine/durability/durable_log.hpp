@@ -31,8 +31,10 @@ class DurableLog {
  public:
   // Opens (recovering) the log. Throws RecoveryError when the recovery mode
   // refuses the log, ConfigError for an unusable directory.
+  // `trace`: the engine's switch; the log's writer traces its batches and
+  // fsyncs while it is on.
   DurableLog(const DurabilityConfig& config, const Clock& clock, std::int64_t key_retention_ns,
-             wal::RecoveredState* recovered);
+             wal::RecoveredState* recovered, trace::TraceSwitch* trace = nullptr);
   ~DurableLog();
 
   // False when a task with these fields would be over the log's record

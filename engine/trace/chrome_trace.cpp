@@ -5,17 +5,49 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <set>
 #include <map>
 #include <stdexcept>
 #include <utility>
 
+#include "brisk/submit.hpp"
+
 namespace brisk::trace {
 namespace {
 
-constexpr std::string_view kInstantNames[] = {"submit", "start", "end", "steal", "retry", "park", "unpark"};
+// How each kind is written: its phase, name, and the args keys that carry
+// TraceEvent::task_id and ::arg (empty: not written, read back as 0).
+struct KindFormat {
+  char phase;
+  std::string_view name;
+  std::string_view id_key;
+  std::string_view arg_key;
+};
+constexpr KindFormat kFormats[] = {
+    {'i', "submit", "task", "arg"},           {'B', "task", "task", "arg"},
+    {'E', "task", "task", "arg"},             {'i', "steal", "task", "arg"},
+    {'i', "retry", "task", "arg"},            {'i', "park", "task", "arg"},
+    {'i', "unpark", "task", "arg"},           {'i', "refused", "submissions", "code"},
+    {'B', "log batch", "bytes", "records"},   {'B', "fdatasync", "synced_lsn", ""},
+    {'E', "log end", "", ""},
+};
+static_assert(std::size(kFormats) == static_cast<std::size_t>(TraceKind::kLogEnd) + 1);
 
-std::string_view kind_name(TraceKind k) { return kInstantNames[static_cast<std::size_t>(k)]; }
+const KindFormat& format_of(TraceKind k) { return kFormats[static_cast<std::size_t>(k)]; }
+
+// The kind written with this phase and name. A "B" or "E" of another name
+// is a task's (what traces before the log writer's track held).
+const KindFormat* find_format(char phase, std::string_view name) {
+  for (const KindFormat& f : kFormats) {
+    if (f.phase == phase && f.name == name) return &f;
+  }
+  if (phase == 'B' || phase == 'E') return &format_of(phase == 'B' ? TraceKind::kStart : TraceKind::kEnd);
+  return nullptr;
+}
+
+TraceKind kind_of(const KindFormat& f) { return static_cast<TraceKind>(&f - kFormats); }
+
 
 void write_json_string(std::ostream& out, std::string_view s) {
   out << '"';
@@ -41,8 +73,47 @@ void write_ts(std::ostream& out, std::uint64_t rel_ns) {
   out << buf;
 }
 
-std::string track_name(std::uint16_t worker) {
-  return worker == kExternalWorker ? "producers" : "worker " + std::to_string(worker);
+}  // namespace
+
+// The SubmitStatus's name (brisk::to_string lives in the engine library; the
+// trace reader's fuzz target is built without it).
+std::string_view refusal_reason(std::uint32_t code) {
+  static_assert(static_cast<int>(SubmitStatus::durability_failed) == 6, "a SubmitStatus was added: name it here");
+  constexpr std::string_view kNames[] = {"accepted", "rejected_full", "rejected_backpressure", "rejected_shutdown",
+                                         "invalid",  "duplicate",     "durability_failed"};
+  return code < std::size(kNames) ? kNames[code] : std::string_view("unknown");
+}
+
+namespace {
+
+std::string track_name(std::uint16_t worker, const ChromeTraceOptions& options) {
+  if (worker == kLogWriter) return "log writer";
+  if (worker != kExternalWorker) return "worker " + std::to_string(worker);
+  if (options.refusals_dropped == 0) return "producers";
+  return "producers (" + std::to_string(options.refusals_dropped) + " refusals not recorded: ring full)";
+}
+
+void write_event(std::ostream& out, const TraceEvent& e, std::uint64_t origin) {
+  const KindFormat& f = format_of(e.kind);
+  out << ",\n{\"ph\":\"" << f.phase << '"';
+  if (f.phase == 'i') out << ",\"s\":\"t\"";
+  out << ",\"pid\":1,\"tid\":" << e.worker << ",\"ts\":";
+  write_ts(out, e.ts_ns - origin);
+  out << ",\"cat\":\"brisk\",\"name\":";
+  write_json_string(out, f.name);
+  out << ",\"args\":{";
+  const char* sep = "";
+  if (e.kind == TraceKind::kRefused) {
+    out << "\"reason\":";
+    write_json_string(out, refusal_reason(e.arg));
+    sep = ",";
+  }
+  if (!f.id_key.empty()) {
+    out << sep << '"' << f.id_key << "\":" << e.task_id;
+    sep = ",";
+  }
+  if (!f.arg_key.empty()) out << sep << '"' << f.arg_key << "\":" << e.arg;
+  out << "}}";
 }
 
 }  // namespace
@@ -74,9 +145,10 @@ void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, c
   out << "}}";
   std::set<std::uint16_t> workers;
   for (const TraceEvent& e : sorted) workers.insert(e.worker);
+  if (options.refusals_dropped != 0) workers.insert(kExternalWorker);  // says so even with none recorded
   for (const std::uint16_t w : workers) {
     out << ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":" << w << R"(,"name":"thread_name","args":{"name":)";
-    write_json_string(out, track_name(w));
+    write_json_string(out, track_name(w, options));
     out << "}},\n{\"ph\":\"M\",\"pid\":1,\"tid\":" << w
         << R"(,"name":"thread_sort_index","args":{"sort_index":)" << w << "}}";
   }
@@ -93,14 +165,7 @@ void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, c
     out << R"(,"cat":"brisk.flow","name":"queued","args":{"task":)" << e.task_id << "}}";
   };
   for (const TraceEvent& e : sorted) {
-    const bool span = e.kind == TraceKind::kStart || e.kind == TraceKind::kEnd;
-    out << ",\n{\"ph\":\"" << (e.kind == TraceKind::kStart ? 'B' : e.kind == TraceKind::kEnd ? 'E' : 'i') << '"';
-    if (!span) out << ",\"s\":\"t\"";
-    out << ",\"pid\":1,\"tid\":" << e.worker << ",\"ts\":";
-    write_ts(out, e.ts_ns - origin);
-    out << ",\"cat\":\"brisk\",\"name\":";
-    write_json_string(out, span ? std::string_view("task") : kind_name(e.kind));
-    out << ",\"args\":{\"task\":" << e.task_id << ",\"arg\":" << e.arg << "}}";
+    write_event(out, e, origin);
     if (e.kind == TraceKind::kSubmit && e.worker != kExternalWorker) {
       open_flows[flow_key(e)] = ++next_flow;
       write_flow('s', e, next_flow);
@@ -112,7 +177,8 @@ void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, c
       }
     }
   }
-  out << "\n],\"displayTimeUnit\":\"ns\"}\n";
+  out << "\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"refusals_dropped\":" << options.refusals_dropped
+      << ",\"log_writer_events_dropped\":" << options.log_writer_dropped << "}}\n";
 }
 
 namespace {
@@ -126,27 +192,21 @@ std::vector<TraceEvent> read_events(std::string_view json) {
   for (const nlohmann::json& j : doc["traceEvents"]) {
     const std::string ph = j.value("ph", "");
     if (ph == "M" || ph == "s" || ph == "f") continue;  // metadata, and the flow arrows derived from starts
-    TraceKind kind;
-    if (ph == "B") {
-      kind = TraceKind::kStart;
-    } else if (ph == "E") {
-      kind = TraceKind::kEnd;
-    } else if (ph == "i") {
-      const std::string name = j.value("name", "");
-      if (name == "submit") continue;  // derived from its B event's wait
-      const auto it = std::find(std::begin(kInstantNames), std::end(kInstantNames), name);
-      if (it == std::end(kInstantNames)) throw std::runtime_error("unknown instant event: " + name);
-      kind = static_cast<TraceKind>(it - std::begin(kInstantNames));
-    } else {
-      throw std::runtime_error("unexpected event phase: " + ph);
-    }
+    if (ph != "B" && ph != "E" && ph != "i") throw std::runtime_error("unexpected event phase: " + ph);
+    const std::string name = j.value("name", "");
+    if (ph == "i" && name == "submit") continue;  // derived from its B event's wait
+    const KindFormat* f = find_format(ph[0], name);
+    if (f == nullptr) throw std::runtime_error("unknown instant event: " + name);
     if (!j.contains("ts") || !j["ts"].is_number() || !j.contains("tid") || !j["tid"].is_number_unsigned()) {
       throw std::runtime_error("event without numeric ts and tid");
     }
     const nlohmann::json args = j.value("args", nlohmann::json::object());
+    auto field = [&]<class T>(std::string_view key, T) {
+      return key.empty() ? T{0} : args.value(std::string(key), T{0});
+    };
     events.push_back(TraceEvent{static_cast<std::uint64_t>(std::llround(j["ts"].get<double>() * 1000.0)),
-                                args.value("task", std::uint64_t{0}), args.value("arg", std::uint32_t{0}),
-                                j["tid"].get<std::uint16_t>(), kind});
+                                field(f->id_key, std::uint64_t{0}), field(f->arg_key, std::uint32_t{0}),
+                                j["tid"].get<std::uint16_t>(), kind_of(*f)});
   }
   return events;
 }

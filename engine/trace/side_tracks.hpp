@@ -24,11 +24,29 @@ struct SideTracks {
   TraceBuffer log_writer{kLogWriter, kLogWriterEvents};
   RefusalLog refusals{kRefusals};
 
-  // The one reader (the engine's trace drain): both tracks' events so far.
-  void drain(std::vector<TraceEvent>& out) {
+  // Events the rings had no room for, since the previous drain.
+  struct Dropped {
+    std::uint64_t log_writer = 0;
+    std::uint64_t refusals = 0;
+  };
+
+  // The one reader (the engine's trace drain, under its mutex): both tracks'
+  // events so far, and what was dropped since the previous drain (a session
+  // starts with a drain, so a trace reports its own session's losses).
+  Dropped drain(std::vector<TraceEvent>& out) {
     log_writer.drain(out);
     refusals.drain(out);
+    const Dropped now{log_writer.dropped(), refusals.dropped()};
+    const Dropped since{now.log_writer - reported_.log_writer, now.refusals - reported_.refusals};
+    reported_ = now;
+    return since;
   }
+
+  // Since the tracks were made (EngineStats::trace_dropped).
+  std::uint64_t dropped() const noexcept { return log_writer.dropped() + refusals.dropped(); }
+
+ private:
+  Dropped reported_;  // the reader's own
 };
 
 }  // namespace brisk::trace

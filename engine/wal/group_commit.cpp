@@ -1,5 +1,8 @@
 #include "wal/group_commit.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace brisk::detail::wal {
 
 namespace {
@@ -11,7 +14,21 @@ namespace {
 // producer that waits for each ack never meets a linger: the writer finds
 // nothing pending after its write.
 constexpr auto kLinger = std::chrono::microseconds(50);
+// A slice on the log writer's track: its begin (at t0, with its args) and
+// its end (now). The writer thread is the ring's one producer.
+void trace_slice(trace::TraceBuffer& ring, trace::TraceKind kind, std::uint64_t t0, std::uint64_t id,
+                 std::uint64_t arg) noexcept {
+  const auto narrow = static_cast<std::uint32_t>(std::min<std::uint64_t>(arg, UINT32_MAX));
+  ring.record(trace::TraceEvent{t0, id, narrow, trace::kLogWriter, kind});
+  ring.record(trace::TraceEvent{trace::trace_now_ns(), 0, 0, trace::kLogWriter, trace::TraceKind::kLogEnd});
+}
 }  // namespace
+
+trace::TraceBuffer* GroupCommit::tracing() const noexcept {
+  if (options_.trace == nullptr || !options_.trace->on()) [[likely]] return nullptr;
+  trace::SideTracks* side = options_.trace->side();  // set before on() turned true
+  return side != nullptr ? &side->log_writer : nullptr;
+}
 
 GroupCommit::GroupCommit(GroupCommitOptions options, AppendStreams& streams, WriterSignal& signal,
                          std::array<StreamProgress, kLogStreams>& progress, SegmentWriter& segments,
@@ -57,13 +74,16 @@ void GroupCommit::run() {
       sync_target = signal_.sync_requests;
       closing = signal_.closing;
     }
+    trace::TraceBuffer* const traced = tracing();
     streams_.take(batch_, taken_);
-    Status s = write_batch();
+    Status s = write_batch(traced);
     const auto now = std::chrono::steady_clock::now();
     const bool sync_due = options_.fsync == FsyncPolicy::always || closing || sync_target > syncs_done_ ||
                           (interval && now >= last_sync_ + options_.fsync_interval);
     if (s && sync_due && segments_.written_lsn() > segments_.synced_lsn()) {
+      const std::uint64_t t0 = traced != nullptr ? trace::trace_now_ns() : 0;
       s = segments_.sync();
+      if (traced != nullptr && s) trace_slice(*traced, trace::TraceKind::kFsync, t0, segments_.synced_lsn(), 0);
       if (s) {
         synced_ = written_;
         last_sync_ = now;
@@ -81,7 +101,7 @@ void GroupCommit::run() {
   }
 }
 
-Status GroupCommit::write_batch() {
+Status GroupCommit::write_batch(trace::TraceBuffer* traced) {
   std::uint64_t bytes = 0;
   for (const std::string& b : batch_) bytes += b.size();
   if (bytes == 0) return Status::ok();
@@ -89,6 +109,7 @@ Status GroupCommit::write_batch() {
   bytes_.fetch_add(bytes, std::memory_order_relaxed);
   if (bytes > largest_batch_.load(std::memory_order_relaxed)) largest_batch_.store(bytes, std::memory_order_relaxed);
   const std::uint64_t before = segments_.written_lsn();
+  const std::uint64_t t0 = traced != nullptr ? trace::trace_now_ns() : 0;
   // batch_ is in layout order: every main lane, then every completion lane.
   // A completion thus follows its tasks' other records of the same batch,
   // and the cut put none of those in a later batch (see Wal::append(TaskCompletedRef)).
@@ -97,6 +118,7 @@ Status GroupCommit::write_batch() {
   records_.fetch_add(segments_.written_lsn() - before, std::memory_order_relaxed);
   observations_.batch_bytes.record(bytes);
   observations_.batch_records.record(segments_.written_lsn() - before);
+  if (traced != nullptr) trace_slice(*traced, trace::TraceKind::kLogBatch, t0, bytes, segments_.written_lsn() - before);
   written_ = taken_;
   for (std::string& b : batch_) b.clear();  // keeps the capacity
   return Status::ok();

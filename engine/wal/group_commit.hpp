@@ -33,6 +33,7 @@
 #include <thread>
 
 #include "brisk/durability.hpp"
+#include "trace/trace_switch.hpp"
 #include "wal/append_streams.hpp"
 #include "wal/segment_writer.hpp"
 #include "wal/wal_observations.hpp"
@@ -45,6 +46,10 @@ struct GroupCommitOptions {
   FsyncPolicy fsync = FsyncPolicy::always;
   std::chrono::milliseconds fsync_interval{1000};
   std::function<void(const Status&)> on_failure;  // once, on the writer thread
+  // The engine's trace switch (nullptr: never traced). While it is on, the
+  // thread records each batch's write and each fdatasync as a slice on the
+  // trace's log writer track (trace/side_tracks.hpp).
+  trace::TraceSwitch* trace = nullptr;
 };
 
 class GroupCommit {
@@ -72,7 +77,10 @@ class GroupCommit {
 
  private:
   void run();
-  Status write_batch();  // what take() gathered
+  // The log writer's trace ring while tracing is on, else nullptr: read once
+  // per batch (off: a load and a predictable branch, no clock read).
+  trace::TraceBuffer* tracing() const noexcept;
+  Status write_batch(trace::TraceBuffer* tracing);  // what take() gathered
   void publish_progress();
   void fail(const Status& cause);
 

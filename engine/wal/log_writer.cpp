@@ -17,8 +17,8 @@ Wal::Wal(WalOptions options, WalEnv& env)
                  options_.clock_ns),
       segments_(env, options_.dir, options_.segment_bytes, AppendStreams::kBuffers, observations_.fsync_ns,
                 [this](std::uint32_t closed) { compactor_.segment_closed(closed); }),
-      writer_({options_.fsync, options_.fsync_interval, options_.on_failure}, streams_, signal_, progress_,
-              segments_, observations_) {}
+      writer_({options_.fsync, options_.fsync_interval, options_.on_failure, options_.trace}, streams_, signal_,
+              progress_, segments_, observations_) {}
 
 Wal::~Wal() { close(); }
 

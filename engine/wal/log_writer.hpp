@@ -71,6 +71,8 @@ struct WalOptions {
   std::function<std::int64_t()> clock_ns;
   // Called once, on the writer thread, when the log fails.
   std::function<void(const Status&)> on_failure;
+  // The engine's trace switch: batches and fsyncs on the trace (GroupCommitOptions).
+  trace::TraceSwitch* trace = nullptr;
 };
 
 struct WalStats {

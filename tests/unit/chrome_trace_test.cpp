@@ -37,6 +37,25 @@ std::vector<TraceEvent> synthetic_run(std::uint64_t seed, int tasks) {
   return ev;
 }
 
+// read_chrome_trace(json) gives `events` back, as written: in time order,
+// times relative to the earliest event written (a derived submit too); the
+// derived submits are skipped.
+void expect_reads_back(const std::vector<TraceEvent>& events, const std::string& json) {
+  const std::vector<TraceEvent> back = read_chrome_trace(json);
+  ASSERT_EQ(back.size(), events.size());
+  std::vector<TraceEvent> sorted = events;
+  std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.ts_ns < b.ts_ns; });
+  std::uint64_t origin = sorted.front().ts_ns;
+  for (const TraceEvent& e : with_derived_submits(events)) origin = std::min(origin, e.ts_ns);
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    EXPECT_EQ(back[i].ts_ns, sorted[i].ts_ns - origin) << i;
+    EXPECT_EQ(back[i].task_id, sorted[i].task_id) << i;
+    EXPECT_EQ(back[i].arg, sorted[i].arg) << i;
+    EXPECT_EQ(back[i].worker, sorted[i].worker) << i;
+    EXPECT_EQ(back[i].kind, sorted[i].kind) << i;
+  }
+}
+
 TEST(ChromeTrace, OneBeginAndOneEndPerTaskOnWorkerTracks) {
   constexpr int kTasks = 500;
   const auto events = synthetic_run(test::test_seed(), kTasks);
@@ -159,22 +178,70 @@ TEST(ChromeTrace, ReadsBackWhatItWrote) {
   const auto events = synthetic_run(test::test_seed(), 200);
   std::ostringstream out;
   write_chrome_trace(out, events);
-  // The derived submits are skipped: what was written comes back.
-  const std::vector<TraceEvent> back = read_chrome_trace(out.str());
-  ASSERT_EQ(back.size(), events.size());
-  // The writer orders by time; compare against the same stable order.
-  std::vector<TraceEvent> sorted = events;
-  std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.ts_ns < b.ts_ns; });
-  // Times are relative to the earliest event written, a derived submit too.
-  std::uint64_t origin = sorted.front().ts_ns;
-  for (const TraceEvent& e : with_derived_submits(events)) origin = std::min(origin, e.ts_ns);
-  for (std::size_t i = 0; i < back.size(); ++i) {
-    EXPECT_EQ(back[i].ts_ns, sorted[i].ts_ns - origin) << i;
-    EXPECT_EQ(back[i].task_id, sorted[i].task_id) << i;
-    EXPECT_EQ(back[i].arg, sorted[i].arg) << i;
-    EXPECT_EQ(back[i].worker, sorted[i].worker) << i;
-    EXPECT_EQ(back[i].kind, sorted[i].kind) << i;
+  expect_reads_back(events, out.str());
+}
+
+// The side tracks (the log writer's slices, producers' refusals) mixed in
+// with a run: each on its own named track, with its own args, and read back
+// as written (read(write(x)) == x holds for them too).
+TEST(ChromeTrace, SideTracksAreTheirOwnTracksAndReadBack) {
+  std::vector<TraceEvent> events = synthetic_run(test::test_seed(), 100);
+  const std::string reasons[] = {"accepted", "rejected_full", "rejected_backpressure", "rejected_shutdown", "invalid"};
+  std::map<std::string, int> expected;  // submissions refused, by reason
+  std::uint64_t t = 1'000'000'100;
+  for (std::uint64_t i = 1; i <= 20; ++i, t += 50'000) {
+    expected[reasons[1 + i % 4]] += i % 3 == 0 ? 7 : 1;
+    events.push_back({t, 4096 * i, static_cast<std::uint32_t>(3 * i), kLogWriter, TraceKind::kLogBatch});
+    events.push_back({t + 700, 0, 0, kLogWriter, TraceKind::kLogEnd});
+    events.push_back({t + 800, 1000 + i, 0, kLogWriter, TraceKind::kFsync});
+    events.push_back({t + 20'000, 0, 0, kLogWriter, TraceKind::kLogEnd});
+    events.push_back({t + 5, i % 3 == 0 ? 7u : 1u, static_cast<std::uint32_t>(1 + i % 4), kExternalWorker,
+                      TraceKind::kRefused});
   }
+  ChromeTraceOptions options;
+  options.refusals_dropped = 12;
+  options.log_writer_dropped = 3;
+  std::ostringstream out;
+  write_chrome_trace(out, events, options);
+
+  const nlohmann::json doc = nlohmann::json::parse(out.str());
+  std::map<int, std::string> names;
+  int batches = 0, syncs = 0, ends = 0;
+  std::map<std::string, int> refusals;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] == "M") {
+      if (e["name"] == "thread_name") names[e["tid"].get<int>()] = e["args"]["name"];
+      continue;
+    }
+    const int tid = e["tid"];
+    if (e["name"] == "log batch") {
+      ++batches;
+      EXPECT_EQ(tid, kLogWriter);
+      EXPECT_EQ(e["ph"], "B");
+      EXPECT_EQ(e["args"]["bytes"].get<std::uint64_t>() % 4096, 0u);
+      EXPECT_EQ(e["args"]["records"].get<std::uint64_t>() * 4096, 3 * e["args"]["bytes"].get<std::uint64_t>());
+    } else if (e["name"] == "fdatasync") {
+      ++syncs;
+      EXPECT_EQ(tid, kLogWriter);
+      EXPECT_GT(e["args"]["synced_lsn"].get<std::uint64_t>(), 1000u);
+    } else if (e["name"] == "log end") {
+      ++ends;
+      EXPECT_EQ(e["ph"], "E");
+    } else if (e["name"] == "refused") {
+      EXPECT_EQ(tid, kExternalWorker);
+      EXPECT_EQ(e["ph"], "i");
+      refusals[e["args"]["reason"]] += e["args"]["submissions"].get<int>();
+    }
+  }
+  EXPECT_EQ(batches, 20);
+  EXPECT_EQ(syncs, 20);
+  EXPECT_EQ(ends, 40);
+  EXPECT_EQ(refusals, expected);
+  EXPECT_EQ(names[kLogWriter], "log writer");
+  EXPECT_EQ(names[kExternalWorker], "producers (12 refusals not recorded: ring full)");
+  EXPECT_EQ(doc["otherData"]["refusals_dropped"], 12);
+  EXPECT_EQ(doc["otherData"]["log_writer_events_dropped"], 3);
+  expect_reads_back(events, out.str());
 }
 
 TEST(ChromeTrace, EscapesNamesAndHandlesEmpty) {

@@ -137,6 +137,17 @@ void print_trace(const TraceAnalysis& t, const Profile& p) {
                 static_cast<double>(sorted_percentile(t.wake_wait_ns, 99)) / 1e3, t.wake_wait_ns.size(),
                 static_cast<double>(sorted_percentile(t.queue_wait_ns, 50)) / 1e3);
   }
+  if (!t.refused.empty()) {
+    std::printf("  producers' refusals:");
+    for (const auto& [reason, n] : t.refused) std::printf(" %llu %s", static_cast<ull>(n), reason.c_str());
+    std::printf("\n");
+  }
+  if (t.log_batches > 0 || !t.fsync_ns.empty()) {
+    std::printf("  log writer: %llu batches (%llu records, %llu bytes), %zu fdatasyncs p50 %.2f ms, p99 %.2f ms\n",
+                static_cast<ull>(t.log_batches), static_cast<ull>(t.log_records), static_cast<ull>(t.log_bytes),
+                t.fsync_ns.size(), static_cast<double>(sorted_percentile(t.fsync_ns, 50)) / 1e6,
+                static_cast<double>(sorted_percentile(t.fsync_ns, 99)) / 1e6);
+  }
 }
 
 // The snapshots' view: what the scheduler did to each worker, the task

@@ -44,6 +44,26 @@ void add_series(TraceAnalysis& a, std::span<const TraceEvent> sorted, std::uint6
   }
 }
 
+// Refusals by reason; the log writer's slices (each begun by a batch or an
+// fsync and ended by the next kLogEnd).
+void add_side_tracks(TraceAnalysis& a, std::span<const TraceEvent> sorted) {
+  const TraceEvent* open = nullptr;
+  for (const TraceEvent& e : sorted) {
+    if (e.kind == TraceKind::kRefused) a.refused[std::string(trace::refusal_reason(e.arg))] += e.task_id;
+    if (e.worker != trace::kLogWriter) continue;
+    if (e.kind == TraceKind::kLogBatch) {
+      ++a.log_batches;
+      a.log_bytes += e.task_id;
+      a.log_records += e.arg;
+    }
+    if (e.kind == TraceKind::kLogEnd && open != nullptr && open->kind == TraceKind::kFsync) {
+      a.fsync_ns.push_back(e.ts_ns - open->ts_ns);
+    }
+    open = e.kind == TraceKind::kLogEnd ? nullptr : &e;
+  }
+  std::sort(a.fsync_ns.begin(), a.fsync_ns.end());
+}
+
 }  // namespace
 
 TraceAnalysis analyze_trace(std::span<const TraceEvent> events, std::uint64_t bucket_ns) {
@@ -59,8 +79,9 @@ TraceAnalysis analyze_trace(std::span<const TraceEvent> events, std::uint64_t bu
 
   std::size_t worker_count = 0;
   for (const TraceEvent& e : sorted) {
-    if (e.worker != trace::kExternalWorker) worker_count = std::max<std::size_t>(worker_count, e.worker + 1u);
+    if (e.worker < trace::kLogWriter) worker_count = std::max<std::size_t>(worker_count, e.worker + 1u);
   }
+  add_side_tracks(a, sorted);
   a.workers.resize(worker_count);
   a.origin_shard_jobs.resize(worker_count);
   std::vector<WorkerCursor> cursors(worker_count);
@@ -71,7 +92,7 @@ TraceAnalysis analyze_trace(std::span<const TraceEvent> events, std::uint64_t bu
       submitted[e.task_id] = e.ts_ns;
       continue;
     }
-    if (e.worker == trace::kExternalWorker) continue;
+    if (e.worker >= trace::kLogWriter) continue;  // producers, log writer: add_side_tracks
     TraceWorker& w = a.workers[e.worker];
     WorkerCursor& c = cursors[e.worker];
     switch (e.kind) {

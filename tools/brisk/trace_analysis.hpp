@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "trace/trace_buffer.hpp"
@@ -41,6 +43,11 @@ struct TraceAnalysis {
   // cost of parking as producers see it.
   std::vector<std::uint64_t> wake_wait_ns;
   std::vector<TracePoint> series;
+  // The side tracks. Submissions refused, by reason ("rejected_full"...).
+  std::map<std::string, std::uint64_t> refused;
+  // The log writer's group-commit writes and fdatasyncs (sorted durations, ns).
+  std::uint64_t log_batches = 0, log_records = 0, log_bytes = 0;
+  std::vector<std::uint64_t> fsync_ns;
 };
 
 // bucket_ns: width of a series point.
