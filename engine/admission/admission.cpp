@@ -21,6 +21,14 @@ std::size_t Admission::home_shard() const noexcept {
   return w != nullptr ? w->shard : ShardSet::kNoHome;
 }
 
+ShardSet::Slot Admission::claim_overflow(std::size_t home) noexcept {
+  // Outside threads keep the rings' bound; without an overflow nothing is counted.
+  if (home == ShardSet::kNoHome || config_.task_overflow_per_worker == 0) return {};
+  const ShardSet::Slot slot = shards_.claim_overflow(home);
+  (slot ? overflowed_ : overflow_refused_).fetch_add(1, std::memory_order_relaxed);
+  return slot;
+}
+
 SubmitResult Admission::refuse(SubmitStatus status, std::string_view reason) noexcept {
   auto& counter = status == SubmitStatus::invalid ? rejected_invalid_
                   : status == SubmitStatus::rejected_shutdown ? rejected_shutdown_
@@ -50,9 +58,14 @@ SubmitStatus Admission::post_job(Job&& job, Priority priority) {
     return SubmitStatus::rejected_shutdown;
   }
   job.submit_stamp = ticks_.now();
-  if (shards_.push(job, priority, home_shard())) return SubmitStatus::accepted;
-  rejected_full_.fetch_add(1, std::memory_order_relaxed);
-  return SubmitStatus::rejected_full;
+  const std::size_t home = home_shard();
+  ShardSet::Slot slot = shards_.claim(priority, home);
+  if (!slot && !(slot = claim_overflow(home))) {
+    rejected_full_.fetch_add(1, std::memory_order_relaxed);
+    return SubmitStatus::rejected_full;
+  }
+  shards_.publish(slot, std::move(job));
+  return SubmitStatus::accepted;
 }
 
 BulkResult Admission::post_jobs(Job* jobs, std::size_t count, Priority priority) {
@@ -69,7 +82,14 @@ BulkResult Admission::post_jobs(Job* jobs, std::size_t count, Priority priority)
   }
   const std::uint64_t stamp = ticks_.now();
   for (std::size_t i = 0; i < count; ++i) jobs[i].submit_stamp = stamp;
-  result.accepted = shards_.push_bulk(jobs, count, priority, home_shard());
+  const std::size_t home = home_shard();
+  result.accepted = shards_.push_bulk(jobs, count, priority, home);
+  // From a task: what no ring of the lane took goes to its worker's overflow.
+  while (result.accepted != count) {
+    const ShardSet::Slot slot = claim_overflow(home);
+    if (!slot) break;
+    shards_.publish(slot, std::move(jobs[result.accepted++]));
+  }
   if (result.accepted != count) {
     rejected_full_.fetch_add(count - result.accepted, std::memory_order_relaxed);
     result.first_refusal = SubmitStatus::rejected_full;
@@ -145,8 +165,13 @@ SubmitResult Admission::submit(std::int64_t type, PayloadArg payload, const Task
   // although the caller was told "rings full".
   ShardSet::Slot slot;
   if (!delayed) {
-    slot = shards_.claim(record->priority, home_shard());
-    if (!slot) return undo(refuse(SubmitStatus::rejected_full, "rings full"));
+    const std::size_t home = home_shard();
+    slot = shards_.claim(record->priority, home);
+    if (!slot && !(slot = claim_overflow(home))) {
+      return undo(refuse(SubmitStatus::rejected_full, home == ShardSet::kNoHome
+                                                          ? "rings full"
+                                                          : "rings full, and this worker's task overflow too"));
+    }
   }
   std::uint64_t ticket = 0;
   if (durable) {

@@ -72,15 +72,23 @@ class Admission {
   // Refusals so far, by answer (relaxed reads: totals for reporting).
   struct Refusals {
     std::uint64_t full = 0, shutdown = 0, invalid = 0, durability_failed = 0;
+    // Tasks' posts that went to their worker's overflow, and those refused
+    // (also in `full`) because it was full too.
+    std::uint64_t overflowed = 0, overflow_refused = 0;
   };
   Refusals refusals() const noexcept {
-    return {rejected_full_.load(std::memory_order_relaxed), rejected_shutdown_.load(std::memory_order_relaxed),
-            rejected_invalid_.load(std::memory_order_relaxed), durability_failures_.load(std::memory_order_relaxed)};
+    return {rejected_full_.load(std::memory_order_relaxed),     rejected_shutdown_.load(std::memory_order_relaxed),
+            rejected_invalid_.load(std::memory_order_relaxed),  durability_failures_.load(std::memory_order_relaxed),
+            overflowed_.load(std::memory_order_relaxed),        overflow_refused_.load(std::memory_order_relaxed)};
   }
 
  private:
   // The calling worker's own shard, or ShardSet::kNoHome off this engine's workers.
   std::size_t home_shard() const noexcept;
+  // A position in the calling worker's task overflow once its task's lane
+  // is full everywhere (home: home_shard()); none for outside threads or
+  // when the overflow is full too. Counts either way.
+  ShardSet::Slot claim_overflow(std::size_t home) noexcept;
   SubmitResult refuse(SubmitStatus status, std::string_view reason) noexcept;
   SubmitResult log_failed() noexcept;
 
@@ -103,6 +111,8 @@ class Admission {
   std::atomic<std::uint64_t> rejected_shutdown_{0};
   std::atomic<std::uint64_t> rejected_invalid_{0};
   std::atomic<std::uint64_t> durability_failures_{0};
+  std::atomic<std::uint64_t> overflowed_{0};
+  std::atomic<std::uint64_t> overflow_refused_{0};
 };
 
 }  // namespace brisk::detail

@@ -81,6 +81,10 @@ void check_fits_in_memory(const EngineConfig& c) {
   std::string parts = "rings (workers * priority_lanes * ring_capacity = " + std::to_string(c.workers) + " * " +
                       std::to_string(c.priority_lanes) + " * " + std::to_string(c.ring_capacity) + " slots) " +
                       std::to_string(needed.rings) + " bytes";
+  if (needed.overflows != 0) {
+    parts += ", task overflows (workers * task_overflow_per_worker = " + std::to_string(c.workers) + " * " +
+             std::to_string(c.task_overflow_per_worker) + " slots) " + std::to_string(needed.overflows) + " bytes";
+  }
   if (needed.traces != 0) {
     parts += ", trace buffers (workers * observability.trace_events_per_worker = " + std::to_string(c.workers) +
              " * " + std::to_string(c.observability.trace_events_per_worker) + " events) " +
@@ -102,6 +106,12 @@ EngineConfig validated_config(EngineConfig c) {
   }
   if (c.ring_capacity > JobRing::kMaxCapacity) {
     throw ConfigError("ring_capacity must be <= 2^24 (got " + std::to_string(c.ring_capacity) + ")");
+  }
+  if (c.task_overflow_per_worker != 0 &&
+      (!is_power_of_two(c.task_overflow_per_worker) || c.task_overflow_per_worker < 2 ||
+       c.task_overflow_per_worker > JobRing::kMaxCapacity)) {
+    throw ConfigError("task_overflow_per_worker must be 0 or a power of two in 2..2^24 (got " +
+                      std::to_string(c.task_overflow_per_worker) + ")");
   }
   if (c.priority_lanes < 3 || c.priority_lanes > 16) {
     // At least high, normal and low, so the default priority is always valid.

@@ -8,6 +8,7 @@ ConstructionBytes construction_bytes(const EngineConfig& c) noexcept {
   const std::uint64_t workers = c.workers;
   ConstructionBytes bytes;
   bytes.rings = workers * c.priority_lanes * JobRing::allocated_bytes(c.ring_capacity);
+  if (c.task_overflow_per_worker != 0) bytes.overflows = workers * JobRing::allocated_bytes(c.task_overflow_per_worker);
   if (c.observability.trace_events_per_worker != 0) {
     bytes.traces = workers * trace::TraceBuffer::allocated_bytes(c.observability.trace_events_per_worker);
   }

@@ -12,10 +12,11 @@ namespace brisk::detail {
 
 struct ConstructionBytes {
   std::uint64_t rings = 0;   // workers * priority_lanes * ring_capacity slots
+  std::uint64_t overflows = 0;  // workers * task_overflow_per_worker slots
   std::uint64_t traces = 0;  // workers * observability.trace_events_per_worker events
   std::uint64_t rest = 0;    // workers, shards, the task table's index (max_named_tasks)
 
-  std::uint64_t total() const noexcept { return rings + traces + rest; }
+  std::uint64_t total() const noexcept { return rings + overflows + traces + rest; }
 };
 
 // For a configuration whose fields are each in range (no overflow then).

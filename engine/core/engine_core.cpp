@@ -35,7 +35,7 @@ EngineCore::EngineCore(EngineConfig config)
       dead_letters_(config_.dead_letter_capacity),
       credits_(config_.credits),
       idempotency_(config_.idempotency_retention.count(), config_.max_idempotency_keys),
-      shards_(config_.workers, config_.priority_lanes, config_.ring_capacity, idle_),
+      shards_(config_.workers, config_.priority_lanes, config_.ring_capacity, config_.task_overflow_per_worker, idle_),
       delays_(*clock_, config_.timer_tick, [this](TaskRecord& r) { return outcomes_.make_ready(r); }),
       finished_(config_.task_status.max_finished, config_.task_status.retention.count(), ticks_),
       queries_(tasks_, finished_, ticks_, *clock_),
@@ -190,14 +190,14 @@ void EngineCore::drain() {
     targets.clear();
     for (std::size_t s = 0; s < shards_.size(); ++s) {
       const Shard& shard = shards_[s];
-      for (std::size_t lane = 0; lane < shard.lanes(); ++lane) targets.push_back(shard.lane(lane).tail());
+      for (std::size_t r = 0; r < shard.rings(); ++r) targets.push_back(shard.ring(r).tail());
     }
     std::size_t t = 0;
     unsigned rounds = 0;
     for (std::size_t s = 0; s < shards_.size(); ++s) {
       const Shard& shard = shards_[s];
-      for (std::size_t lane = 0; lane < shard.lanes(); ++lane, ++t) {
-        while (shard.lane(lane).head() < targets[t]) wait_a_little(rounds);
+      for (std::size_t r = 0; r < shard.rings(); ++r, ++t) {  // lanes and the task overflow
+        while (shard.ring(r).head() < targets[t]) wait_a_little(rounds);
       }
     }
     for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -230,8 +230,8 @@ void EngineCore::run_leftovers() {
     ran = false;
     for (std::size_t s = 0; s < shards_.size(); ++s) {
       Shard& shard = shards_[s];
-      for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
-        while (shard.lane(lane).try_pop(job)) {
+      for (std::size_t r = 0; r < shard.rings(); ++r) {
+        while (shard.ring(r).try_pop(job)) {
           ran = true;
           if (job.flags & kJobReturnsCredit) ++credits;
           try {

@@ -18,9 +18,9 @@ EngineStats EngineCore::stats() const {
   EngineStats s;
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     const Shard& shard = shards_[i];
-    for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
-      s.accepted += shard.lane(lane).tail();
-      s.queued += shard.lane(lane).size_approx();
+    for (std::size_t r = 0; r < shard.rings(); ++r) {  // lanes and the task overflow
+      s.accepted += shard.ring(r).tail();
+      s.queued += shard.ring(r).size_approx();
     }
   }
   for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -47,6 +47,9 @@ EngineStats EngineCore::stats() const {
   s.rejected_full = refused.full;
   s.rejected_shutdown = refused.shutdown;
   s.rejected_invalid = refused.invalid;
+  s.overflowed = refused.overflowed;
+  s.overflow_refused = refused.overflow_refused;
+  s.overflow_depth = shards_.overflow_depth();
   s.rejected_backpressure = rejected_backpressure_.load(std::memory_order_relaxed);
   s.credits_capacity = credits_.capacity();
   s.credits_outstanding = credits_.outstanding();

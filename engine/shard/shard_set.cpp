@@ -4,9 +4,13 @@
 
 namespace brisk::detail {
 
-ShardSet::ShardSet(unsigned shards, unsigned lanes, std::size_t ring_capacity, IdleWorkers& idle) : idle_(idle) {
+ShardSet::ShardSet(unsigned shards, unsigned lanes, std::size_t ring_capacity, std::size_t overflow_capacity,
+                   IdleWorkers& idle)
+    : idle_(idle) {
   shards_.reserve(shards);
-  for (unsigned i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>(lanes, ring_capacity));
+  for (unsigned i = 0; i < shards; ++i) {
+    shards_.push_back(std::make_unique<Shard>(lanes, ring_capacity, overflow_capacity));
+  }
 }
 
 std::size_t ShardSet::first_shard(std::size_t home) const noexcept {
@@ -25,16 +29,16 @@ ShardSet::Slot ShardSet::claim(Priority priority, std::size_t home) noexcept {
   return {};
 }
 
+ShardSet::Slot ShardSet::claim_overflow(std::size_t home) noexcept {
+  JobRing* ring = home < shards_.size() ? shards_[home]->overflow() : nullptr;
+  if (ring == nullptr) return {};
+  if (JobRing::Claim claimed = ring->try_claim()) return {ring, claimed};
+  return {};
+}
+
 void ShardSet::publish(Slot slot, Job&& job) noexcept {
   slot.ring->publish(slot.claim, std::move(job));
   idle_.notify_work();
-}
-
-bool ShardSet::push(Job& job, Priority priority, std::size_t home) noexcept {
-  const Slot slot = claim(priority, home);
-  if (!slot) return false;
-  publish(slot, std::move(job));
-  return true;
 }
 
 std::size_t ShardSet::push_bulk(Job* jobs, std::size_t count, Priority priority, std::size_t home) noexcept {
@@ -59,7 +63,15 @@ std::size_t ShardSet::push_bulk(Job* jobs, std::size_t count, Priority priority,
 std::uint64_t ShardSet::total_tail() const noexcept {
   std::uint64_t sum = 0;
   for (const auto& shard : shards_) {
-    for (std::size_t lane = 0; lane < shard->lanes(); ++lane) sum += shard->lane(lane).tail();
+    for (std::size_t r = 0; r < shard->rings(); ++r) sum += shard->ring(r).tail();
+  }
+  return sum;
+}
+
+std::uint64_t ShardSet::overflow_depth() const noexcept {
+  std::uint64_t sum = 0;
+  for (const auto& shard : shards_) {
+    if (const JobRing* ring = shard->overflow()) sum += ring->size_approx();
   }
   return sum;
 }

@@ -5,7 +5,9 @@
 // thread's number), or, when that ring is full, the next shard's; then an
 // idle worker is woken. A producer that must do something that can still
 // fail once it knows there is room (log the task) claims the position
-// first and publishes into it after (MpmcRing::try_claim).
+// first and publishes into it after (MpmcRing::try_claim). A worker's own
+// task whose lane is full everywhere may take a position in the worker's
+// overflow instead (claim_overflow; see shard.hpp).
 #pragma once
 
 #include <cstddef>
@@ -29,15 +31,17 @@ class ShardSet {
     explicit operator bool() const noexcept { return ring != nullptr; }
   };
 
-  ShardSet(unsigned shards, unsigned lanes, std::size_t ring_capacity, IdleWorkers& idle);
+  ShardSet(unsigned shards, unsigned lanes, std::size_t ring_capacity, std::size_t overflow_capacity,
+           IdleWorkers& idle);
 
   // home: the submitting worker's index, or kNoHome for any other thread.
   static constexpr std::size_t kNoHome = ~std::size_t{0};
 
   Slot claim(Priority priority, std::size_t home) noexcept;
+  // A position in worker `home`'s overflow (home: a worker's index), or none
+  // when it is full or there is no overflow.
+  Slot claim_overflow(std::size_t home) noexcept;
   void publish(Slot slot, Job&& job) noexcept;
-  // claim + publish; false (job untouched) when every ring of the lane is full.
-  bool push(Job& job, Priority priority, std::size_t home) noexcept;
   // Pushes jobs[0..count) in bulk claims, home shard first; returns how many
   // were taken (a prefix).
   std::size_t push_bulk(Job* jobs, std::size_t count, Priority priority, std::size_t home) noexcept;
@@ -47,6 +51,8 @@ class ShardSet {
   std::size_t size() const noexcept { return shards_.size(); }
   // Jobs ever claimed into every ring: what drain() waits for the workers to reach.
   std::uint64_t total_tail() const noexcept;
+  // Jobs waiting in the workers' overflows now (approximate while they move).
+  std::uint64_t overflow_depth() const noexcept;
 
  private:
   std::size_t first_shard(std::size_t home) const noexcept;

@@ -147,6 +147,12 @@ std::size_t Worker::find_work() {
 
 std::size_t Worker::take_own(Job* into, std::size_t max) {
   Shard& own = ports_.shards[index_];
+  // What this worker's own tasks posted into its overflow (their lanes were
+  // full) comes before new outside work: a fan-out finishes before more is
+  // taken in, and the overflow's bound is what its tasks may hold back.
+  if (JobRing* overflow = own.overflow()) {
+    if (std::size_t n = overflow->try_pop_bulk(into, max)) return n;
+  }
   const LaneSchedule& schedule = ports_.lanes;
   const std::size_t preferred = schedule.lane_at(lane_cursor_);
   if (++lane_cursor_ == schedule.length()) lane_cursor_ = 0;
@@ -168,8 +174,8 @@ std::size_t Worker::steal(Job* into, std::size_t max, std::size_t& victim_out) {
     const std::size_t victim = (start + k) % shards;
     if (victim == index_) continue;
     Shard& shard = ports_.shards[victim];
-    for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
-      JobRing& ring = shard.lane(lane);
+    for (std::size_t r = 0; r < shard.rings(); ++r) {  // its lanes, then its overflow
+      JobRing& ring = shard.ring(r);
       // try_pop_bulk takes half of what is there, so the owner keeps work.
       const std::size_t n = ring.try_pop_bulk(into, max);
       if (n != 0) {
@@ -303,8 +309,8 @@ void Worker::execute(Job& job) {
 bool Worker::work_visible() const {
   for (std::size_t s = 0; s < ports_.shards.size(); ++s) {
     const Shard& shard = ports_.shards[s];
-    for (std::size_t lane = 0; lane < shard.lanes(); ++lane) {
-      if (!shard.lane(lane).empty_approx()) return true;
+    for (std::size_t r = 0; r < shard.rings(); ++r) {
+      if (!shard.ring(r).empty_approx()) return true;
     }
   }
   return false;

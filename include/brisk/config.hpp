@@ -70,6 +70,12 @@ struct EngineConfig {
   // Slots per ring (one ring per priority lane per shard). Power of two,
   // 2..2^24. Total queued capacity = workers * priority_lanes * ring_capacity.
   std::size_t ring_capacity = 4096;
+  // Per worker: jobs its own tasks post (or submit) once every ring of
+  // their lane is full, kept in the worker's overflow and taken by it
+  // before new outside work (thieves may take them too); beyond it, such a
+  // post is refused rejected_full. Outside threads never use it. 0 (none)
+  // or a power of two up to 2^24; 64 bytes a slot, allocated at construction.
+  std::size_t task_overflow_per_worker = 4096;
   // Pin worker i to cpus[i % cpus.size()] (every CPU in the affinity mask
   // when cpus is empty). Off by default: brisk usually shares its CPUs with
   // the service that embeds it, and a pinned worker cannot move off a CPU

@@ -50,6 +50,13 @@ struct EngineStats {
   std::uint64_t stolen = 0;
   std::uint64_t parks = 0;
   std::uint64_t queued = 0;           // accepted, not yet taken by a worker
+  // Posts and submits made from inside tasks that found their lane full
+  // everywhere (EngineConfig::task_overflow_per_worker): taken into their
+  // worker's overflow, waiting there now, and refused (rejected_full, also
+  // counted there) because the overflow was full too.
+  std::uint64_t overflowed = 0;
+  std::uint64_t overflow_depth = 0;
+  std::uint64_t overflow_refused = 0;
   std::uint64_t rejected_backpressure = 0;  // producer submissions refused: no credits
   std::int64_t credits_capacity = 0;
   std::int64_t credits_outstanding = 0;     // spent by producers, not yet returned
