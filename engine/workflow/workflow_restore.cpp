@@ -8,21 +8,24 @@ namespace brisk::detail {
 void Workflows::restore(const wal::TaskImage& image) {
   const wal::Workflow& w = image.workflow;
   std::lock_guard lock(mutex_);
-  Batch& batch = batches_[image.id];
+  auto& slot = batches_[image.id];
+  if (!slot) slot = std::make_unique<Batch>();
+  Batch& batch = *slot;
   if (w.calls.size() == 2) {  // {on_success, on_complete}, as open_batch logs them
     batch.options.on_success = w.calls[0];
     batch.options.on_complete = w.calls[1];
   }
   batch.options.durability = Durability::durable;
   batch.callbacks_logged = w.which;
-  BatchInfo& info = batch.info;
-  info.id = image.id;
-  info.durable = true;
-  info.sealed = w.sealed;
-  info.succeeded = w.succeeded;
-  info.dead_lettered = w.dead_lettered;
-  info.cancelled = w.cancelled;
-  info.total = w.succeeded + w.dead_lettered + w.cancelled;  // relink() adds the members still pending
+  batch.id = image.id;
+  batch.durable = true;
+  // Before any task runs (relaxed: start() publishes it to the workers).
+  batch.word.store(w.sealed ? 1 : 0, std::memory_order_relaxed);
+  batch.succeeded.store(w.succeeded, std::memory_order_relaxed);
+  batch.dead_lettered.store(w.dead_lettered, std::memory_order_relaxed);
+  batch.cancelled.store(w.cancelled, std::memory_order_relaxed);
+  // relink() adds the members still pending.
+  batch.total.store(w.succeeded + w.dead_lettered + w.cancelled, std::memory_order_relaxed);
 }
 
 std::uint32_t Workflows::relink(const wal::TaskImage& task) {
@@ -33,10 +36,9 @@ std::uint32_t Workflows::relink(const wal::TaskImage& task) {
   // as a plain task.
   if (w.role == wal::WorkflowRole::member) {
     std::lock_guard lock(mutex_);
-    if (const auto it = batches_.find(w.batch); it != batches_.end()) {
-      ++it->second.info.total;
-      ++it->second.info.pending;
+    if (const auto it = batches_.find(w.batch); it != batches_.end() && join(*it->second)) {
       link.batch = w.batch;
+      link.state = it->second.get();
       link.place.role = wal::WorkflowRole::member;
       link.place.batch = w.batch;
     }
@@ -54,24 +56,13 @@ void Workflows::resume() {
   std::vector<BatchId> ready;
   {
     std::lock_guard lock(mutex_);
+    // Sealed with nothing pending: claimed here, or by its last member
+    // if that one finished meanwhile (one CAS decides).
     for (const auto& [id, batch] : batches_) {
-      if (batch.info.durable && batch.info.sealed && batch.info.pending == 0 && !batch.info.complete) {
-        ready.push_back(id);
-      }
+      if (batch->durable && claim_completion(*batch)) ready.push_back(id);
     }
   }
-  for (const BatchId id : ready) {
-    std::vector<Followup> followups;
-    BatchId durable_batch = 0;
-    {
-      std::lock_guard lock(mutex_);
-      // Its last member may have finished meanwhile, completing it.
-      const auto it = batches_.find(id);
-      if (it == batches_.end() || it->second.info.pending != 0) continue;
-      durable_batch = complete(id, &followups);
-    }
-    done(durable_batch, run(std::move(followups)));
-  }
+  for (const BatchId id : ready) finish_batch(id);
 }
 
 }  // namespace brisk::detail

@@ -23,9 +23,9 @@ BatchId Workflows::open_batch(BatchOptions options) {
   if (!durable(options.durability)) {
     std::lock_guard lock(mutex_);
     const BatchId id = next_memory_batch_++;
-    Batch& batch = batches_[id];
-    batch.options = std::move(options);
-    batch.info.id = id;
+    auto& batch = batches_[id] = std::make_unique<Batch>();
+    batch->options = std::move(options);
+    batch->id = id;
     return id;
   }
   if (!log_configured_) throw std::invalid_argument("a durable batch needs EngineConfig::durability.wal_dir");
@@ -43,10 +43,10 @@ BatchId Workflows::open_batch(BatchOptions options) {
   std::lock_guard lock(mutex_);  // before the id is known: a member cannot come first
   BatchId id = 0;
   if (log_->batch_opened(place, &id) == 0) return 0;
-  Batch& batch = batches_[id];
-  batch.options = std::move(options);
-  batch.info.id = id;
-  batch.info.durable = true;
+  auto& batch = batches_[id] = std::make_unique<Batch>();
+  batch->options = std::move(options);
+  batch->id = id;
+  batch->durable = true;
   return id;
 }
 
@@ -57,9 +57,9 @@ bool Workflows::seal_batch(BatchId id) {
   {
     std::lock_guard lock(mutex_);
     const auto it = batches_.find(id);
-    if (it == batches_.end() || it->second.info.sealed) return false;
-    Batch& batch = it->second;
-    if (batch.info.durable) {
+    if (it == batches_.end() || (it->second->word.load(std::memory_order_relaxed) & 1) != 0) return false;
+    Batch& batch = *it->second;
+    if (batch.durable) {
       wal::Workflow place;
       place.role = wal::WorkflowRole::batch;
       place.calls = {batch.options.on_success, batch.options.on_complete};
@@ -67,8 +67,8 @@ bool Workflows::seal_batch(BatchId id) {
       ticket = log_->batch_sealed(id, place);
       if (ticket == 0) return false;  // the log has failed: not sealed
     }
-    batch.info.sealed = true;
-    if (batch.info.pending == 0) durable_batch = complete(id, &followups);
+    // Only seal sets the bit, under the mutex: nothing sealed it meanwhile.
+    if (seal(batch)) durable_batch = complete(id, &followups);
   }
   // As the fsync policy promises, like every durable answer.
   if (ticket != 0 && !log_->wait(ticket)) return false;
@@ -80,7 +80,23 @@ std::optional<BatchInfo> Workflows::batch(BatchId id) const {
   std::lock_guard lock(mutex_);
   const auto it = batches_.find(id);
   if (it == batches_.end()) return std::nullopt;
-  return it->second.info;
+  return it->second->info();
+}
+
+BatchInfo Workflows::Batch::info() const {
+  BatchInfo b;
+  b.id = id;
+  b.durable = durable;
+  // acquire: the counts of the members whose decrement it reads.
+  const std::uint64_t w = word.load(std::memory_order_acquire);
+  b.complete = w == kCompleted;
+  b.sealed = b.complete || (w & 1) != 0;
+  b.pending = b.complete ? 0 : w / 2;
+  b.total = total.load(std::memory_order_relaxed);
+  b.succeeded = succeeded.load(std::memory_order_relaxed);
+  b.dead_lettered = dead_lettered.load(std::memory_order_relaxed);
+  b.cancelled = cancelled.load(std::memory_order_relaxed);
+  return b;
 }
 
 std::uint64_t Workflows::open_batches() const {
@@ -89,16 +105,90 @@ std::uint64_t Workflows::open_batches() const {
 }
 
 std::uint32_t Workflows::new_link(Link link) {
-  std::uint32_t index;
-  if (!free_links_.empty()) {
-    index = free_links_.back();
-    free_links_.pop_back();
-  } else {
-    index = static_cast<std::uint32_t>(links_.size());
-    links_.emplace_back();
+  // acquire: the pusher's writes to the link (its reset, next_free).
+  std::uint32_t index = free_head_.load(std::memory_order_acquire);
+  while (index != 0 &&
+         !free_head_.compare_exchange_weak(index, at(index).next_free, std::memory_order_acquire,
+                                           std::memory_order_acquire)) {
   }
-  links_[index] = std::move(link);
+  if (index == 0) {
+    if (links_used_ == kMaxBlocks * kBlockSize) throw std::length_error("more than 16M tasks in workflows at once");
+    index = links_used_++;
+    auto& block = blocks_[index >> kBlockBits];
+    if (!block) block = std::make_unique<Link[]>(kBlockSize);
+  }
+  at(index) = std::move(link);
   return index;
+}
+
+void Workflows::free_link(std::uint32_t index) noexcept {
+  Link& link = at(index);
+  link = Link{};
+  std::uint32_t head = free_head_.load(std::memory_order_relaxed);
+  do {
+    link.next_free = head;
+    // release: the popper sees the reset link and its next_free.
+  } while (!free_head_.compare_exchange_weak(head, index, std::memory_order_release, std::memory_order_relaxed));
+}
+
+bool Workflows::join(Batch& batch) noexcept {
+  std::uint64_t w = batch.word.load(std::memory_order_relaxed);
+  do {
+    if (w == kCompleted) return false;
+  } while (!batch.word.compare_exchange_weak(w, w + 2, std::memory_order_acq_rel, std::memory_order_relaxed));
+  batch.total.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool Workflows::leave(Batch& batch, std::optional<TaskState> state) noexcept {
+  if (!state) {
+    batch.total.fetch_sub(1, std::memory_order_relaxed);
+  } else if (*state == TaskState::succeeded) {
+    batch.succeeded.fetch_add(1, std::memory_order_relaxed);
+  } else if (*state == TaskState::cancelled) {
+    batch.cancelled.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    batch.dead_lettered.fetch_add(1, std::memory_order_relaxed);
+  }
+  // One CAS leaves and, for the last member of a sealed batch, claims the
+  // completion: a separate claim would touch the batch after the leave,
+  // when a member that joined meanwhile may have completed and freed it.
+  // acq_rel: releases the count above to whoever claims the completion,
+  // and the claimer acquires every member's.
+  std::uint64_t w = batch.word.load(std::memory_order_relaxed);
+  std::uint64_t next;
+  do {
+    next = w == 3 ? kCompleted : w - 2;
+  } while (!batch.word.compare_exchange_weak(w, next, std::memory_order_acq_rel, std::memory_order_relaxed));
+  return next == kCompleted;
+}
+
+bool Workflows::seal(Batch& batch) noexcept {
+  // Sealing one with nothing pending claims its completion in the same CAS.
+  std::uint64_t w = batch.word.load(std::memory_order_relaxed);
+  std::uint64_t next;
+  do {
+    next = w == 0 ? kCompleted : w | 1;
+  } while (!batch.word.compare_exchange_weak(w, next, std::memory_order_acq_rel, std::memory_order_relaxed));
+  return next == kCompleted;
+}
+
+bool Workflows::claim_completion(Batch& batch) noexcept {
+  // A restored batch, sealed with none pending (1).
+  std::uint64_t sealed_idle = 1;
+  return batch.word.compare_exchange_strong(sealed_idle, kCompleted, std::memory_order_acq_rel,
+                                            std::memory_order_relaxed);
+}
+
+BatchId Workflows::finish_batch(BatchId id) {
+  std::vector<Followup> followups;
+  BatchId durable_batch = 0;
+  {
+    std::lock_guard lock(mutex_);
+    durable_batch = complete(id, &followups);
+  }
+  done(durable_batch, run(std::move(followups)));
+  return durable_batch;
 }
 
 std::optional<std::uint32_t> Workflows::link(BatchId batch, std::vector<TaskCall> rest, const TaskOptions& options,
@@ -111,15 +201,19 @@ std::optional<std::uint32_t> Workflows::link(BatchId batch, std::vector<TaskCall
       *why = "unknown batch (never opened, or complete: its callbacks were submitted)";
       return std::nullopt;
     }
-    if (it->second.info.durable && !durable(options.durability)) {
+    Batch& state = *it->second;
+    if (state.durable && !durable(options.durability)) {
       *why = "a durable batch takes durable tasks only: a restart would forget a memory task, and the batch "
              "would wait for it for ever";
       return std::nullopt;
     }
-    ++it->second.info.total;
-    ++it->second.info.pending;
+    if (!join(state)) {
+      *why = "unknown batch (never opened, or complete: its callbacks were submitted)";
+      return std::nullopt;
+    }
     link.batch = batch;
-    if (it->second.info.durable) {
+    link.state = &state;
+    if (state.durable) {
       link.place.role = wal::WorkflowRole::member;
       link.place.batch = batch;
     }
@@ -133,7 +227,7 @@ std::optional<std::uint32_t> Workflows::link(BatchId batch, std::vector<TaskCall
 std::uint64_t Workflows::log_submit(std::uint32_t index, TaskRecord& record, std::string_view type_name,
                                     std::string_view key, std::uint64_t same_stream_as) {
   std::lock_guard lock(mutex_);  // the place's calls stay put while logged
-  Link& link = links_[index];
+  Link& link = at(index);
   const std::uint64_t ticket =
       log_->submitted(record, type_name, key, same_stream_as, link.place.present() ? &link.place : nullptr);
   link.durable_id = record.durable_id;
@@ -141,51 +235,31 @@ std::uint64_t Workflows::log_submit(std::uint32_t index, TaskRecord& record, std
 }
 
 void Workflows::unlink(std::uint32_t index) {
-  std::lock_guard lock(mutex_);
-  Link& link = links_[index];
-  if (link.batch != 0) {
-    const auto it = batches_.find(link.batch);
-    if (it != batches_.end()) {
-      --it->second.info.total;
-      --it->second.info.pending;
-    }
-  }
-  link = Link{};
-  free_links_.push_back(index);
+  Link& link = at(index);
+  const BatchId batch = link.batch;
+  const bool last = link.state != nullptr && leave(*link.state, std::nullopt);
+  free_link(index);
+  if (last) finish_batch(batch);
 }
 
-BatchId Workflows::batch_of(std::uint32_t index) const {
-  std::lock_guard lock(mutex_);
-  return index < links_.size() ? links_[index].batch : 0;
-}
+// The link's own task asks: it holds the link, no lock needed.
+BatchId Workflows::batch_of(std::uint32_t index) const { return at(index).batch; }
 
 std::string Workflows::stopped_chain(std::uint32_t index) const {
-  std::lock_guard lock(mutex_);
-  const std::vector<TaskCall>& rest = links_[index].place.calls;
+  const std::vector<TaskCall>& rest = at(index).place.calls;
   if (rest.empty()) return {};
   std::string out = " (chain stopped; not run:";
   for (std::size_t k = 0; k < rest.size(); ++k) out += (k == 0 ? " " : ", ") + rest[k].task;
   return out + ")";
 }
 
-void Workflows::count_finish(Batch& batch, TaskState state) {
-  --batch.info.pending;
-  if (state == TaskState::succeeded) {
-    ++batch.info.succeeded;
-  } else if (state == TaskState::cancelled) {
-    ++batch.info.cancelled;
-  } else {
-    ++batch.info.dead_lettered;
-  }
-}
-
 BatchId Workflows::complete(BatchId id, std::vector<Followup>* out) {
   const auto it = batches_.find(id);
-  Batch& batch = it->second;
-  batch.info.complete = true;
-  const std::string line = summary_line(batch.info);
-  const bool all_succeeded = batch.info.succeeded == batch.info.total;
-  const bool is_durable = batch.info.durable;
+  Batch& batch = *it->second;
+  const BatchInfo info = batch.info();
+  const std::string line = summary_line(info);
+  const bool all_succeeded = info.succeeded == info.total;
+  const bool is_durable = batch.durable;
   // Keyed: a callback is submitted once, also if this runs twice; one a
   // restored batch had already submitted is not submitted again.
   const auto callback = [&](const TaskCall& call, std::uint8_t which, std::string_view name) {
@@ -212,18 +286,12 @@ BatchId Workflows::complete(BatchId id, std::vector<Followup>* out) {
 }
 
 void Workflows::finished(std::uint32_t index, TaskState state, std::string&& result) {
+  // No lock: the link is this task's; its batch's counts are atomics.
   std::vector<Followup> followups;
-  BatchId durable_batch = 0;
+  Link& link = at(index);
+  const BatchId batch = link.batch;
+  const bool last = link.state != nullptr && leave(*link.state, state);
   {
-    std::lock_guard lock(mutex_);
-    Link& link = links_[index];
-    if (link.batch != 0) {
-      const auto it = batches_.find(link.batch);
-      if (it != batches_.end()) {
-        count_finish(it->second, state);
-        if (it->second.info.sealed && it->second.info.pending == 0) durable_batch = complete(link.batch, &followups);
-      }
-    }
     std::vector<TaskCall>& rest = link.place.calls;
     if (!rest.empty() && state == TaskState::succeeded) {
       // The next step runs with this step's result; the steps after it ride along.
@@ -238,10 +306,10 @@ void Workflows::finished(std::uint32_t index, TaskState state, std::string&& res
       next.place.calls.assign(std::make_move_iterator(rest.begin() + 1), std::make_move_iterator(rest.end()));
       followups.push_back(std::move(next));
     }
-    link = Link{};
-    free_links_.push_back(index);
   }
-  done(durable_batch, run(std::move(followups)));
+  free_link(index);
+  if (last) finish_batch(batch);
+  if (!followups.empty()) run(std::move(followups));
 }
 
 bool Workflows::run(std::vector<Followup>&& followups) {
@@ -252,7 +320,11 @@ bool Workflows::run(std::vector<Followup>&& followups) {
     std::uint32_t next_link = 0;
     if (f.place.present()) {
       std::lock_guard lock(mutex_);
-      next_link = new_link(Link{0, std::move(f.place), f.options.priority, f.options.durability, 0});
+      Link link;
+      link.place = std::move(f.place);
+      link.priority = f.options.priority;
+      link.durability = f.options.durability;
+      next_link = new_link(std::move(link));
     }
     const SubmitResult r = submit_(f.call, f.options, next_link);
     if (r.accepted() || r.status == SubmitStatus::duplicate) {

@@ -18,13 +18,21 @@
 // callback, "brisk.chain/<durable id of the step before>" for a chain step;
 // each is logged before the completion of the task that caused it.
 //
-// One mutex: only tasks in workflows come here, once at submit and once at
-// the end.
+// Locks: a task joins its batch under the mutex (the batch is found by id)
+// but runs and ends without it: a batch's counts are atomics in its Batch
+// record, which the member's link points at, and the member whose end
+// leaves a sealed batch with nothing pending is decided by one CAS on the
+// batch's word (pending * 2 + sealed), so exactly one thread runs its
+// completion. Links sit in blocks that never move, so a link's holder
+// reads it without the lock, and a finished link goes back on a lock-free
+// free list. The mutex stays for open, seal, completion, restore and the
+// chain steps' new links.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -108,16 +116,30 @@ class Workflows {
 
  private:
   struct Batch {
+    // Not reached by members joining and leaving: the mutex guards these.
     BatchOptions options;
-    BatchInfo info;
+    BatchId id = 0;
+    bool durable = false;
     std::uint8_t callbacks_logged = 0;  // restored: wal::Workflow::kOnSuccess | kOnComplete already submitted
+    // Members pending * 2 + 1 once sealed; kCompleted once one thread
+    // claimed its completion (no member may join after that): the last
+    // member's leave, or the seal of an idle batch, in the same CAS. Every
+    // change is an acq_rel RMW, so the claimer reads it through the release
+    // sequence of every member's leave and sees every count below.
+    std::atomic<std::uint64_t> word{0};
+    // Written before the member's decrement of `word` (relaxed: ordered by it).
+    std::atomic<std::uint64_t> total{0}, succeeded{0}, dead_lettered{0}, cancelled{0};
+    BatchInfo info() const;
   };
+  static constexpr std::uint64_t kCompleted = ~std::uint64_t{0};
   struct Link {
     BatchId batch = 0;     // the batch it counts into (0: none)
+    Batch* state = nullptr;  // that batch's record: stays until the link's task leaves it
     wal::Workflow place;   // what its submit record logs: role, batch, calls = the chain steps after it
     Priority priority = priority::normal;
     Durability durability = Durability::engine_default;
     std::uint64_t durable_id = 0;  // set by log_submit
+    std::uint32_t next_free = 0;   // on the free list: the link below it
   };
   // What to submit once the lock is released.
   struct Followup {
@@ -130,11 +152,25 @@ class Workflows {
   bool durable(Durability d) const noexcept {
     return d == Durability::durable || (d == Durability::engine_default && durable_by_default_);
   }
+  // Under the mutex.
   std::uint32_t new_link(Link link);
-  void count_finish(Batch& batch, TaskState state);
-  // A sealed batch with nothing pending: its callbacks, and it is forgotten.
-  // Returns the batch's id if it is durable (its done record follows the
-  // callbacks), else 0.
+  Link& at(std::uint32_t index) const noexcept { return blocks_[index >> kBlockBits][index & (kBlockSize - 1)]; }
+  // Without the mutex: the link's task is done with it.
+  void free_link(std::uint32_t index) noexcept;
+  // A member joins (under the mutex): false once the batch's completion was claimed.
+  static bool join(Batch& batch) noexcept;
+  // A member leaves, counted as `state` (uncounted: refused after joining).
+  // True if it was the last of a sealed batch and claimed its completion.
+  static bool leave(Batch& batch, std::optional<TaskState> state) noexcept;
+  // Seals it; true if nothing was pending: then this caller claimed the completion.
+  static bool seal(Batch& batch) noexcept;
+  // A restored batch sealed with nothing pending: true for the one caller that claims its completion.
+  static bool claim_completion(Batch& batch) noexcept;
+  // A batch whose completion this thread claimed: its callbacks are
+  // submitted, and it is forgotten; returns its id if it is durable (its
+  // done record follows the callbacks), else 0. Takes the mutex.
+  BatchId finish_batch(BatchId id);
+  // The same with the mutex held; the callbacks into *out.
   BatchId complete(BatchId id, std::vector<Followup>* out);
   // Submits followups; false if one was refused (and parked instead).
   bool run(std::vector<Followup>&& followups);
@@ -148,9 +184,20 @@ class Workflows {
   DurableLog* log_ = nullptr;
   mutable std::mutex mutex_;
   BatchId next_memory_batch_;
-  std::unordered_map<BatchId, Batch> batches_;
-  std::vector<Link> links_{Link{}};  // [0] unused: link 0 means none
-  std::vector<std::uint32_t> free_links_;
+  std::unordered_map<BatchId, std::unique_ptr<Batch>> batches_;
+  // Links in blocks allocated under the mutex and never moved: a link is
+  // read by its task's holder without the lock (what it was set to before
+  // the task was published). Link 0 means none.
+  static constexpr unsigned kBlockBits = 12;
+  static constexpr std::uint32_t kBlockSize = 1u << kBlockBits;
+  static constexpr std::size_t kMaxBlocks = 1u << 12;  // 16M links
+  std::unique_ptr<std::unique_ptr<Link[]>[]> blocks_ = std::make_unique<std::unique_ptr<Link[]>[]>(kMaxBlocks);
+  std::uint32_t links_used_ = 1;  // under the mutex
+  // Free links, a stack through Link::next_free (0: empty). Pushed by any
+  // thread (CAS, release: the pusher's reset of the link and next_free are
+  // seen by the popper), popped under the mutex only (acquire): one popper
+  // at a time, so the head never returns to a value it had (no ABA).
+  std::atomic<std::uint32_t> free_head_{0};
   // Metrics only: relaxed.
   std::atomic<std::uint64_t> callbacks_submitted_{0};
 };

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cctype>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <string>
@@ -197,6 +198,72 @@ TEST(Chain, AChordIsABatchWhoseCallbackStartsAChain) {
 }
 
 // Batches open and callbacks submitted, on stats() and /metrics.
+// Members end on several workers while submitters seal their batches and
+// members add to their own batch (nested fan-out): the seal and the last
+// member's end race, and each batch's callback must run exactly once, with
+// every member counted.
+TEST(Batch, ManyBatchesRacingTheirSealAndLastMemberCompleteExactlyOnce) {
+  EngineConfig c = small();
+  c.workers = 3;
+  Engine engine(c);
+  TaskTypeOptions retry_soon;
+  retry_soon.retry = {.max_attempts = 1000, .base = 1ms, .cap = 1ms, .jitter = false};
+  std::atomic<int> leaves{0};
+  engine.register_task("leaf", [&](TaskContext&) { leaves.fetch_add(1); });
+  engine.register_task("fan", [&](TaskContext& t) {
+    // Rings full: try again later (nothing was added this attempt).
+    return engine.submit("leaf", "", {.batch = t.batch_id()}) ? Outcome::success() : Outcome::retry("full");
+  }, retry_soon);
+  engine.register_task("bad", [](TaskContext&) { return Outcome::fail("no"); });
+  std::mutex mutex;
+  std::map<BatchId, std::vector<BatchInfo>> completions;  // under mutex
+  engine.register_task("done", [&](TaskContext& t) {
+    const auto summary = BatchSummary::parse(t.payload());
+    ASSERT_TRUE(summary);
+    std::lock_guard lock(mutex);
+    completions[summary->info.id].push_back(summary->info);
+  });
+  engine.start();
+  constexpr int kSubmitters = 2, kBatches = 150;
+  std::vector<std::map<BatchId, int>> members(kSubmitters);  // batch -> members it submitted (fan: 2 with its leaf)
+  std::vector<std::thread> submitters;
+  for (int s = 0; s < kSubmitters; ++s) {
+    submitters.emplace_back([&, s] {
+      for (int b = 0; b < kBatches; ++b) {
+        const BatchId id = engine.open_batch({.on_complete = {"done", ""}});
+        int expected = 0;
+        for (int m = 0; m < b % 4; ++m) {
+          const char* task = m == 1 ? "fan" : m == 2 ? "bad" : "leaf";
+          while (!engine.submit(task, "", {.batch = id})) std::this_thread::yield();
+          expected += m == 1 ? 2 : 1;
+        }
+        if (b % 3 == 0) std::this_thread::yield();  // sometimes let the members finish first
+        ASSERT_TRUE(engine.seal_batch(id));
+        members[s][id] = expected;
+      }
+    });
+  }
+  for (std::thread& t : submitters) t.join();
+  const std::size_t batches = kSubmitters * kBatches;
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return completions.size() == batches;
+  }, 30s));
+  engine.drain();
+  std::lock_guard lock(mutex);
+  for (const auto& submitted : members) {
+    for (const auto& [id, expected] : submitted) {
+      const auto it = completions.find(id);
+      ASSERT_NE(it, completions.end()) << id;
+      ASSERT_EQ(it->second.size(), 1u) << "batch " << id << ": its callback ran more than once";
+      const BatchInfo& info = it->second[0];
+      EXPECT_EQ(info.total, static_cast<std::uint64_t>(expected)) << id;
+      EXPECT_EQ(info.succeeded + info.dead_lettered, info.total) << id;
+    }
+  }
+  EXPECT_EQ(engine.stats().batches_open, 0u);
+}
+
 TEST(Batch, OpenBatchesAndCallbacksAreCounted) {
   Engine engine(small());
   engine.register_task("work", [](TaskContext&) {});
