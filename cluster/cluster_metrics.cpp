@@ -120,6 +120,7 @@ std::string Worker::prometheus_text() const {
   counter("brisk_cluster_in_progress_acks_total", "Lease extensions sent for tasks held longer than ack_wait / 3.",
           c.in_progress_sent);
   counter("brisk_cluster_redelivered_total", "Messages fetched with a delivery count above 1.", c.redelivered);
+  counter("brisk_cluster_hard_timeouts_total", "Attempts given up at their type's hard_timeout.", c.hard_timeouts);
   counter("brisk_cluster_delayed_promoted_total", "Delayed tasks moved to the work subjects once due.",
           c.delayed_promoted);
   counter("brisk_cluster_delayed_naked_total", "Delayed tasks fetched early and put back with their remaining delay.",

@@ -66,7 +66,9 @@ class ClusterContext final : public TaskContext {
   std::string_view idempotency_key() const noexcept override { return slot_.key; }
   std::int64_t soft_deadline_ns() const noexcept override { return inner_.soft_deadline_ns(); }
   bool past_soft_deadline() const noexcept override { return inner_.past_soft_deadline(); }
-  bool cancellation_requested() const noexcept override { return inner_.cancellation_requested(); }
+  bool cancellation_requested() const noexcept override {
+    return slot_.overrun.load(std::memory_order_relaxed) || inner_.cancellation_requested();
+  }
   // Kept by the local engine only: the cluster carries no results yet.
   void set_result(std::string_view bytes) override { inner_.set_result(bytes); }
   BatchId batch_id() const noexcept override { return inner_.batch_id(); }
@@ -216,6 +218,10 @@ Outcome Worker::Impl::run(Type& t, TaskContext& ctx) {
   std::uint32_t index = 0;
   std::memcpy(&index, raw.data(), 4);
   Slot& slot = t.slots[index];
+  {
+    std::lock_guard lock(slot.mu);
+    slot.run_started_ns = steady_ns();
+  }
   ClusterContext cc(ctx, raw.substr(4), slot, *this, &t, index);
   Outcome outcome = Outcome::success();
   try {
@@ -248,10 +254,19 @@ void Worker::Impl::settle(Type& t, std::uint32_t index, const Outcome& outcome) 
   Slot& slot = t.slots[index];
   natsMsg* msg = nullptr;
   {
-    std::lock_guard lock(slot.mu);  // from here the in-progress thread leaves it alone
+    std::lock_guard lock(slot.mu);  // from here the progress thread leaves it alone
     msg = slot.msg;
     slot.msg = nullptr;
+    slot.run_started_ns = 0;
   }
+  // Null: the hard limit settled it already (expire_overruns); the
+  // handler's late outcome is dropped, its slot freed only now.
+  if (msg != nullptr) settle_message(t, slot, msg, outcome);
+  slot.overrun.store(false, std::memory_order_relaxed);
+  release(t, index);
+}
+
+void Worker::Impl::settle_message(Type& t, Slot& slot, natsMsg* msg, const Outcome& outcome) {
   const std::uint32_t max_attempts = std::max<std::uint32_t>(t.options.retry.max_attempts, 1);
   switch (outcome.kind()) {
     case Outcome::Kind::success:
@@ -275,7 +290,31 @@ void Worker::Impl::settle(Type& t, std::uint32_t index, const Outcome& outcome) 
       break;
   }
   natsMsg_Destroy(msg);
-  release(t, index);
+}
+
+// A handler past its hard limit keeps its local thread (it cannot be
+// stopped from outside) but not its message: the attempt ends as a retry
+// (or a dead letter when it was the last), the lease goes back to the
+// stream, and any node may run the next attempt after the backoff.
+void Worker::Impl::expire_overruns(std::int64_t now) {
+  for (auto& t : types) {
+    const std::int64_t limit = t->options.hard_timeout.count();
+    if (limit <= 0) continue;
+    for (std::uint32_t i = 0; i < t->max_in_flight; ++i) {
+      Slot& slot = t->slots[i];
+      natsMsg* msg = nullptr;
+      {
+        std::lock_guard lock(slot.mu);
+        if (slot.msg == nullptr || slot.run_started_ns == 0 || now - slot.run_started_ns < limit) continue;
+        msg = slot.msg;
+        slot.msg = nullptr;  // settle() will find it gone
+        slot.overrun.store(true, std::memory_order_relaxed);
+      }
+      counters.hard_timeouts.fetch_add(1, std::memory_order_relaxed);
+      settle_message(*t, slot, msg,
+                     Outcome::retry("hard time limit of " + std::to_string(limit / 1'000'000) + " ms exceeded"));
+    }
+  }
 }
 
 void Worker::Impl::release(Type& t, std::uint32_t index) {
@@ -318,9 +357,16 @@ void Worker::Impl::dead_letter(Type& t, natsMsg* msg, std::uint64_t seq, std::ui
 // (queued in the engine or running), from this thread, not the task's.
 void Worker::Impl::progress_loop() {
   const std::int64_t period = std::chrono::duration_cast<std::chrono::nanoseconds>(config.ack_wait).count() / 3;
-  const auto tick = std::chrono::nanoseconds(std::max<std::int64_t>(period / 4, 1'000'000));
+  // Fine enough for the leases and for the shortest hard limit (within an
+  // eighth of it), at least a millisecond.
+  std::int64_t step = period / 4;
+  for (const auto& t : types) {
+    if (t->options.hard_timeout.count() > 0) step = std::min<std::int64_t>(step, t->options.hard_timeout.count() / 8);
+  }
+  const auto tick = std::chrono::nanoseconds(std::max<std::int64_t>(step, 1'000'000));
   while (sleep_for(tick, progress_stopping)) {
     const std::int64_t now = steady_ns();
+    expire_overruns(now);
     for (auto& t : types) {
       for (Slot& slot : t->slots) {
         std::lock_guard lock(slot.mu);
@@ -403,8 +449,6 @@ void Worker::register_handler(std::string type, Handler handler, const TaskTypeO
                               const ConsumeOptions& consume) {
   if (impl_->started) throw ConfigError("cluster: register_task after Worker::start()");
   if (!detail::valid_token(type)) throw ConfigError("cluster: task type must be 1-64 characters of [A-Za-z0-9_-]");
-  if (options.hard_timeout.count() != 0)
-    throw ConfigError("cluster: hard_timeout is not supported for cluster tasks yet (use soft_timeout)");
   auto t = std::make_unique<Impl::Type>();
   t->name = type;
   t->handler = std::move(handler);
@@ -418,6 +462,7 @@ void Worker::register_handler(std::string type, Handler handler, const TaskTypeO
   TaskTypeOptions local = options;
   local.retry.max_attempts = 1;
   local.exceptions_are_permanent = false;
+  local.hard_timeout = {};  // enforced by this worker on the message (expire_overruns), not by a local retry
   Impl::Type* raw = t.get();
   Impl* impl = impl_.get();
   impl_->engine.register_task(type, [impl, raw](TaskContext& ctx) { return impl->run(*raw, ctx); }, local);
@@ -489,6 +534,7 @@ Worker::Stats Worker::stats() const {
   s.delayed_promoted = c.delayed_promoted.load();
   s.delayed_naked = c.delayed_naked.load();
   s.redelivered = c.redelivered.load();
+  s.hard_timeouts = c.hard_timeouts.load();
   return s;
 }
 

@@ -24,6 +24,13 @@ struct Slot {
   std::uint32_t deliveries = 0;
   std::string key;
   std::int64_t last_progress_ns = 0;
+  // Set when the handler starts (0: not running yet); the progress thread
+  // gives the message up at the type's hard_timeout from here.
+  std::int64_t run_started_ns = 0;
+  // The hard limit passed: the message was settled without the handler,
+  // which is asked to stop (cancellation_requested). Relaxed: a hint the
+  // handler polls; the settlement itself is ordered by `mu`.
+  std::atomic<bool> overrun{false};
   // The local engine's attempt, when the handler deferred: it stays
   // running (holding its concurrency slot) until the message is settled.
   DeferredOutcome engine_attempt;
@@ -31,7 +38,7 @@ struct Slot {
 
 struct Counters {
   std::atomic<std::uint64_t> fetched{0}, acked{0}, naked{0}, dead_lettered{0}, in_progress_sent{0},
-      delayed_promoted{0}, delayed_naked{0}, redelivered{0};
+      delayed_promoted{0}, delayed_naked{0}, redelivered{0}, hard_timeouts{0};
 };
 
 }  // namespace detail
@@ -80,7 +87,13 @@ struct Worker::Impl final : brisk::detail::DeferredSink {
   // the local attempt. `record` is the Type, `tag` the slot.
   bool complete_deferred(void* record, void*, std::uint64_t tag, std::uint32_t, Outcome&& outcome,
                          std::string&&) noexcept override;
+  // The handler's outcome: settles the message unless the hard limit did,
+  // then frees the slot.
   void settle(Type& t, std::uint32_t index, const Outcome& outcome);
+  // Ack, nak with backoff, or dead letter + term; destroys msg.
+  void settle_message(Type& t, detail::Slot& slot, natsMsg* msg, const Outcome& outcome);
+  // Gives up the messages whose handler ran past the type's hard_timeout.
+  void expire_overruns(std::int64_t now);
   void release(Type& t, std::uint32_t index);
   void dead_letter(Type& t, natsMsg* msg, std::uint64_t seq, std::uint32_t attempts, const std::string& error);
   void progress_loop();

@@ -200,7 +200,11 @@ class Worker {
   // wrapper with the local engine, so call it before engine.start().
   // options.retry drives redelivery (nak with the backoff delay) and
   // dead-lettering; max_concurrency, rate_per_second, burst, soft_timeout
-  // apply locally. hard_timeout is not supported yet (ConfigError).
+  // apply locally. hard_timeout: an attempt still running then is given up
+  // (a retry, or a dead letter when it was the last attempt: any node may
+  // run the next one) and its handler sees cancellation_requested(); the
+  // handler's thread cannot be taken back, so its local slot and worker
+  // stay busy until it returns, and what it returns then is ignored.
   template <class F>
   void register_task(std::string type, F&& handler, TaskTypeOptions options = {},
                      ConsumeOptions consume = {}) {
@@ -232,6 +236,7 @@ class Worker {
     std::uint64_t delayed_promoted = 0;
     std::uint64_t delayed_naked = 0;
     std::uint64_t redelivered = 0;     // fetched with a delivery count above 1
+    std::uint64_t hard_timeouts = 0;   // attempts given up at the type's hard_timeout
   };
   Stats stats() const;
   // Prometheus text of this process's consumption: the Stats counters, and

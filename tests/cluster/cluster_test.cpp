@@ -473,3 +473,60 @@ TEST(Cluster, KilledWorkersTasksAreRedeliveredToAnother) {
 }
 
 }  // namespace
+
+namespace {
+
+// A handler past its type's hard_timeout loses its message: the attempt
+// ends as a retry (another attempt runs, on a free local worker here) or,
+// when it was the last, as a dead letter naming the limit; the overrunning
+// handler is asked to stop, and what it returns afterwards is ignored.
+TEST(Cluster, HardTimeLimitGivesTheMessageUpAndRetriesIt) {
+  brisk_test::NatsServer server;
+  bc::Client client(client_config(server));
+  Node node(client);
+  brisk::TaskTypeOptions options;
+  options.hard_timeout = 300ms;
+  options.retry.max_attempts = 2;
+  options.retry.base = 10ms;
+  std::atomic<int> runs{0};
+  std::atomic<bool> first_saw_cancel{false};
+  std::atomic<bool> first_returned{false};
+  const auto overrun_once = [&](brisk::TaskContext& task) {
+    ++runs;
+    if (task.attempt() == 1) {
+      // Stuck until told to stop, then late: its success must not count.
+      while (!task.cancellation_requested()) std::this_thread::sleep_for(5ms);
+      first_saw_cancel = true;
+      std::this_thread::sleep_for(200ms);
+      first_returned = true;
+    }
+    return brisk::Outcome::success();
+  };
+  node.worker.register_task("slow", overrun_once, options);
+  brisk::TaskTypeOptions last = options;
+  last.retry.max_attempts = 1;
+  node.worker.register_task("slow_last", [&](brisk::TaskContext& task) {
+    while (!task.cancellation_requested()) std::this_thread::sleep_for(5ms);
+    return brisk::Outcome::success();
+  }, last);
+  node.start();
+
+  ASSERT_TRUE(client.wait_durable(client.submit("slow", "s")));
+  ASSERT_TRUE(eventually([&] { return node.worker.stats().acked == 1 && first_returned.load(); }));
+  EXPECT_EQ(runs.load(), 2);
+  EXPECT_TRUE(first_saw_cancel.load());
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(node.worker.stats().acked, 1u) << "the overrun attempt's late success is ignored";
+  EXPECT_EQ(node.worker.stats().hard_timeouts, 1u);
+  EXPECT_EQ(node.worker.stats().dead_lettered, 0u);
+
+  ASSERT_TRUE(client.wait_durable(client.submit("slow_last", "t")));
+  ASSERT_TRUE(eventually([&] { return node.worker.stats().dead_lettered == 1; }));
+  const std::vector<bc::ClusterDeadLetter> letters = client.dead_letters();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].type, "slow_last");
+  EXPECT_EQ(letters[0].last_error, "hard time limit of 300 ms exceeded");
+  ASSERT_TRUE(eventually([&] { return client.stream_messages() == 0; }));
+}
+
+}  // namespace
