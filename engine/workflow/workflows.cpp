@@ -106,10 +106,10 @@ std::uint64_t Workflows::open_batches() const {
 
 std::uint32_t Workflows::new_link(Link link) {
   // acquire: the pusher's writes to the link (its reset, next_free).
-  std::uint32_t index = free_head_.load(std::memory_order_acquire);
+  std::uint32_t index = free_head_.index.load(std::memory_order_acquire);
   while (index != 0 &&
-         !free_head_.compare_exchange_weak(index, at(index).next_free, std::memory_order_acquire,
-                                           std::memory_order_acquire)) {
+         !free_head_.index.compare_exchange_weak(index, at(index).next_free, std::memory_order_acquire,
+                                                 std::memory_order_acquire)) {
   }
   if (index == 0) {
     if (links_used_ == kMaxBlocks * kBlockSize) throw std::length_error("more than 16M tasks in workflows at once");
@@ -124,11 +124,12 @@ std::uint32_t Workflows::new_link(Link link) {
 void Workflows::free_link(std::uint32_t index) noexcept {
   Link& link = at(index);
   link = Link{};
-  std::uint32_t head = free_head_.load(std::memory_order_relaxed);
+  std::uint32_t head = free_head_.index.load(std::memory_order_relaxed);
   do {
     link.next_free = head;
     // release: the popper sees the reset link and its next_free.
-  } while (!free_head_.compare_exchange_weak(head, index, std::memory_order_release, std::memory_order_relaxed));
+  } while (
+      !free_head_.index.compare_exchange_weak(head, index, std::memory_order_release, std::memory_order_relaxed));
 }
 
 bool Workflows::join(Batch& batch) noexcept {

@@ -185,21 +185,26 @@ class Workflows {
   mutable std::mutex mutex_;
   BatchId next_memory_batch_;
   std::unordered_map<BatchId, std::unique_ptr<Batch>> batches_;
+  std::uint32_t links_used_ = 1;  // under the mutex; link 0 means none
+  // Metrics only: relaxed.
+  std::atomic<std::uint64_t> callbacks_submitted_{0};
   // Links in blocks allocated under the mutex and never moved: a link is
   // read by its task's holder without the lock (what it was set to before
-  // the task was published). Link 0 means none.
+  // the task was published). Read by every member that runs or ends: on
+  // lines of their own, apart from the mutex and the free list's head,
+  // which other threads write all the time.
   static constexpr unsigned kBlockBits = 12;
   static constexpr std::uint32_t kBlockSize = 1u << kBlockBits;
   static constexpr std::size_t kMaxBlocks = 1u << 12;  // 16M links
-  std::unique_ptr<std::unique_ptr<Link[]>[]> blocks_ = std::make_unique<std::unique_ptr<Link[]>[]>(kMaxBlocks);
-  std::uint32_t links_used_ = 1;  // under the mutex
+  alignas(64) std::unique_ptr<Link[]> blocks_[kMaxBlocks];
   // Free links, a stack through Link::next_free (0: empty). Pushed by any
   // thread (CAS, release: the pusher's reset of the link and next_free are
   // seen by the popper), popped under the mutex only (acquire): one popper
   // at a time, so the head never returns to a value it had (no ABA).
-  std::atomic<std::uint32_t> free_head_{0};
-  // Metrics only: relaxed.
-  std::atomic<std::uint64_t> callbacks_submitted_{0};
+  struct alignas(64) FreeHead {
+    std::atomic<std::uint32_t> index{0};
+  };
+  FreeHead free_head_;
 };
 
 }  // namespace brisk::detail
