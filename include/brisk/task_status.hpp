@@ -52,9 +52,10 @@ struct TaskStatusConfig {
   // Finished tasks remembered. 0 (the default): none, and no attempt's
   // start time is taken: status() answers a live task's state and
   // attempts, and `unknown` once it finished, at no measurable cost.
-  // Remembering costs a lock and a store per finished task (docs/perf.md has
-  // the measured cost) and max_finished * (about 100 bytes + the task's
-  // error and result) of memory. on_finished() needs it.
+  // Remembering costs a few stores and no lock per finished task (a mutex
+  // only for one with an error or a result; about 10% of an empty task's
+  // throughput, docs/perf.md) and max_finished * (about 64 bytes + the
+  // task's error and result) of memory. on_finished() needs it.
   std::size_t max_finished = 0;
   // How long a finished task is remembered at most.
   std::chrono::nanoseconds retention = std::chrono::hours(1);
