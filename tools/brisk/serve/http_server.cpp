@@ -81,6 +81,7 @@ HttpRequest to_request(http::request<http::string_body>&& m) {
 struct HttpServer::Impl {
   Impl(const ServeConfig& c, ServeApi& a) : config(c), api(a) {}
   void accept();
+  void admit(tcp::socket socket);  // a connection, or a 503 over max_connections
 
   const ServeConfig& config;
   ServeApi& api;
@@ -263,13 +264,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 }  // namespace
 
+void HttpServer::Impl::admit(tcp::socket socket) {
+  const bool over = connections.load(std::memory_order_relaxed) >= config.max_connections;
+  std::make_shared<Connection>(std::move(socket), *this)->start(over);
+}
+
 void HttpServer::Impl::accept() {
   asio::io_context& target = *contexts[next_context++ % contexts.size()];
   acceptor->async_accept(target, [this](error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;  // stopping
     if (!ec) {
-      const bool over = connections.load(std::memory_order_relaxed) >= config.max_connections;
-      std::make_shared<Connection>(std::move(socket), *this)->start(over);
+      admit(std::move(socket));
+      // Drain the backlog now (the acceptor is non-blocking): a burst of
+      // connections waits for one turn of the loop, not one turn each.
+      for (;;) {
+        tcp::socket more(*contexts[next_context++ % contexts.size()]);
+        if (acceptor->accept(more, ec)) break;
+        admit(std::move(more));
+      }
       return accept();
     }
     // Out of descriptors (EMFILE) or similar: try again shortly rather than spin.
@@ -300,7 +312,8 @@ int HttpServer::bind(std::string* error) {
   // SO_REUSEADDR (restart while old connections linger in TIME_WAIT), never
   // SO_REUSEPORT: a second service on the same port must fail to bind.
   if (s.acceptor->open(endpoint.protocol(), ec) || s.acceptor->set_option(tcp::acceptor::reuse_address(true), ec) ||
-      s.acceptor->bind(endpoint, ec) || s.acceptor->listen(asio::socket_base::max_listen_connections, ec)) {
+      s.acceptor->bind(endpoint, ec) || s.acceptor->listen(asio::socket_base::max_listen_connections, ec) ||
+      s.acceptor->non_blocking(true, ec)) {
     *error = "cannot listen on " + s.config.listen + ":" + std::to_string(s.config.port) + ": " + ec.message();
     s.acceptor.reset();
     return 0;
