@@ -7,9 +7,11 @@
 // turns (interleaved rounds), so a load change on a shared machine hits
 // them alike; the report gives each one's median and its ratio to brisk's.
 // With --durable, brisk's batch is also measured durable (fsync interval,
-// the log under --wal-dir): no peer beside it here.
+// the log under --wal-dir), beside the same batch on a redis-server of its
+// own with appendfsync everysec (redis_batch.hpp), --redis-reps batches a
+// round (a Redis batch costs round trips per task: fewer reps).
 //
-//   brisk_batch [--tasks 1000] [--rounds 15] [--reps 20] [--workers 2] [--durable]
+//   brisk_batch [--tasks 1000] [--rounds 15] [--reps 20] [--workers 2] [--durable [--redis-reps 2]]
 #include <concurrentqueue/blockingconcurrentqueue.h>
 #include <tbb/global_control.h>
 #include <tbb/task_group.h>
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "brisk/brisk.hpp"
+#include "redis_batch.hpp"
 
 namespace {
 
@@ -154,7 +157,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int tasks = 1000, rounds = 15, reps = 20;
+  int tasks = 1000, rounds = 15, reps = 20, redis_reps = 2, redis_port = 6391;
   unsigned workers = 2;
   bool durable = false;
   std::string wal_dir = "/tmp/brisk-batch-bench-" + std::to_string(::getpid());
@@ -165,6 +168,8 @@ int main(int argc, char** argv) {
   app.add_option("--workers", workers, "worker threads, every system")->check(CLI::Range(1u, 256u));
   app.add_flag("--durable", durable, "also brisk with a durable batch (fsync interval)");
   app.add_option("--wal-dir", wal_dir, "the durable run's log directory (removed after)");
+  app.add_option("--redis-reps", redis_reps, "with --durable: Redis batches per round")->check(CLI::Range(1, 100000));
+  app.add_option("--redis-port", redis_port, "with --durable: the redis-server's port (loopback)");
   CLI11_PARSE(app, argc, argv);
 
   BriskBatch brisk_memory(workers, {});
@@ -173,13 +178,19 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(wal_dir);
   std::unique_ptr<BriskBatch> brisk_durable;
   if (durable) brisk_durable = std::make_unique<BriskBatch>(workers, wal_dir);
+  std::unique_ptr<brisk_bench::RedisBatch> redis;
+  if (durable) {
+    redis = std::make_unique<brisk_bench::RedisBatch>(workers, std::filesystem::path(wal_dir).parent_path().string(),
+                                                      "everysec", redis_port, body);
+  }
 
-  std::vector<double> b, t, m, d;
+  std::vector<double> b, t, m, d, r;
   for (int round = 0; round < rounds; ++round) {
     b.push_back(median_us(brisk_memory, tasks, reps));
     t.push_back(median_us(tbb_group, tasks, reps));
     m.push_back(median_us(moodycamel, tasks, reps));
     if (brisk_durable) d.push_back(median_us(*brisk_durable, tasks, reps));
+    if (redis) r.push_back(median_us(*redis, tasks, redis_reps));
   }
   const double bm = median(b);
   std::printf("batch of %d tasks + callback, %u workers, median of %d rounds x %d batches (interleaved)\n", tasks,
@@ -192,6 +203,7 @@ int main(int argc, char** argv) {
   row("oneTBB task_group+wait", median(t));
   row("moodycamel pool+counter", median(m));
   if (brisk_durable) row("brisk (durable, interval)", median(d));
+  if (redis) row("redis (AOF everysec)", median(r));
   brisk_durable.reset();
   std::filesystem::remove_all(wal_dir);
   return 0;
