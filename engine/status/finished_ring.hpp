@@ -61,6 +61,7 @@ class FinishedRing {
   bool find(TaskId id, FinishedFields* out) const noexcept;
 
   // Entries held whose finished_ns is within `retention_ns` of the newest.
+  // Reads every slot (a few ms for a large ring): for stats, not hot paths.
   std::size_t size(std::int64_t retention_ns) const noexcept;
   // Entries written since the start (evicted = added - size).
   std::uint64_t added() const noexcept;
