@@ -4,7 +4,9 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -65,5 +67,34 @@ void BM_RingStealContended(benchmark::State& state) {
   state.counters["items_per_steal"] = static_cast<double>(taken) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_RingStealContended)->UseRealTime();
+
+// Does 128-byte spacing help a contended pair on this CPU? Two threads each
+// write their own counter of a pair (as a ring's producer writes the tail
+// while its consumer writes the head, or two counter stripes): 64 bytes
+// apart they are on adjacent lines, which the L2's adjacent-line
+// prefetcher may pull in pairs; 128 apart they are not. Compare the
+// variants in one run, interleaved (--benchmark_enable_random_interleaving).
+template <std::size_t Spacing>
+struct SpacedPair {
+  alignas(Spacing) std::atomic<std::uint64_t> first{0};
+  alignas(Spacing) std::atomic<std::uint64_t> second{0};
+};
+static_assert(offsetof(SpacedPair<64>, second) == 64 && offsetof(SpacedPair<128>, second) == 128);
+
+template <std::size_t Spacing>
+void BM_ContendedPair(benchmark::State& state) {
+  auto pair = std::make_unique<SpacedPair<Spacing>>();
+  std::atomic<bool> stop{false};  // relaxed: a flag with no data behind it; join() orders the end
+  std::thread other([&] {
+    // relaxed: only the line's traffic is measured, no data is handed over.
+    while (!stop.load(std::memory_order_relaxed)) pair->second.fetch_add(1, std::memory_order_relaxed);
+  });
+  for (auto _ : state) pair->first.fetch_add(1, std::memory_order_relaxed);
+  stop.store(true, std::memory_order_relaxed);
+  other.join();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ContendedPair<64>)->UseRealTime();
+BENCHMARK(BM_ContendedPair<128>)->UseRealTime();
 
 }  // namespace
