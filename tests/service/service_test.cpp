@@ -564,6 +564,39 @@ TEST(ServeShutdown, SigtermRefusesNewTasksDrainsAndExitsZero) {
 
 // ---- kill -9 under load ----
 
+// An id answered before a restart never names the task that holds the same
+// engine record after it (the engine's ids restart with its table): the
+// service's ids carry its run, a number kept in the log directory, so the
+// old id answers 404 and the new task keeps its own state.
+TEST(ServeDurability, IdsFromBeforeARestartNeverNameAnotherTask) {
+  Service service("");
+  service.set_config("[durability]\nwal_dir = " + toml_quote((service.dir() / "wal").string()) +
+                     "\n[types.noop]\nexecutor = \"noop\"\n");
+  std::string before;
+  {
+    httplib::Client c = service.start().client();
+    before = id_of(submit(c, "noop", "a"));
+    ASSERT_NE(before.find('-'), std::string::npos) << before;
+    EXPECT_EQ(final_state(c, before)["state"], "succeeded");
+  }
+  service.stop();
+  httplib::Client c = service.start().client();
+  const std::string after = id_of(submit(c, "noop", "b"));
+  ASSERT_FALSE(after.empty());
+  EXPECT_NE(before, after);
+  // The engine gave the new task the same id it gave the old one (the
+  // first record of a fresh table): only the run tells them apart.
+  EXPECT_EQ(before.substr(before.find('-')), after.substr(after.find('-')));
+  EXPECT_EQ(final_state(c, after)["state"], "succeeded");
+  const auto old = c.Get(("/v1/tasks/" + before).c_str());
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 404);
+  EXPECT_EQ(body_of(old)["error"], "unknown_task");
+  EXPECT_EQ(c.Get("/v1/tasks/1-x")->status, 400);
+  EXPECT_EQ(std::stoull(after.substr(0, after.find('-'))), std::stoull(before.substr(0, before.find('-'))) + 1)
+      << "the run number is kept in the log directory and raised at each start";
+}
+
 TEST(ServeDurability, KillNineUnderLoadLosesNothingAcknowledged) {
   HookServer hook_server;
   httplib::Server& hooks = hook_server.server;

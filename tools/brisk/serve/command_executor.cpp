@@ -54,8 +54,8 @@ std::string tail_of(const std::string& s) {
 
 class CommandExecutor final : public Executor {
  public:
-  CommandExecutor(const TypeConfig& type, std::size_t max_result_bytes)
-      : type_(type), max_result_bytes_(max_result_bytes) {
+  CommandExecutor(const TypeConfig& type, std::size_t max_result_bytes, TaskIds ids)
+      : type_(type), max_result_bytes_(max_result_bytes), ids_(ids) {
     for (char** e = environ; e && *e; ++e) {
       const std::string entry(*e);
       const std::string key = entry.substr(0, entry.find('='));
@@ -71,7 +71,7 @@ class CommandExecutor final : public Executor {
       return Outcome::retry(std::string("cannot create pipes: ") + std::strerror(errno));
     }
     std::vector<std::string> env = base_env_;
-    env.push_back("BRISK_TASK_ID=" + std::to_string(task.id()));
+    env.push_back("BRISK_TASK_ID=" + ids_.text(task.id()));
     env.push_back("BRISK_TASK_TYPE=" + std::string(task.name()));
     env.push_back("BRISK_ATTEMPT=" + std::to_string(task.attempt()));
     env.push_back("BRISK_IDEMPOTENCY_KEY=" + std::string(task.idempotency_key()));
@@ -219,13 +219,14 @@ class CommandExecutor final : public Executor {
 
   TypeConfig type_;
   std::size_t max_result_bytes_;
+  const TaskIds ids_;
   std::vector<std::string> base_env_;
 };
 
 }  // namespace
 
-std::unique_ptr<Executor> make_command_executor(const TypeConfig& type, std::size_t max_result_bytes) {
-  return std::make_unique<CommandExecutor>(type, max_result_bytes);
+std::unique_ptr<Executor> make_command_executor(const TypeConfig& type, std::size_t max_result_bytes, TaskIds ids) {
+  return std::make_unique<CommandExecutor>(type, max_result_bytes, ids);
 }
 
 namespace {
@@ -235,10 +236,11 @@ class NoopExecutor final : public Executor {
 };
 }  // namespace
 
-std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& webhooks) {
+std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& webhooks,
+                                        TaskIds ids) {
   switch (type.executor) {
-    case ExecutorKind::command: return make_command_executor(type, max_result_bytes);
-    case ExecutorKind::webhook: return make_webhook_executor(type, max_result_bytes, webhooks);
+    case ExecutorKind::command: return make_command_executor(type, max_result_bytes, ids);
+    case ExecutorKind::webhook: return make_webhook_executor(type, max_result_bytes, webhooks, ids);
     case ExecutorKind::noop: break;
   }
   return std::make_unique<NoopExecutor>();

@@ -31,6 +31,7 @@
 #include <string>
 
 #include "brisk/serve/serve_config.hpp"
+#include "brisk/serve/task_ids.hpp"
 
 namespace brisk::serve {
 
@@ -40,11 +41,14 @@ class Executor {
   virtual Outcome run(TaskContext& task) = 0;
 };
 
-std::unique_ptr<Executor> make_command_executor(const TypeConfig& type, std::size_t max_result_bytes);
+// `ids`: the task id the owner's code is given (BRISK_TASK_ID, the
+// Brisk-Task-Id header) is the one the caller got, run included.
+std::unique_ptr<Executor> make_command_executor(const TypeConfig& type, std::size_t max_result_bytes, TaskIds ids);
 class WebhookLoop;
 std::unique_ptr<Executor> make_webhook_executor(const TypeConfig& type, std::size_t max_result_bytes,
-                                                WebhookLoop& loop);
-std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& webhooks);
+                                                WebhookLoop& loop, TaskIds ids);
+std::unique_ptr<Executor> make_executor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& webhooks,
+                                        TaskIds ids);
 
 // A Retry-After header's delay (delay-seconds or an HTTP-date, against
 // `now`), at most an hour; nullopt if it says neither.

@@ -154,8 +154,6 @@ std::optional<T> parse_number(std::string_view s) {
   return v;
 }
 
-std::string id_text(TaskId id) { return std::to_string(id); }
-
 HttpResponse with_header(HttpResponse res, std::string name, std::string value) {
   res.headers.emplace_back(std::move(name), std::move(value));
   return res;
@@ -182,8 +180,8 @@ HttpResponse json_error(int status, std::string_view code, std::string_view mess
   return reply(status, json{{"error", code}, {"message", message}});
 }
 
-ServeApi::ServeApi(Engine& engine, const ServeConfig& config, std::map<std::string, TaskType> types)
-    : engine_(engine), config_(config), types_(std::move(types)) {}
+ServeApi::ServeApi(Engine& engine, const ServeConfig& config, std::map<std::string, TaskType> types, TaskIds ids)
+    : engine_(engine), config_(config), types_(std::move(types)), ids_(ids) {}
 
 void ServeApi::count(int status) noexcept {
   if (status >= 100 && status < static_cast<int>(responses_.size())) {
@@ -312,8 +310,8 @@ Reply ServeApi::answer_submit(const SubmitResult& r) {
       const bool durable = r.durable_ticket != 0;
       auto accepted = [this, id = r.id, durable] {
         submitted_.fetch_add(1, std::memory_order_relaxed);
-        return with_header(reply(202, json{{"id", id_text(id)}, {"durable", durable}}), "Location",
-                           "/v1/tasks/" + id_text(id));
+        return with_header(reply(202, json{{"id", ids_.text(id)}, {"durable", durable}}), "Location",
+                           "/v1/tasks/" + ids_.text(id));
       };
       if (!durable) return accepted();
       return after_durable({r}, accepted,
@@ -321,11 +319,11 @@ Reply ServeApi::answer_submit(const SubmitResult& r) {
                                            {"message",
                                             "the write-ahead log failed before the task was on disk: it may be lost in "
                                             "a crash; retry with the same Idempotency-Key"},
-                                           {"id", id_text(r.id)}}));
+                                           {"id", ids_.text(r.id)}}));
     }
     case SubmitStatus::duplicate:
-      return with_header(reply(200, json{{"id", id_text(r.id)}, {"duplicate", true}}), "Location",
-                         "/v1/tasks/" + id_text(r.id));
+      return with_header(reply(200, json{{"id", ids_.text(r.id)}, {"duplicate", true}}), "Location",
+                         "/v1/tasks/" + ids_.text(r.id));
     case SubmitStatus::rejected_full:
     case SubmitStatus::rejected_backpressure: {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.retry_after).count();
@@ -396,19 +394,26 @@ std::optional<HttpResponse> ServeApi::task_options(const HttpRequest& req, TaskO
 
 namespace {
 
-std::optional<TaskId> task_id(const std::string& text) {
-  const auto id = parse_number<TaskId>(text);
-  if (!id || *id == 0) return std::nullopt;
-  return id;
-}
-
-HttpResponse invalid_id() { return json_error(400, "invalid_id", "a task id is a positive decimal integer"); }
 
 HttpResponse unknown_type(const std::string& name) {
   return json_error(404, "unknown_type", "no task type '" + name + "' is configured");
 }
 
 }  // namespace
+
+std::optional<HttpResponse> ServeApi::engine_id(const std::string& text, std::string_view what, TaskId* id) const {
+  switch (ids_.parse(text, id)) {
+    case TaskIds::Parsed::ours:
+      return std::nullopt;
+    case TaskIds::Parsed::invalid:
+      return json_error(400, "invalid_id", "an id is <run>-<number>, as the service answered it (e.g. 3-4294967296)");
+    case TaskIds::Parsed::other_run:
+      break;
+  }
+  return json_error(404, what,
+                    "no such id in this run of the service: ids answered before a restart are not kept (the run "
+                    "number before the dash changed), or it was never an id");
+}
 
 std::optional<HttpResponse> ServeApi::admit(const HttpRequest& req, const std::string& type, TaskType& task_type,
                                             TaskOptions& options) const {
@@ -454,10 +459,10 @@ Reply ServeApi::batch(const HttpRequest& req, const std::string& type) {
     if (r.status == SubmitStatus::accepted) {
       ++accepted;
       if (r.durable_ticket != 0) durable.push_back(r);
-      results.push_back(json{{"id", id_text(r.id)}});
+      results.push_back(json{{"id", ids_.text(r.id)}});
     } else if (r.status == SubmitStatus::duplicate) {
       ++duplicates;
-      results.push_back(json{{"id", id_text(r.id)}, {"duplicate", true}});
+      results.push_back(json{{"id", ids_.text(r.id)}, {"duplicate", true}});
     } else {
       refusal = r;  // stop at the first refusal: the rest were not submitted
       break;
@@ -481,15 +486,15 @@ Reply ServeApi::batch(const HttpRequest& req, const std::string& type) {
 
 Reply ServeApi::task_status(const HttpRequest& req, const std::string& id_string) {
   if (auto refused = authorize(req, Scope::submit)) return *refused;
-  const auto id = task_id(id_string);
-  if (!id) return invalid_id();
-  auto answer = [](const TaskInfo& info) {
+  TaskId id = 0;
+  if (auto refused = engine_id(id_string, "unknown_task", &id)) return *refused;
+  auto answer = [this](const TaskInfo& info) {
     if (info.state == TaskState::unknown) {
       return json_error(404, "unknown_task",
                         "no such task: never accepted here, finished and no longer remembered (engine.finished_tasks, "
-                        "engine.finished_retention_s), or accepted before a restart (ids are not kept across restarts)");
+                        "engine.finished_retention_s)");
     }
-    json body{{"id", id_text(info.id)}, {"state", to_string(info.state)}, {"attempts", info.attempts}};
+    json body{{"id", ids_.text(info.id)}, {"state", to_string(info.state)}, {"attempts", info.attempts}};
     body["last_error"] = info.last_error.empty() ? json(nullptr) : json(info.last_error);
     if (info.state == TaskState::succeeded) put_bytes(body, "result", info.result);
     for (const auto& [key, ns] : {std::pair{"accepted_at", info.accepted_ns}, std::pair{"started_at", info.started_ns},
@@ -499,7 +504,7 @@ Reply ServeApi::task_status(const HttpRequest& req, const std::string& id_string
     return reply(200, body);
   };
   const std::string* wait_ms = req.param("wait_ms");
-  if (wait_ms == nullptr) return answer(engine_.status(*id));
+  if (wait_ms == nullptr) return answer(engine_.status(id));
   const auto ms = parse_number<std::uint64_t>(*wait_ms);
   if (!ms) return json_error(400, "invalid_param", "wait_ms must be an integer number of milliseconds");
   // A long poll: the status is read on a timer, so a waiting client holds no
@@ -508,7 +513,7 @@ Reply ServeApi::task_status(const HttpRequest& req, const std::string& id_string
                         std::chrono::milliseconds(std::min<std::uint64_t>(*ms, config_.max_wait.count()));
   Deferred d;
   d.max_interval = std::chrono::milliseconds(20);
-  d.poll = [this, id = *id, deadline, answer]() -> std::optional<HttpResponse> {
+  d.poll = [this, id, deadline, answer]() -> std::optional<HttpResponse> {
     const TaskInfo info = engine_.status(id);
     if (info.state == TaskState::unknown || is_final(info.state) || std::chrono::steady_clock::now() >= deadline ||
         shutting_down_.load(std::memory_order_relaxed)) {
@@ -521,14 +526,14 @@ Reply ServeApi::task_status(const HttpRequest& req, const std::string& id_string
 
 HttpResponse ServeApi::cancel(const HttpRequest& req, const std::string& id_string) {
   if (auto refused = authorize(req, Scope::admin)) return *refused;
-  const auto id = task_id(id_string);
-  if (!id) return invalid_id();
-  if (engine_.cancel(*id)) return reply(200, json{{"id", id_text(*id)}, {"state", "cancelled"}});
-  const TaskInfo info = engine_.status(*id);
+  TaskId id = 0;
+  if (auto refused = engine_id(id_string, "unknown_task", &id)) return *refused;
+  if (engine_.cancel(id)) return reply(200, json{{"id", ids_.text(id)}, {"state", "cancelled"}});
+  const TaskInfo info = engine_.status(id);
   if (info.state == TaskState::unknown) return json_error(404, "unknown_task", "no such task (or no longer remembered)");
   return reply(409, json{{"error", "not_cancellable"},
                          {"message", "only a queued, delayed or retry-waiting task can be cancelled"},
-                         {"id", id_text(*id)},
+                         {"id", ids_.text(id)},
                          {"state", to_string(info.state)}});
 }
 
@@ -544,7 +549,7 @@ HttpResponse ServeApi::dead_letters(const HttpRequest& req) {
   json list = json::array();
   for (std::size_t i = 0; i < letters.size() && i < limit; ++i) {
     const DeadLetter& d = letters[i];
-    json item{{"id", id_text(d.id)}, {"type", d.name}, {"attempts", d.attempts}};
+    json item{{"id", ids_.text(d.id)}, {"type", d.name}, {"attempts", d.attempts}};
     put_bytes(item, "payload", d.payload);
     json failures = json::array();
     for (const AttemptFailure& f : d.failures) {
@@ -559,9 +564,9 @@ HttpResponse ServeApi::dead_letters(const HttpRequest& req) {
 Reply ServeApi::replay(const HttpRequest& req, const std::string& id_string) {
   if (auto refused = refuse_if_stopping()) return *refused;
   if (auto refused = authorize(req, Scope::admin)) return *refused;
-  const auto id = task_id(id_string);
-  if (!id) return invalid_id();
-  const SubmitResult r = engine_.replay_dead_letter(*id);
+  TaskId id = 0;
+  if (auto refused = engine_id(id_string, "unknown_dead_letter", &id)) return *refused;
+  const SubmitResult r = engine_.replay_dead_letter(id);
   if (r.status == SubmitStatus::invalid && r.reason == std::string_view("no dead letter with that id")) {
     return json_error(404, "unknown_dead_letter", "no dead letter with that id");
   }

@@ -26,6 +26,7 @@
 
 #include "brisk/serve/http_types.hpp"
 #include "brisk/serve/serve_config.hpp"
+#include "brisk/serve/task_ids.hpp"
 
 namespace brisk::serve {
 
@@ -34,7 +35,9 @@ HttpResponse json_error(int status, std::string_view code, std::string_view mess
 
 class ServeApi {
  public:
-  ServeApi(Engine& engine, const ServeConfig& config, std::map<std::string, TaskType> types);
+  // ids: the run's task-id codec (task_ids.hpp): ids answered and accepted
+  // carry the run, so an id from before a restart is never another task's.
+  ServeApi(Engine& engine, const ServeConfig& config, std::map<std::string, TaskType> types, TaskIds ids);
   ServeApi(const ServeApi&) = delete;
   ServeApi& operator=(const ServeApi&) = delete;
 
@@ -73,8 +76,13 @@ class ServeApi {
   // Engine::stats() at most every 10 ms: polls ask often, failures are rare.
   bool log_failed() noexcept;
 
+  // The engine id in `text`, or the answer to give: 400 malformed, 404 from
+  // another run (`what`: the error code, unknown_task or unknown_dead_letter).
+  std::optional<HttpResponse> engine_id(const std::string& text, std::string_view what, TaskId* id) const;
+
   Engine& engine_;
   const ServeConfig& config_;
+  const TaskIds ids_;
   std::map<std::string, TaskType> types_;
   std::atomic<bool> shutting_down_{false};
   std::array<std::atomic<std::uint64_t>, 600> responses_{};  // by status code

@@ -94,6 +94,16 @@ int run_serve(const ServeOptions& options) {
   }
 
   init_executors();
+  // Before any task can run (recovered ones run as soon as the engine
+  // starts): every id the service shows carries this run.
+  std::uint64_t run = 0;
+  try {
+    run = TaskIds::next_run(config.durability.wal_dir);
+  } catch (const std::exception& e) {
+    say(std::string("cannot record this run's number (task ids carry it): ") + e.what());
+    return 1;
+  }
+  const TaskIds ids(run);
   std::unique_ptr<Engine> engine;
   // Declared after the engine, so destroyed before it: a call still in
   // flight then (an early exit) completes its task as a retry while the
@@ -105,7 +115,7 @@ int run_serve(const ServeOptions& options) {
     engine = std::make_unique<Engine>(engine_config(config));
     webhooks = std::make_unique<WebhookLoop>();
     for (const TypeConfig& t : config.types) {
-      std::shared_ptr<Executor> ex = make_executor(t, config.max_result_bytes, *webhooks);
+      std::shared_ptr<Executor> ex = make_executor(t, config.max_result_bytes, *webhooks, ids);
       executors.push_back(ex);
       types[t.name] = engine->register_task(t.name, [ex](TaskContext& task) { return ex->run(task); }, type_options(t));
     }
@@ -133,7 +143,7 @@ int run_serve(const ServeOptions& options) {
     nofile.rlim_cur = nofile.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
-  ServeApi api(*engine, config, types);
+  ServeApi api(*engine, config, types, ids);
   HttpServer server(config, api);  // after the API: stopped and destroyed before it
   std::string bind_error;
   const int port = server.bind(&bind_error);

@@ -59,15 +59,15 @@ struct TaskCall final : WebhookCall {
 
 class WebhookExecutor final : public Executor {
  public:
-  WebhookExecutor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& loop)
-      : type_(type), max_result_bytes_(max_result_bytes), loop_(loop) {}
+  WebhookExecutor(const TypeConfig& type, std::size_t max_result_bytes, WebhookLoop& loop, TaskIds ids)
+      : type_(type), max_result_bytes_(max_result_bytes), loop_(loop), ids_(ids) {}
 
   Outcome run(TaskContext& task) override {
     auto call = std::make_unique<TaskCall>();
     call->executor = this;
     call->url = type_.url;
     call->headers.push_back("Content-Type: " + type_.content_type);
-    call->headers.push_back("Brisk-Task-Id: " + std::to_string(task.id()));
+    call->headers.push_back("Brisk-Task-Id: " + ids_.text(task.id()));
     call->headers.push_back("Brisk-Task-Type: " + std::string(task.name()));
     call->headers.push_back("Brisk-Attempt: " + std::to_string(task.attempt()));
     if (!task.idempotency_key().empty()) call->headers.push_back("Idempotency-Key: " + std::string(task.idempotency_key()));
@@ -124,6 +124,7 @@ class WebhookExecutor final : public Executor {
   const TypeConfig type_;
   const std::size_t max_result_bytes_;
   WebhookLoop& loop_;
+  const TaskIds ids_;
 };
 
 void TaskCall::done() { executor->settle(*this); }
@@ -131,8 +132,8 @@ void TaskCall::done() { executor->settle(*this); }
 }  // namespace
 
 std::unique_ptr<Executor> make_webhook_executor(const TypeConfig& type, std::size_t max_result_bytes,
-                                                WebhookLoop& loop) {
-  return std::make_unique<WebhookExecutor>(type, max_result_bytes, loop);
+                                                WebhookLoop& loop, TaskIds ids) {
+  return std::make_unique<WebhookExecutor>(type, max_result_bytes, loop, ids);
 }
 
 void init_executors() {
