@@ -26,7 +26,12 @@ std::string_view to_string(SubmitStatus status) noexcept;
 
 struct SubmitResult {
   SubmitStatus status = SubmitStatus::invalid;
-  TaskId id = 0;                         // set when accepted or duplicate
+  // Set when accepted or duplicate. It names the task within this Engine
+  // instance only: a recovered task gets a new id, and after a restart a new
+  // task can get an id an earlier run gave out. Keep an idempotency key (or
+  // your own id in the payload) for anything that outlives the process;
+  // `brisk serve` adds its run to the ids it answers for this reason.
+  TaskId id = 0;
   std::chrono::microseconds retry_after{0};  // a hint when rejected for capacity
   std::string_view reason;               // static text explaining 'invalid' etc.
   // Non-zero for a durable submission: its ticket in the write-ahead log.
