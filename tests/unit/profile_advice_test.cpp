@@ -245,3 +245,100 @@ TEST(ProfileAdvice, OneFsyncPerRecordPointsAtTheFsyncPolicy) {
 
 }  // namespace
 }  // namespace brisk::tools
+
+namespace brisk::tools {
+namespace {
+
+// The rules that once had only text give the value now, the one to try and
+// the evidence as fields of their own, from the numbers they were given.
+TEST(ProfileAdvice, EveryRuleGivesCurrentSuggestedAndEvidence) {
+  Measurements m = healthy();
+  m.top_shard_share = 0.91;
+  m.top_shard = 0;
+  m.parks_per_worker_s = 800;
+  m.queue_wait_p99_ns = 120'000;
+  m.run_time_p50_ns = 1'000;
+  m.rejected_full = 5'000;
+  m.rejected_backpressure = 300;
+  m.trace_dropped = 12;
+  m.trace_events_per_worker = 1024;
+  m.steal_fraction = 0.45;
+  m.jobs_per_steal = 3;
+  m.run_time_mean_ns = 800;
+  const auto advice = tuning_advice(m);
+  ASSERT_GE(advice.size(), 6u);
+  for (const Advice& a : advice) {
+    EXPECT_FALSE(a.current.empty()) << a.field;
+    EXPECT_FALSE(a.suggested.empty()) << a.field;
+    EXPECT_FALSE(a.evidence.empty()) << a.field;
+  }
+  const auto affinity = find(advice, "steal_batch", "affinity");
+  ASSERT_TRUE(affinity);
+  EXPECT_EQ(affinity->current, "16");
+  EXPECT_EQ(affinity->suggested, "32");
+  EXPECT_EQ(affinity->evidence, "shard 0 received 91% of all jobs against a fair 25%");
+  const auto spin = find(advice, "spin_polls");
+  ASSERT_TRUE(spin);
+  EXPECT_EQ(spin->current, "2000");
+  EXPECT_EQ(spin->suggested, "8000");
+  EXPECT_NE(spin->evidence.find("800 parks per worker-second"), std::string::npos) << spin->evidence;
+  const auto rings = find(advice, "ring_capacity");
+  ASSERT_TRUE(rings);
+  EXPECT_EQ(rings->current, "4096");
+  EXPECT_EQ(rings->suggested, "8192");
+  EXPECT_EQ(rings->evidence, "5000 rejected_full (0.50% of offers)");
+  const auto credits = find(advice, "credits");
+  ASSERT_TRUE(credits);
+  EXPECT_EQ(credits->current, "49152");
+  EXPECT_EQ(credits->suggested, "98304");  // workers 60% busy: headroom
+  EXPECT_NE(credits->evidence.find("300 rejected_backpressure"), std::string::npos) << credits->evidence;
+  const auto steal = find(advice, "steal_batch", "stolen");
+  ASSERT_TRUE(steal);
+  EXPECT_EQ(steal->suggested, "32");
+  EXPECT_EQ(steal->evidence, "45% of jobs stolen, 3.0 per steal, 0.80 us per job");
+  const auto rings_trace = find(advice, "observability.trace_events_per_worker");
+  ASSERT_TRUE(rings_trace);
+  EXPECT_EQ(rings_trace->current, "1024");
+  EXPECT_EQ(rings_trace->suggested, "4096");
+  EXPECT_EQ(rings_trace->evidence, "12 trace events dropped");
+}
+
+TEST(ProfileAdvice, WorkerCountRulesSuggestACount) {
+  Measurements m = healthy();
+  m.workers = 8;
+  m.busy_fraction = 0.1;
+  auto a = find(tuning_advice(m), "workers", "busy 10.0%");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->current, "8");
+  EXPECT_EQ(a->suggested, "2");
+  EXPECT_EQ(a->evidence, "workers busy 10.0% of the time");
+
+  m = healthy();
+  m.busy_fraction = 0.93;
+  m.queue_wait_p50_ns = 400'000;
+  m.run_time_mean_ns = 10'000;
+  a = find(tuning_advice(m), "workers", "queue wait dominates");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->current, "4");
+  EXPECT_EQ(a->suggested, "6");  // 4 x 93% = 3.7 busy workers, at 70% each
+  EXPECT_NE(a->evidence.find("workers 93% busy"), std::string::npos) << a->evidence;
+}
+
+TEST(ProfileAdvice, SaturatedWorkersKeepCreditsAndUnknownConfigSaysSo) {
+  Measurements m = healthy();
+  m.producer_blocked_fraction = 0.2;
+  m.busy_fraction = 0.95;
+  auto a = find(tuning_advice(m), "credits");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->suggested, "49152 (add workers instead)");
+  m = healthy();
+  m.rejected_full = 1;
+  m.ring_capacity = -1;  // a recorded trace does not say
+  a = find(tuning_advice(m), "ring_capacity");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->current, "unknown");
+  EXPECT_EQ(a->suggested, "larger");
+}
+
+}  // namespace
+}  // namespace brisk::tools

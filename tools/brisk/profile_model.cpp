@@ -146,6 +146,7 @@ Measurements measure(const Profile& p) {
     m.spin_polls = p.run->config.spin_polls;
     m.steal_batch = p.run->config.steal_batch;
     m.ring_capacity = static_cast<double>(p.run->config.ring_capacity);
+    m.trace_events_per_worker = static_cast<double>(p.run->config.observability.trace_events_per_worker);
     m.credits = static_cast<double>(s.credits_capacity);
   }
   if (p.window) measure_window(*p.window, m);

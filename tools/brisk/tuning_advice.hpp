@@ -39,6 +39,7 @@ struct Measurements {
   double trace_dropped = -1;
   // The configuration that was measured (negative: unknown).
   double spin_polls = -1, steal_batch = -1, ring_capacity = -1, credits = -1;
+  double trace_events_per_worker = -1;
   // The host (/proc/self/task/<tid>/schedstat and status of each worker):
   // the share of a worker's wall time it was runnable but waiting for a
   // CPU, and its involuntary context switches per second (averages).
@@ -59,8 +60,9 @@ struct Measurements {
 struct Advice {
   std::string field;  // the EngineConfig field (or workload knob) to change
   std::string text;   // what to do and the number behind it
-  // For the rules that know them: the value now, the one to try, and the
-  // measurement that says so (empty when a rule has only its text).
+  // Every rule gives these too: the value now ("unknown" when the run did
+  // not say, as a recorded trace does not), the one to try, and the
+  // measurement from this run that says so.
   std::string current, suggested, evidence;
 };
 
@@ -119,6 +121,14 @@ std::string format(const char* fmt, Args... args) {
 // "now 2000" when the configured value is known, "" otherwise.
 inline std::string now_value(double v) { return known(v) ? format(" (now %.0f)", v) : std::string(); }
 
+// A configured value for Advice::current: "2000", or "unknown".
+inline std::string value_or_unknown(double v) { return known(v) ? format("%.0f", v) : std::string("unknown"); }
+
+// `factor` times a known value ("32"), else what to do ("larger").
+inline std::string scaled(double v, double factor, const char* otherwise) {
+  return known(v) ? format("%.0f", std::max(1.0, v) * factor) : std::string(otherwise);
+}
+
 }  // namespace detail
 
 inline std::vector<Advice> tuning_advice(const Measurements& m) {
@@ -126,6 +136,8 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
   using detail::format;
   using detail::known;
   using detail::now_value;
+  using detail::scaled;
+  using detail::value_or_unknown;
   std::vector<Advice> out;
 
   if (known(m.top_shard_share) && known(m.workers) && m.workers >= 2 &&
@@ -134,7 +146,10 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
                    format("shard %d received %.0f%% of all jobs (fair share %.0f%%): producers share an "
                           "affinity (one submitting thread, or all on one worker). Submit from more threads, "
                           "or raise steal_batch%s so thieves move more per steal.",
-                          m.top_shard, 100 * m.top_shard_share, 100 / m.workers, now_value(m.steal_batch).c_str())});
+                          m.top_shard, 100 * m.top_shard_share, 100 / m.workers, now_value(m.steal_batch).c_str()),
+                   value_or_unknown(m.steal_batch), scaled(m.steal_batch, 2, "larger, or submit from more threads"),
+                   format("shard %d received %.0f%% of all jobs against a fair %.0f%%", m.top_shard,
+                          100 * m.top_shard_share, 100 / m.workers)});
   }
 
   if (known(m.parks_per_worker_s) && known(m.queue_wait_p99_ns) && known(m.run_time_p50_ns) &&
@@ -146,7 +161,10 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
                           "run time p50 %.1f us): lengthen spin_polls%s%s so a worker is still searching when "
                           "the next burst arrives (costs CPU while idle).",
                           m.parks_per_worker_s, m.queue_wait_p99_ns / 1e3, m.run_time_p50_ns / 1e3,
-                          now_value(m.spin_polls).c_str(), known(next) ? format(", try %.0f", next).c_str() : "")});
+                          now_value(m.spin_polls).c_str(), known(next) ? format(", try %.0f", next).c_str() : ""),
+                   value_or_unknown(m.spin_polls), known(next) ? format("%.0f", next) : "longer",
+                   format("%.0f parks per worker-second; queue-wait p99 %.1f us against run time p50 %.1f us",
+                          m.parks_per_worker_s, m.queue_wait_p99_ns / 1e3, m.run_time_p50_ns / 1e3)});
   }
 
   if (known(m.rejected_full) && m.rejected_full > 0) {
@@ -155,7 +173,10 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
                    format("%.0f submissions were rejected because every ring was full%s: raise ring_capacity%s "
                           "to absorb bursts, or add workers if they are saturated.",
                           m.rejected_full, known(share) ? format(" (%.2f%% of offers)", 100 * share).c_str() : "",
-                          now_value(m.ring_capacity).c_str())});
+                          now_value(m.ring_capacity).c_str()),
+                   value_or_unknown(m.ring_capacity), scaled(m.ring_capacity, 2, "larger"),
+                   format("%.0f rejected_full%s", m.rejected_full,
+                          known(share) ? format(" (%.2f%% of offers)", 100 * share).c_str() : "")});
   }
 
   const bool blocked = known(m.producer_blocked_fraction) && m.producer_blocked_fraction > kBlockedFraction;
@@ -167,7 +188,13 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
                           saturated ? "Workers are saturated, so more credits would only queue more: add workers "
                                       "or shed load rather than raising credits"
                                     : "Workers have headroom: raise credits",
-                          now_value(m.credits).c_str())});
+                          now_value(m.credits).c_str()),
+                   value_or_unknown(m.credits),
+                   saturated ? format("%s (add workers instead)", value_or_unknown(m.credits).c_str())
+                             : scaled(m.credits, 2, "larger"),
+                   format("%.0f rejected_backpressure, producers blocked %.1f%% of their time, workers %s busy",
+                          std::max(m.rejected_backpressure, 0.0), 100 * std::max(m.producer_blocked_fraction, 0.0),
+                          known(m.busy_fraction) ? format("%.0f%%", 100 * m.busy_fraction).c_str() : "(unknown)")});
   }
 
   if (known(m.steal_fraction) && known(m.run_time_mean_ns) && m.steal_fraction > kStealFraction &&
@@ -176,7 +203,10 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
                    format("%.0f%% of jobs were stolen (%.1f per steal) and a job runs %.2f us on average: raise "
                           "steal_batch%s so each steal amortises its claim over more small jobs.",
                           100 * m.steal_fraction, std::max(m.jobs_per_steal, 0.0), m.run_time_mean_ns / 1e3,
-                          now_value(m.steal_batch).c_str())});
+                          now_value(m.steal_batch).c_str()),
+                   value_or_unknown(m.steal_batch), scaled(m.steal_batch, 2, "larger"),
+                   format("%.0f%% of jobs stolen, %.1f per steal, %.2f us per job", 100 * m.steal_fraction,
+                          std::max(m.jobs_per_steal, 0.0), m.run_time_mean_ns / 1e3)});
   }
 
   if (known(m.busy_fraction) && known(m.workers) && m.workers > 1 && m.busy_fraction < kIdleBusy) {
@@ -184,16 +214,24 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
     out.push_back({"workers",
                    format("workers were busy %.1f%% of the time: %.0f worker(s) would run this load at about "
                           "%.0f%% busy (now %.0f), freeing CPUs.",
-                          100 * m.busy_fraction, enough, 100 * kTargetBusy, m.workers)});
+                          100 * m.busy_fraction, enough, 100 * kTargetBusy, m.workers),
+                   format("%.0f", m.workers), format("%.0f", enough),
+                   format("workers busy %.1f%% of the time", 100 * m.busy_fraction)});
   }
 
   if (known(m.queue_wait_p50_ns) && known(m.run_time_mean_ns) && known(m.busy_fraction) &&
       m.busy_fraction > kSaturatedBusy && m.queue_wait_p50_ns > kQueueOverRun * std::max(m.run_time_mean_ns, 1.0)) {
+    // Enough workers to bring the measured load to the target busy share.
+    const double more = known(m.workers) ? std::max(m.workers + 1, std::ceil(m.workers * m.busy_fraction / kTargetBusy))
+                                         : -1;
     out.push_back({"workers",
                    format("queue wait dominates: p50 %.1f us against %.2f us of run time, with workers %.0f%% "
                           "busy: add workers%s or lower the offered load.",
                           m.queue_wait_p50_ns / 1e3, m.run_time_mean_ns / 1e3, 100 * m.busy_fraction,
-                          now_value(m.workers).c_str())});
+                          now_value(m.workers).c_str()),
+                   value_or_unknown(m.workers), known(more) ? format("%.0f", more) : "more",
+                   format("queue wait p50 %.1f us against %.2f us of run time, workers %.0f%% busy",
+                          m.queue_wait_p50_ns / 1e3, m.run_time_mean_ns / 1e3, 100 * m.busy_fraction)});
   }
 
   if ((known(m.runnable_wait_fraction) && m.runnable_wait_fraction > kRunnableWait) ||
@@ -252,7 +290,9 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
     out.push_back({"observability.trace_events_per_worker",
                    format("%.0f trace events were dropped (full trace rings): the trace covers only part of the "
                           "run; raise observability.trace_events_per_worker (--trace-events).",
-                          m.trace_dropped)});
+                          m.trace_dropped),
+                   value_or_unknown(m.trace_events_per_worker), scaled(m.trace_events_per_worker, 4, "larger"),
+                   format("%.0f trace events dropped", m.trace_dropped)});
   }
   return out;
 }
