@@ -63,6 +63,8 @@ EngineConfig config_of(const Json& c) {
   config.spin_polls = c.value("spin_polls", config.spin_polls);
   config.steal_batch = c.value("steal_batch", config.steal_batch);
   config.credits = c.value("credits", std::int64_t{0});
+  config.observability.record_latency =
+      c.value("observability", Json::object()).value("record_latency", config.observability.record_latency);
   const Json d = c.value("durability", Json::object());
   config.durability.wal_dir = d.value("wal_dir", "");
   config.durability.segment_bytes = d.value("segment_bytes", config.durability.segment_bytes);
@@ -123,6 +125,7 @@ SnapshotWindow snapshot_window(std::string_view before_json, std::string_view af
       WorkerSched sched;
       if (wa.contains("sched") && wb.contains("sched")) {
         sched.known = true;
+        sched.run_ns = minus(u64(wa["sched"], "run_ns"), u64(wb["sched"], "run_ns"));
         sched.runnable_wait_ns = minus(u64(wa["sched"], "runnable_wait_ns"), u64(wb["sched"], "runnable_wait_ns"));
         sched.involuntary_switches =
             minus(u64(wa["sched"], "involuntary_switches"), u64(wb["sched"], "involuntary_switches"));
@@ -137,7 +140,8 @@ SnapshotWindow snapshot_window(std::string_view before_json, std::string_view af
                                                  d("failed_attempts"), d("retried"), d("dead_lettered"),
                                                  d("cancelled"), d("rate_limited"), d("timed_out"), d("late_results")});
       w.types.push_back({ta.value("name", ""), ta.value("max_concurrency", 0u), ta.value("rate_per_second", 0.0),
-                         d("accepted"), d("succeeded"), d("rate_limited"), u64(ta, "parked_at_limit")});
+                         d("accepted"), d("succeeded"), d("rate_limited"), u64(ta, "parked_at_limit"),
+                         u64(ta, "succeeded")});
     }
     if (after["wal"].is_object() && before["wal"].is_object()) {
       const Json& la = after["wal"];

@@ -17,6 +17,7 @@ namespace brisk::tools {
 
 struct WorkerSched {  // one worker's scheduler counts over the window
   bool known = false;
+  std::uint64_t run_ns = 0;            // on a CPU
   std::uint64_t runnable_wait_ns = 0;  // runnable, waiting for a CPU
   std::uint64_t involuntary_switches = 0;
 };
@@ -27,6 +28,7 @@ struct TypeLimitRow {  // one task type's own limits and what they did
   double rate_per_second = 0;
   std::uint64_t accepted = 0, succeeded = 0, rate_limited = 0;  // over the window
   std::uint64_t parked_at_limit = 0;  // at the end: tasks waiting for a concurrency slot
+  std::uint64_t succeeded_total = 0;  // at the end: since the engine started
 };
 
 struct SnapshotWindow {
