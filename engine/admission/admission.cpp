@@ -1,6 +1,7 @@
 #include "admission/admission.hpp"
 
 #include "admission/submit_checks.hpp"
+#include "shard/job_fields.hpp"
 #include "worker/this_thread_worker.hpp"
 
 namespace brisk::detail {
@@ -57,7 +58,7 @@ SubmitStatus Admission::post_job(Job&& job, Priority priority) {
     rejected_shutdown_.fetch_add(1, std::memory_order_relaxed);
     return SubmitStatus::rejected_shutdown;
   }
-  job.submit_stamp = ticks_.now();
+  JobFields::set_submit_stamp(job, ticks_.now());
   const std::size_t home = home_shard();
   ShardSet::Slot slot = shards_.claim(priority, home);
   if (!slot && !(slot = claim_overflow(home))) {
@@ -81,7 +82,7 @@ BulkResult Admission::post_jobs(Job* jobs, std::size_t count, Priority priority)
     return result;
   }
   const std::uint64_t stamp = ticks_.now();
-  for (std::size_t i = 0; i < count; ++i) jobs[i].submit_stamp = stamp;
+  for (std::size_t i = 0; i < count; ++i) JobFields::set_submit_stamp(jobs[i], stamp);
   const std::size_t home = home_shard();
   result.accepted = shards_.push_bulk(jobs, count, priority, home);
   // From a task: what no ring of the lane took goes to its worker's overflow.
@@ -188,7 +189,7 @@ SubmitResult Admission::submit(std::int64_t type, PayloadArg payload, const Task
   // The job's stamp doubles as the acceptance time status() reports (release:
   // see status/task_status.hpp).
   Job job = delayed ? Job() : outcomes_.named_job(*record);
-  record->accepted_stamp.store(delayed ? ticks_.now() : job.submit_stamp, std::memory_order_release);
+  record->accepted_stamp.store(delayed ? ticks_.now() : JobFields::submit_stamp(job), std::memory_order_release);
   if (delayed) {
     // release: the record's fields are visible to whoever acquires the state.
     record->state_word.store(state_word(generation_of(*record), RecordState::waiting), std::memory_order_release);

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "core/config_validation.hpp"
-#include "flow/job_flags.hpp"
+#include "shard/job_fields.hpp"
 
 namespace brisk::detail {
 
@@ -233,7 +233,7 @@ void EngineCore::run_leftovers() {
       for (std::size_t r = 0; r < shard.rings(); ++r) {
         while (shard.ring(r).try_pop(job)) {
           ran = true;
-          if (job.flags & kJobReturnsCredit) ++credits;
+          if (JobFields::returns_credit(job)) ++credits;
           try {
             job.run();
           } catch (...) {

@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "core/engine_core.hpp"
-#include "flow/job_flags.hpp"
+#include "shard/job_fields.hpp"
 #include "trace/refusal_hook.hpp"
 
 namespace brisk {
@@ -125,7 +125,7 @@ SubmitStatus Producer::backpressure() noexcept {
 }
 
 SubmitStatus Producer::post_job(detail::Job&& job, Priority priority) {
-  job.flags |= detail::kJobReturnsCredit;
+  detail::JobFields::mark_returns_credit(job);
   const SubmitStatus status = trace::note_refusal(core_->trace_switch(), core_->post_job(std::move(job), priority));
   if (status == SubmitStatus::accepted) --cached_;
   return status;

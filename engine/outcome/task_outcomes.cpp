@@ -4,12 +4,13 @@
 
 #include "outcome/running_task.hpp"
 #include "retry/backoff.hpp"
+#include "shard/job_fields.hpp"
 
 namespace brisk::detail {
 
 Job TaskOutcomes::named_job(TaskRecord& record) noexcept {
   Job job(Job::TakesBatch{}, NamedTaskJob{this, &record});
-  job.submit_stamp = ticks_.now();
+  JobFields::set_submit_stamp(job, ticks_.now());
   return job;
 }
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "flow/job_flags.hpp"
+#include "shard/job_fields.hpp"
 #include "platform/cpu_affinity.hpp"
 #include "platform/cpu_relax.hpp"
 
@@ -225,7 +225,7 @@ void Worker::run_timed(std::size_t n) {
     const std::size_t group = !tracing_ && tiny_streak_ >= kTinyStreakToGroup ? std::min(kTimedGroup, n - i) : 1;
     std::uint64_t id = 0;
     if (tracing_) {
-      const std::uint64_t submitted = jobs_[i].submit_stamp;
+      const std::uint64_t submitted = JobFields::submit_stamp(jobs_[i]);
       const std::uint64_t waited_ns = start > submitted ? ticks.to_ns(start - submitted) : 0;
       id = std::uint64_t{index_} << 48 | ++trace_seq_;
       // One event for submit and start: the wait rides in arg.
@@ -260,7 +260,7 @@ void Worker::record_group(std::size_t first, std::size_t group, std::uint64_t st
   // upper bound, so that a tail is never hidden.
   const std::uint64_t started = group == 1 || tiny ? start : end;
   for (std::size_t j = first; j < first + group; ++j) {
-    const std::uint64_t submitted = jobs_[j].submit_stamp;
+    const std::uint64_t submitted = JobFields::submit_stamp(jobs_[j]);
     queue_wait_.record(started > submitted ? ticks.to_ns(started - submitted) : 0);
   }
   bump(counters_.busy_ns, ran_ns);
@@ -297,7 +297,7 @@ void Worker::flush_credits() {
 }
 
 void Worker::execute(Job& job) {
-  if (job.flags & kJobReturnsCredit) ++credits_to_return_;
+  if (JobFields::returns_credit(job)) ++credits_to_return_;
   try {
     job.run(&batch_);
   } catch (...) {

@@ -101,13 +101,15 @@ class Job {
     ops_ = nullptr;
   }
 
-  // When it was submitted, in the engine's stamp ticks (engine-private:
-  // TSC ticks or clock nanoseconds), for queue-wait latency and traces.
-  std::uint64_t submit_stamp = 0;
-  // Engine-private bits (for example "holds a credit"); callers never set them.
-  std::uint32_t flags = 0;
-
  private:
+  // The engine's access to the two fields below (engine/shard/job_fields.hpp).
+  friend struct JobFields;
+
+  // When it was submitted, in the engine's stamp ticks (TSC ticks or clock
+  // nanoseconds), for queue-wait latency and traces.
+  std::uint64_t submit_stamp_ = 0;
+  // The engine's bits (for example "holds a credit").
+  std::uint32_t flags_ = 0;
   template <class D>
   static constexpr bool fits_inline() {
     return sizeof(D) <= kInlineSize && alignof(D) <= alignof(std::max_align_t) &&
@@ -121,8 +123,8 @@ class Job {
 
   void take(Job& other) noexcept {
     ops_ = other.ops_;
-    submit_stamp = other.submit_stamp;
-    flags = other.flags;
+    submit_stamp_ = other.submit_stamp_;
+    flags_ = other.flags_;
     if (ops_ != nullptr) {
       if (ops_->relocate == nullptr) {
         std::memcpy(storage_, other.storage_, kInlineSize);
