@@ -416,8 +416,13 @@ bool TaskOutcomes::cancel(TaskId id) {
     const std::uint64_t ticket = durable_id != 0 ? log_->cancelled(durable_id) : 0;
     registry_.at(record->type).counters.add(TaskEvent::cancelled);
     remember(*record, TaskState::cancelled, {}, {});
-    if (!transition(*record, generation, RecordState::cancelling, RecordState::cancelled)) {
-      // Its holder met it meanwhile and left it to us (left_to_canceller).
+    // acquire on failure, not transition()'s relaxed: the holder met it
+    // meanwhile and left it to us (left_to_canceller, its acq_rel CAS in
+    // meet_cancelled). What the holder wrote to the record before that (the
+    // delay scheduler's due_ns, say) must happen before our reset of it.
+    std::uint64_t expected = state_word(generation, RecordState::cancelling);
+    if (!record->state_word.compare_exchange_strong(expected, state_word(generation, RecordState::cancelled),
+                                                    std::memory_order_acq_rel, std::memory_order_acquire)) {
       retire_cancelled(*record, registry_.at(record->type), nullptr);
     }
     // A failed log answers false here: the task will not run in this

@@ -7,9 +7,11 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "support/eventually.hpp"
+#include "wal_test_support.hpp"
 
 namespace brisk {
 namespace {
@@ -218,6 +220,45 @@ TEST_F(TimeTest, ManyDelayedTasksCancelledLeaveNothingBehind) {
   clock.advance(2h);
   engine.drain();
   EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(engine.stats().pending_timers, 0u);
+  EXPECT_EQ(engine.stats().named_in_flight, 0u) << "every task record came back";
+}
+
+TEST_F(TimeTest, CancelRacingTheTimerThatFiresTheTaskEndsItExactlyOnce) {
+  // Each cancel() meets the delay scheduler firing the same task: either
+  // the cancel wins (the task never runs) or the task was already queued
+  // (cancel answers true while queued, false once running). Never both,
+  // never neither. Under TSan this also checks that the canceller sees what
+  // the scheduler wrote to a record it left to the canceller. Logged, so
+  // that each cancel() spends a while between its two steps (it appends the
+  // cancellation in between) and the scheduler meets many of them there.
+  test::TempDir dir;
+  EngineConfig c = config();
+  c.max_named_tasks = 1u << 15;
+  c.durability.wal_dir = dir.path();
+  c.durability.fsync = FsyncPolicy::never;
+  Engine engine(c);
+  std::atomic<int> ran{0};
+  engine.register_task("t", [&](TaskContext&) { ran.fetch_add(1); });
+  engine.start();
+  constexpr int kTasks = 20'000;
+  std::vector<TaskId> ids;
+  TaskOptions o;
+  o.delay = 1s;
+  for (int i = 0; i < kTasks; ++i) {
+    const SubmitResult r = engine.submit("t", "", o);
+    ASSERT_TRUE(r);
+    ids.push_back(r.id);
+  }
+  std::thread fire([&] {
+    clock.advance(2s);
+    engine.drain();  // makes the scheduler look at the clock now
+  });
+  int cancelled = 0;
+  for (TaskId id : ids) cancelled += engine.cancel(id) ? 1 : 0;
+  fire.join();
+  engine.drain();
+  EXPECT_EQ(ran.load() + cancelled, kTasks);
   EXPECT_EQ(engine.stats().pending_timers, 0u);
   EXPECT_EQ(engine.stats().named_in_flight, 0u) << "every task record came back";
 }
