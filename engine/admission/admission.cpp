@@ -60,8 +60,9 @@ SubmitStatus Admission::post_job(Job&& job, Priority priority) {
   }
   JobFields::set_submit_stamp(job, ticks_.now());
   const std::size_t home = home_shard();
-  ShardSet::Slot slot = shards_.claim(priority, home);
-  if (!slot && !(slot = claim_overflow(home))) {
+  if (shards_.push(job, priority, home)) return SubmitStatus::accepted;
+  const ShardSet::Slot slot = claim_overflow(home);  // from a task: its worker's overflow
+  if (!slot) {
     rejected_full_.fetch_add(1, std::memory_order_relaxed);
     return SubmitStatus::rejected_full;
   }

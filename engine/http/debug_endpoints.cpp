@@ -14,9 +14,10 @@ namespace {
 // Longest line write_chrome_trace emits for one event: every number at its
 // widest (ts of 20 digits and 3 decimals, task id of 20, arg of 10, track
 // 65535) and the longest name: 154 bytes, rounded up. A start event writes
-// two lines (its derived submit and its "B").
+// four lines: its derived submit, the flow arrow's "s", its "B" and the
+// arrow's "f" (each flow line is shorter than the bound too).
 constexpr std::size_t kLineBound = 160;
-constexpr std::size_t kEventBound = 2 * kLineBound;
+constexpr std::size_t kEventBound = 4 * kLineBound;
 // Metadata (process and track names, two lines a track) and the brackets:
 // room for 800 tracks.
 constexpr std::size_t kFrameBound = std::size_t{256} << 10;

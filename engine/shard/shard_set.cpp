@@ -41,6 +41,13 @@ void ShardSet::publish(Slot slot, Job&& job) noexcept {
   idle_.notify_work();
 }
 
+bool ShardSet::push(Job& job, Priority priority, std::size_t home) noexcept {
+  const Slot slot = claim(priority, home);
+  if (!slot) return false;
+  publish(slot, std::move(job));
+  return true;
+}
+
 std::size_t ShardSet::push_bulk(Job* jobs, std::size_t count, Priority priority, std::size_t home) noexcept {
   const std::size_t first = first_shard(home);
   const std::size_t n = shards_.size();
