@@ -37,6 +37,12 @@ std::string render_prometheus(const EngineStats& s, const EngineHistograms& h) {
   out.counter("brisk_jobs_failed_total", "Closures that threw.", {}, d(s.failed));
   out.counter("brisk_jobs_stolen_total", "Jobs taken from another worker's shard.", {}, d(s.stolen));
   out.gauge("brisk_queue_depth", "Jobs accepted and not yet taken by a worker.", {}, d(s.queued));
+  out.counter("brisk_task_overflow_total", "Posts and submits from tasks taken into their worker's overflow (lane full).",
+              {}, d(s.overflowed));
+  out.gauge("brisk_task_overflow_depth", "Jobs waiting in the workers' overflows.", {}, d(s.overflow_depth));
+  out.counter("brisk_task_overflow_refused_total",
+              "Posts and submits from tasks refused because their worker's overflow was full too.", {},
+              d(s.overflow_refused));
   for (std::size_t lane = 0; lane < s.lanes.size(); ++lane) {
     const Labels l{{"lane", std::to_string(lane)}};
     out.counter("brisk_lane_accepted_total", "Jobs pushed into each priority lane.", l, d(s.lanes[lane].accepted));

@@ -75,6 +75,14 @@ TEST(TaskOverflow, BeyondTheBoundATaskIsToldRejectedFull) {
   EXPECT_EQ(s.overflowed, 128u);
   EXPECT_EQ(s.overflow_refused, 300u - 64 - 128);
   EXPECT_EQ(s.rejected_full, 300u - 64 - 128);
+  // The same counts where an operator reads them: /metrics and the snapshot.
+  const std::string metrics = engine.prometheus_text();
+  EXPECT_NE(metrics.find("brisk_task_overflow_total 128\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("brisk_task_overflow_refused_total 108\n"), std::string::npos);
+  EXPECT_NE(metrics.find("brisk_task_overflow_depth 0\n"), std::string::npos);
+  const std::string snapshot = engine.snapshot_json();
+  EXPECT_NE(snapshot.find("\"overflowed\":128"), std::string::npos) << snapshot.substr(0, 600);
+  EXPECT_NE(snapshot.find("\"overflow_refused\":108"), std::string::npos);
 }
 
 TEST(TaskOverflow, NamedSubmitsFromATaskOverflowTooAndRunOnce) {
