@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <iterator>
+#include <limits>
+#include <string>
 #include <set>
 #include <map>
 #include <stdexcept>
@@ -183,6 +185,32 @@ void write_chrome_trace(std::ostream& out, std::span<const TraceEvent> events, c
 
 namespace {
 
+// A field that must be a whole number in [0, max]. nlohmann's get<T>() casts
+// a float or an out-of-range integer with static_cast, which is undefined
+// behaviour for a double beyond T (the fuzzer found one), so range is checked
+// here on the JSON's own number type first.
+template <class T>
+T whole_number(const nlohmann::json& j, std::string_view what) {
+  constexpr auto max = std::numeric_limits<T>::max();
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() <= max) return static_cast<T>(j.get<std::uint64_t>());
+  if (j.is_number_integer() && j.get<std::int64_t>() >= 0 &&
+      static_cast<std::uint64_t>(j.get<std::int64_t>()) <= max) {
+    return static_cast<T>(j.get<std::int64_t>());
+  }
+  throw std::runtime_error(std::string(what) + " is not a whole number in [0, " + std::to_string(max) + "]");
+}
+
+// "ts" is in microseconds, possibly fractional; the event keeps nanoseconds.
+std::uint64_t timestamp_ns(const nlohmann::json& j) {
+  // 1.8e13 us is about 208 days past the trace's origin, far more than any
+  // trace holds and small enough that ts * 1000 fits a uint64 exactly enough.
+  constexpr double kMaxTsMicros = 1.8e13;
+  if (!j.is_number()) throw std::runtime_error("event without a numeric ts");
+  const double ts = j.get<double>();
+  if (!(ts >= 0.0 && ts <= kMaxTsMicros)) throw std::runtime_error("event ts out of range: " + j.dump());
+  return static_cast<std::uint64_t>(std::llround(ts * 1000.0));
+}
+
 std::vector<TraceEvent> read_events(std::string_view json) {
   const nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object() || !doc.contains("traceEvents") || !doc["traceEvents"].is_array()) {
@@ -197,16 +225,16 @@ std::vector<TraceEvent> read_events(std::string_view json) {
     if (ph == "i" && name == "submit") continue;  // derived from its B event's wait
     const KindFormat* f = find_format(ph[0], name);
     if (f == nullptr) throw std::runtime_error("unknown instant event: " + name);
-    if (!j.contains("ts") || !j["ts"].is_number() || !j.contains("tid") || !j["tid"].is_number_unsigned()) {
-      throw std::runtime_error("event without numeric ts and tid");
-    }
+    if (!j.contains("ts") || !j.contains("tid")) throw std::runtime_error("event without ts and tid");
     const nlohmann::json args = j.value("args", nlohmann::json::object());
+    if (!args.is_object()) throw std::runtime_error("event args is not an object");
     auto field = [&]<class T>(std::string_view key, T) {
-      return key.empty() ? T{0} : args.value(std::string(key), T{0});
+      if (key.empty() || !args.contains(key)) return T{0};
+      return whole_number<T>(args[std::string(key)], key);
     };
-    events.push_back(TraceEvent{static_cast<std::uint64_t>(std::llround(j["ts"].get<double>() * 1000.0)),
-                                field(f->id_key, std::uint64_t{0}), field(f->arg_key, std::uint32_t{0}),
-                                j["tid"].get<std::uint16_t>(), kind_of(*f)});
+    events.push_back(TraceEvent{timestamp_ns(j["ts"]), field(f->id_key, std::uint64_t{0}),
+                                field(f->arg_key, std::uint32_t{0}), whole_number<std::uint16_t>(j["tid"], "tid"),
+                                kind_of(*f)});
   }
   return events;
 }

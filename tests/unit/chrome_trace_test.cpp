@@ -264,5 +264,32 @@ TEST(ChromeTrace, ReaderRejectsMalformedTraces) {
   EXPECT_THROW(read_chrome_trace(R"({"traceEvents":[{"ph":7}]})"), std::runtime_error);
 }
 
+// Numbers out of a field's range are refused, never cast: a float beyond an
+// integer's range cast with static_cast is undefined behaviour (the fuzzer's
+// find), and a wrapped value would read back as another task or worker.
+TEST(ChromeTrace, ReaderRejectsNumbersOutOfTheirFieldsRange) {
+  auto task_event = [](std::string_view ts, std::string_view tid, std::string_view task) {
+    return std::string(R"({"traceEvents":[{"ph":"B","name":"task","ts":)") + std::string(ts) +
+           R"(,"tid":)" + std::string(tid) + R"(,"args":{"task":)" + std::string(task) + "}}]}";
+  };
+  const auto ok = read_chrome_trace(task_event("1.5", "3", "42"));
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok[0].ts_ns, 1500u);
+  EXPECT_EQ(ok[0].worker, 3u);
+  EXPECT_EQ(ok[0].task_id, 42u);
+  EXPECT_THROW(read_chrome_trace(task_event("1", "0", "1e300")), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(task_event("1", "0", "4.5")), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(task_event("1", "0", "-1")), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(task_event("1", "70000", "1")), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(task_event("1", "2.0", "1")), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(task_event("-1", "0", "1")), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(task_event("1e300", "0", "1")), std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(R"({"traceEvents":[{"ph":"B","name":"task","ts":1,"tid":0,"args":[]}]})"),
+               std::runtime_error);
+  EXPECT_THROW(read_chrome_trace(
+                   R"({"traceEvents":[{"ph":"i","name":"retry","ts":1,"tid":0,"args":{"arg":4294967296}}]})"),
+               std::runtime_error);
+}
+
 }  // namespace
 }  // namespace brisk::trace
