@@ -146,7 +146,7 @@ WorkerPorts EngineCore::worker_ports() noexcept {
                      .trace = trace_switch_,
                      .credits = credits_,
                      .tasks = tasks_,
-                     .finished = outcomes_,
+                     .finished = outcomes_.endings(),
                      .stopping = stopping_,
                      .settings = settings};
 }
@@ -242,7 +242,7 @@ void EngineCore::run_leftovers() {
       }
     }
   }
-  if (credits != 0) outcomes_.return_credits(credits);
+  if (credits != 0) outcomes_.endings().return_credits(credits);
 }
 
 void EngineCore::shutdown() {

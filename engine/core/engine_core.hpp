@@ -117,7 +117,7 @@ class EngineCore {
   std::size_t dead_letter_count() const { return dead_letters_.size(); }
   SubmitResult replay_dead_letter(TaskId id);
   // Logged (and on disk as the fsync policy promises) before it answers.
-  std::size_t purge_dead_letters() { return outcomes_.purge_dead_letters(); }
+  std::size_t purge_dead_letters() { return outcomes_.endings().purge_dead_letters(); }
   const EngineConfig& config() const noexcept { return config_; }
 
   // ---- for producers ----

@@ -99,18 +99,7 @@ void TaskOutcomes::finish(TaskRecord& record, TaskTypeEntry& type, Outcome&& out
                             " bytes is over task_status.max_result_bytes (" + std::to_string(max_result_bytes_) + ")");
   }
   if (outcome.kind() == Outcome::Kind::success) {
-    type.counters.add(TaskEvent::succeeded);
-    remember(record, TaskState::succeeded, {}, std::move(result));
-    if (record.durable_id != 0) {
-      // A worker logs the completions of a batch together, when the batch
-      // ends and before drain() can see it finished; any other thread at once.
-      if (batch != nullptr) {
-        batch->log_completion(record.durable_id);
-      } else {
-        log_completions({&record.durable_id, 1});
-      }
-    }
-    retire(record, batch);
+    endings_.succeed(record, type, std::move(result), batch);
     return;
   }
   record_failure(record, type, outcome);
@@ -125,7 +114,7 @@ void TaskOutcomes::finish(TaskRecord& record, TaskTypeEntry& type, Outcome&& out
     wait_until(record, due);
     return;
   }
-  dead_letter(record, type, batch);
+  endings_.dead_letter(record, type, batch);
 }
 
 void TaskOutcomes::end_deferring(TaskRecord& record, TaskTypeEntry& type, RunningTask& context, WorkerBatch* batch,
@@ -245,24 +234,6 @@ void TaskOutcomes::record_failure(TaskRecord& record, TaskTypeEntry& type, const
   record.failures.push_back(FailureEntry{clock_.now_ns(), record.attempt, outcome.message()});
 }
 
-void TaskOutcomes::dead_letter(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch) {
-  DeadLetter letter;
-  letter.id = task_id_of(record);
-  letter.name = type.name;
-  letter.payload = record.take_payload();
-  letter.attempts = record.attempt.load(std::memory_order_relaxed);
-  letter.durable_id = record.durable_id;
-  // A chain step: its last failure names the steps that will not run.
-  if (record.workflow != 0 && record.failures.size() != 0) {
-    (record.failures.end() - 1)->message += workflows_->stopped_chain(record.workflow);
-  }
-  remember(record, TaskState::dead_lettered, record.failures.size() != 0 ? (record.failures.end() - 1)->message : "", {});
-  for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
-  keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
-  type.counters.add(TaskEvent::dead_lettered);
-  retire(record, batch);
-}
-
 void TaskOutcomes::release_gate_slot(TaskTypeEntry& type, WorkerBatch* batch) {
   // A loop, not recursion: a parked task that cannot be queued or was
   // cancelled passes the slot straight on to the next one.
@@ -350,55 +321,7 @@ void TaskOutcomes::retire_cancelled(TaskRecord& record, TaskTypeEntry& type, Wor
     record.holds_gate_slot = false;
     release_gate_slot(type, batch);
   }
-  retire(record, batch);
-}
-
-void TaskOutcomes::retire(TaskRecord& record, WorkerBatch* batch) {
-  const bool credit = record.holds_credit;
-  // On a worker the record joins the batch's chain, given back in one push
-  // when the batch ends; anywhere else, at once.
-  if (batch != nullptr) {
-    batch->release_record(record);
-  } else {
-    tasks_.release(&record);
-  }
-  if (credit) return_credits(1);
-}
-
-void TaskOutcomes::remember(TaskRecord& record, TaskState state, std::string_view last_error,
-                            std::string&& result) {
-  if (record.workflow != 0) {
-    // Its batch counts it; a chain's next step runs with its result.
-    workflows_->finished(record.workflow, state, finished_.wanted() ? std::string(result) : std::move(result));
-    record.workflow = 0;
-  }
-  if (!finished_.wanted()) return;
-  FinishedTask task;
-  task.id = task_id_of(record);
-  task.state = state;
-  task.attempts = record.attempt.load(std::memory_order_relaxed);
-  task.finished_ns = clock_.now_coarse_ns();
-  task.accepted_stamp = record.accepted_stamp.load(std::memory_order_relaxed);
-  task.started_ns = record.started_ns.load(std::memory_order_relaxed);
-  if (!last_error.empty() || !result.empty()) {
-    task.texts = std::make_unique<FinishedTask::Texts>(FinishedTask::Texts{std::string(last_error), std::move(result)});
-  }
-  finished_.add(std::move(task));
-}
-
-void TaskOutcomes::log_completions(std::span<const std::uint64_t> durable_ids) { log_->completed(durable_ids); }
-
-void TaskOutcomes::return_credits(std::int64_t n) {
-  credits_.observe_return_rate(clock_.now_ns(), n);
-  credits_.give_back(n);
-}
-
-std::size_t TaskOutcomes::purge_dead_letters() {
-  std::size_t purged = 0;
-  if (const std::uint64_t ticket = brisk::detail::purge_dead_letters(dead_letters_, log_, &purged)) {
-    log_->wait(ticket);
-  }
-  return purged;
+  endings_.retire(record, batch);
 }
 
 bool TaskOutcomes::cancel(TaskId id) {
@@ -415,7 +338,7 @@ bool TaskOutcomes::cancel(TaskId id) {
     const std::uint64_t durable_id = record->durable_id;
     const std::uint64_t ticket = durable_id != 0 ? log_->cancelled(durable_id) : 0;
     registry_.at(record->type).counters.add(TaskEvent::cancelled);
-    remember(*record, TaskState::cancelled, {}, {});
+    endings_.remember(*record, TaskState::cancelled, {}, {});
     // acquire on failure, not transition()'s relaxed: the holder met it
     // meanwhile and left it to us (left_to_canceller, its acq_rel CAS in
     // meet_cancelled). What the holder wrote to the record before that (the
@@ -467,25 +390,12 @@ void TaskOutcomes::retry_overrun(TaskRecord* overrun, std::int64_t now) {
       if (next->durable_id != 0) log_->retry_scheduled(next->durable_id, next->attempt, due);
       wait_until(*next, due);
     } else {
-      dead_letter(*next, type, nullptr);
+      endings_.dead_letter(*next, type, nullptr);
     }
   } else {
     // No record to retry in (max_named_tasks in use): it ends here, kept
     // in the dead-letter queue rather than lost.
-    DeadLetter letter;
-    letter.id = task_id_of(*overrun);
-    letter.durable_id = overrun->durable_id;
-    letter.name = type.name;
-    letter.payload = overrun->payload();
-    letter.attempts = overrun->attempt;
-    for (const FailureEntry& f : overrun->failures) letter.failures.push_back({f.time_ns, f.attempt, f.message});
-    letter.failures.push_back({now, overrun->attempt, "hard time limit exceeded; no record free to retry"});
-    remember(*overrun, TaskState::dead_lettered, letter.failures.back().message, {});
-    keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
-    type.counters.add(TaskEvent::dead_lettered);
-    if (overrun->holds_credit) return_credits(1);
-    overrun->durable_id = 0;
-    overrun->holds_credit = false;
+    endings_.dead_letter_overrun(*overrun, type, now);
   }
   // release: everything above is done before the stuck worker drops its record.
   overrun->abandoned.store(true, std::memory_order_release);

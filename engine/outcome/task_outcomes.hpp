@@ -22,13 +22,12 @@
 // worker hands its WorkerBatch to the run (NamedTaskJob): the record and the
 // completion of a task that ends there go back with the worker's batch;
 // anywhere else (a timer, the watchdog, a DeferredOutcome completed on any
-// thread, cancel()) they go back at once. It is the worker's FinishedWork:
-// the credits and completions a worker batched come back here.
+// thread, cancel()) they go back at once. How a task's end is carried out
+// (remembered, logged, dead-lettered, given back) is TaskEndings'.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <span>
 #include <string>
 
 #include "brisk/clock.hpp"
@@ -39,6 +38,7 @@
 #include "durability/durable_log.hpp"
 #include "flow/credit_pool.hpp"
 #include "outcome/deferred_deadlines.hpp"
+#include "outcome/task_endings.hpp"
 #include "platform/tick_clock.hpp"
 #include "registry/task_registry.hpp"
 #include "shard/shard_set.hpp"
@@ -52,7 +52,7 @@ namespace brisk::detail {
 
 class RunningTask;
 
-class TaskOutcomes final : public DeferredSink, public FinishedWork {
+class TaskOutcomes final : public DeferredSink {
  public:
   TaskOutcomes(const Clock& clock, const TickClock& ticks, TaskRegistry& registry,
                TaskTable& tasks, ShardSet& shards, DelayScheduler& delays, DeadLetterQueue& dead_letters,
@@ -63,15 +63,22 @@ class TaskOutcomes final : public DeferredSink, public FinishedWork {
         tasks_(tasks),
         shards_(shards),
         delays_(delays),
-        dead_letters_(dead_letters),
-        credits_(credits),
         finished_(finished),
-        max_result_bytes_(max_result_bytes) {}
+        max_result_bytes_(max_result_bytes),
+        endings_(clock, tasks, dead_letters, credits, finished) {}
 
   // The log, once start() has opened it (null: no durability).
-  void attach_log(DurableLog* log) noexcept { log_ = log; }
+  void attach_log(DurableLog* log) noexcept {
+    log_ = log;
+    endings_.attach_log(log);
+  }
   // Where tasks in batches and chains report their final state.
-  void attach_workflows(Workflows* workflows) noexcept { workflows_ = workflows; }
+  void attach_workflows(Workflows* workflows) noexcept {
+    workflows_ = workflows;
+    endings_.attach_workflows(workflows);
+  }
+  // How tasks end; the workers' FinishedWork.
+  TaskEndings& endings() noexcept { return endings_; }
 
   // The ring job that runs the record (run()).
   Job named_job(TaskRecord& record) noexcept;
@@ -88,8 +95,6 @@ class TaskOutcomes final : public DeferredSink, public FinishedWork {
   bool make_ready(TaskRecord& record);
   // Engine::cancel: see docs/architecture.md (logged before it answers).
   bool cancel(TaskId id);
-  // Engine::purge_dead_letters: logged (and waited for) before it answers.
-  std::size_t purge_dead_letters();
   // The watchdog found `overrun` past its hard limit: retry it in a fresh
   // record (or dead-letter it), then let its stuck worker drop the old one.
   void retry_overrun(TaskRecord* overrun, std::int64_t now);
@@ -106,10 +111,6 @@ class TaskOutcomes final : public DeferredSink, public FinishedWork {
     // (a retry filed with the timer, say) is visible to drain().
     return deferred_.load(std::memory_order_acquire);
   }
-
-  // FinishedWork: what workers batched, handed back when their batch ends.
-  void return_credits(std::int64_t n) override;
-  void log_completions(std::span<const std::uint64_t> durable_ids) override;
 
  private:
   // A ring position for a job of this priority, the worker's own shard
@@ -131,19 +132,13 @@ class TaskOutcomes final : public DeferredSink, public FinishedWork {
   // The watchdog retried this attempt elsewhere: discard it and its record.
   void drop_overrun(TaskRecord& record, TaskTypeEntry& type, bool late_result);
   void record_failure(TaskRecord& record, TaskTypeEntry& type, const Outcome& outcome);
-  void dead_letter(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch);
   // Frees a slot of the type's ConcurrencyGate, handing it to a parked task.
   void release_gate_slot(TaskTypeEntry& type, WorkerBatch* batch);
   // A holder (worker, timer) found the record cancelled (its own transition
   // failed): retire it, or leave it to a cancel() still logging it.
   void meet_cancelled(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch);
-  // retire() of a cancelled task; a concurrency slot it was handed passes on.
+  // Retires a cancelled task; a concurrency slot it was handed passes on.
   void retire_cancelled(TaskRecord& record, TaskTypeEntry& type, WorkerBatch* batch);
-  // A named task reached its final outcome: give back its credit and record
-  // (with the worker's batch when a worker ran it to the end).
-  void retire(TaskRecord& record, WorkerBatch* batch);
-  // Its final state, for Engine::status() (before the record is given back).
-  void remember(TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result);
 
   const Clock& clock_;
   const TickClock& ticks_;
@@ -151,10 +146,9 @@ class TaskOutcomes final : public DeferredSink, public FinishedWork {
   TaskTable& tasks_;
   ShardSet& shards_;
   DelayScheduler& delays_;
-  DeadLetterQueue& dead_letters_;
-  CreditPool& credits_;
   FinishedTasks& finished_;
   const std::size_t max_result_bytes_;
+  TaskEndings endings_;
   DurableLog* log_ = nullptr;
   Workflows* workflows_ = nullptr;
   DeferredDeadlines deadlines_;  // deferred attempts of types with a hard limit
