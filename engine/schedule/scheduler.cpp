@@ -9,62 +9,25 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "brisk/engine.hpp"
 #include "metrics/latency_histogram.hpp"
+#include "schedule/firing_keys.hpp"
+#include "schedule/missed_slots.hpp"
+#include "schedule/schedule_metrics.hpp"
 
 namespace brisk {
 
 namespace {
 
-constexpr std::string_view kFiringPrefix = "brisk.schedule/";
-constexpr std::string_view kWakePrefix = "brisk.schedule.wake/";
-constexpr const char* kWakeType = "brisk.schedule.wake";
-
-std::string firing_key(const std::string& name, std::int64_t slot) {
-  return std::string(kFiringPrefix) + name + "/" + std::to_string(slot);
-}
-
-// "<name>/<slot>" after a prefix: the name may hold '/', the slot is last.
-bool split_name_slot(std::string_view rest, std::string_view* name, std::int64_t* slot) {
-  const std::size_t cut = rest.rfind('/');
-  if (cut == std::string_view::npos || cut == 0 || cut + 1 == rest.size()) return false;
-  std::int64_t v = 0;
-  bool negative = false;
-  std::size_t i = cut + 1;
-  if (rest[i] == '-') {
-    negative = true;
-    ++i;
-  }
-  if (i == rest.size()) return false;
-  for (; i < rest.size(); ++i) {
-    if (rest[i] < '0' || rest[i] > '9') return false;
-    if (v > (std::numeric_limits<std::int64_t>::max() - (rest[i] - '0')) / 10) return false;
-    v = v * 10 + (rest[i] - '0');
-  }
-  *name = rest.substr(0, cut);
-  *slot = negative ? -v : v;
-  return true;
-}
+using schedule::kFiringPrefix;
+using schedule::kWakeType;
+using schedule::split_name_slot;
 
 std::int64_t system_wall_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string escape_label(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -132,12 +95,12 @@ struct Scheduler::Impl {
     if (!force_firing && slot - wall > config.submit_ahead.count()) {
       o.priority = priority::high;
       o.run_at_ns = now + (slot - config.submit_ahead.count() - wall);
-      o.idempotency_key = std::string(kWakePrefix) + e.name + "/" + std::to_string(slot);
+      o.idempotency_key = schedule::wake_key(e.name, slot);
       r = engine.submit(kWakeType, e.name + "\n" + std::to_string(slot), std::move(o));
     } else {
       o.priority = e.options.priority;
       if (slot > wall) o.run_at_ns = now + (slot - wall);
-      o.idempotency_key = firing_key(e.name, slot);
+      o.idempotency_key = schedule::firing_key(e.name, slot);
       r = engine.submit(e.task_name, e.payload, std::move(o));
     }
     switch (r.status) {
@@ -165,33 +128,6 @@ struct Scheduler::Impl {
     e.last_submitted = std::max(e.last_submitted, slot);
   }
 
-  // The slot to submit after a firing of `slot` ended at wall time `now`.
-  std::optional<std::int64_t> follow_on(const ScheduleEntry& e, std::int64_t slot, std::int64_t now) const {
-    const std::optional<std::int64_t> next = e.schedule.next_after(slot);
-    if (!next || *next > now) return next;  // on time: the next slot is still ahead
-    // Slots came while the firing ran (or while the process was down).
-    const std::optional<std::int64_t> newest = e.schedule.last_at_or_before(now);
-    if (!newest) return next;
-    const MissedSlots& m = e.options.missed;
-    switch (m.kind) {
-      case MissedSlots::Kind::skip:
-        if (now - *newest <= m.grace.count()) return newest;  // only just due: on time
-        return e.schedule.next_after(now);
-      case MissedSlots::Kind::run_once:
-        return newest;
-      case MissedSlots::Kind::run_all: {
-        std::int64_t oldest = *newest;
-        for (std::uint32_t i = 1; i < m.max_runs && oldest > *next; ++i) {
-          const std::optional<std::int64_t> before = e.schedule.last_at_or_before(oldest - 1);
-          if (!before) break;
-          oldest = *before;
-        }
-        return std::max(*next, oldest);
-      }
-    }
-    return next;
-  }
-
   enum class Decision { run, skip_missed, skip_duplicate };
 
   // A firing's first attempt starts: run it, or not (the policy).
@@ -202,22 +138,7 @@ struct Scheduler::Impl {
       return Decision::skip_duplicate;
     }
     e.last_started = slot;
-    // Newer slots already come, up to what the policy needs to know.
-    const MissedSlots& m = e.options.missed;
-    std::uint32_t newer = 0;
-    const std::uint32_t need = m.kind == MissedSlots::Kind::run_all ? m.max_runs : 1;
-    for (std::optional<std::int64_t> s = e.schedule.next_after(slot); s && *s <= now && newer < need;
-         s = e.schedule.next_after(*s))
-      ++newer;
-    const bool on_time = newer == 0 && now - slot <= m.grace.count();
-    bool run = on_time;
-    if (!on_time) {
-      switch (m.kind) {
-        case MissedSlots::Kind::skip: run = false; break;
-        case MissedSlots::Kind::run_once: run = newer == 0; break;
-        case MissedSlots::Kind::run_all: run = newer < m.max_runs; break;
-      }
-    }
+    const bool run = schedule::runs_when_starting(e.schedule, e.options.missed, slot, now);
     if (!run) {
       ++e.skipped_missed;
       return Decision::skip_missed;
@@ -233,16 +154,10 @@ struct Scheduler::Impl {
   void on_end(ScheduleEntry& e, std::int64_t slot, bool was_running) {
     std::lock_guard lock(e.mutex);
     if (was_running) --e.running;
-    const std::optional<std::int64_t> f = follow_on(e, slot, wall_now());
+    const std::optional<std::int64_t> f = schedule::follow_on(e.schedule, e.options.missed, slot, wall_now());
     if (!f || *f <= e.last_started) return;
     // Slots the policy passed over without a firing count as missed.
-    if (was_running || slot == e.last_started) {
-      std::uint64_t passed = 0;
-      for (std::optional<std::int64_t> s = e.schedule.next_after(slot); s && *s < *f && passed < 100'000;
-           s = e.schedule.next_after(*s))
-        ++passed;
-      e.skipped_missed += passed;
-    }
+    if (was_running || slot == e.last_started) e.skipped_missed += schedule::slots_between(e.schedule, slot, *f);
     submit_slot(e, *f, false);
   }
 
@@ -444,51 +359,14 @@ std::vector<ScheduleStats> Scheduler::stats() const {
     s.lag_p50_ns = h.percentile(50);
     s.lag_p99_ns = h.percentile(99);
     s.lag_max_ns = h.max();
+    s.lag_sum_ns = h.sum();
     out.push_back(std::move(s));
   }
   return out;
 }
 
 std::string Scheduler::prometheus_text() const {
-  const std::vector<ScheduleStats> all = stats();
-  std::ostringstream o;
-  auto family = [&](const char* name, const char* type, const char* help, auto value) {
-    o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
-    for (const ScheduleStats& s : all) value(s);
-  };
-  auto label = [](const ScheduleStats& s) { return "{schedule=\"" + escape_label(s.name) + "\"}"; };
-  family("brisk_schedule_runs_total", "counter", "Firings whose handler was called.",
-         [&](const ScheduleStats& s) { o << "brisk_schedule_runs_total" << label(s) << ' ' << s.runs << '\n'; });
-  family("brisk_schedule_skipped_total", "counter", "Firings not run: missed (per the policy) or duplicate.",
-         [&](const ScheduleStats& s) {
-           const std::string l = escape_label(s.name);
-           o << "brisk_schedule_skipped_total{schedule=\"" << l << "\",reason=\"missed\"} " << s.skipped_missed << '\n';
-           o << "brisk_schedule_skipped_total{schedule=\"" << l << "\",reason=\"duplicate\"} " << s.skipped_duplicate
-             << '\n';
-         });
-  family("brisk_schedule_submit_refused_total", "counter", "Submissions of a slot the engine refused (retried).",
-         [&](const ScheduleStats& s) {
-           o << "brisk_schedule_submit_refused_total" << label(s) << ' ' << s.submit_refused << '\n';
-         });
-  family("brisk_schedule_lag_seconds", "summary", "Start of a firing minus its slot (wall clock).",
-         [&](const ScheduleStats& s) {
-           const std::string l = escape_label(s.name);
-           o << "brisk_schedule_lag_seconds{schedule=\"" << l << "\",quantile=\"0.5\"} " << s.lag_p50_ns / 1e9 << '\n';
-           o << "brisk_schedule_lag_seconds{schedule=\"" << l << "\",quantile=\"0.99\"} " << s.lag_p99_ns / 1e9 << '\n';
-           o << "brisk_schedule_lag_seconds_count" << label(s) << ' ' << s.runs << '\n';
-         });
-  family("brisk_schedule_last_lag_seconds", "gauge", "Lag of the latest firing that ran.",
-         [&](const ScheduleStats& s) {
-           o << "brisk_schedule_last_lag_seconds" << label(s) << ' ' << s.last_lag_ns / 1e9 << '\n';
-         });
-  family("brisk_schedule_next_slot_timestamp_seconds", "gauge", "The latest slot submitted (Unix time).",
-         [&](const ScheduleStats& s) {
-           o << "brisk_schedule_next_slot_timestamp_seconds" << label(s) << ' ' << s.next_slot_ns / 1e9 << '\n';
-         });
-  o << "# HELP brisk_schedule_dropped_total Firings of a schedule that is no longer added.\n"
-    << "# TYPE brisk_schedule_dropped_total counter\nbrisk_schedule_dropped_total "
-    << impl_->dropped_unknown.load(std::memory_order_relaxed) << '\n';
-  return o.str();
+  return schedule::prometheus_text(stats(), impl_->dropped_unknown.load(std::memory_order_relaxed));
 }
 
 }  // namespace brisk

@@ -174,6 +174,7 @@ struct ScheduleStats {
   std::uint64_t lag_p50_ns = 0;
   std::uint64_t lag_p99_ns = 0;
   std::uint64_t lag_max_ns = 0;
+  std::uint64_t lag_sum_ns = 0;  // of the `runs` lags: their mean is lag_sum_ns / runs
 };
 
 class Scheduler {

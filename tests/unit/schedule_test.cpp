@@ -113,6 +113,9 @@ TEST(Schedule, IntervalFiresExactlyOnItsSlotsOnAManualClock) {
   EXPECT_EQ(stats[0].lag_max_ns, 0u);
   const std::string text = scheduler.prometheus_text();
   EXPECT_NE(text.find("brisk_schedule_runs_total{schedule=\"every-10s\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE brisk_schedule_lag_seconds summary"), std::string::npos) << text;
+  EXPECT_NE(text.find("brisk_schedule_lag_seconds_count{schedule=\"every-10s\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("brisk_schedule_lag_seconds_sum{schedule=\"every-10s\"} 0"), std::string::npos) << text;
 }
 
 TEST(Schedule, CronInBerlinFiresAtTheEndOfTheSpringForwardGap) {
