@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
+#include <sstream>
 #include <thread>
 
 #include "core/config_validation.hpp"
+#include "restart/log_replay.hpp"
 #include "shard/job_fields.hpp"
 
 namespace brisk::detail {
@@ -55,8 +57,7 @@ EngineCore::EngineCore(EngineConfig config)
       outcomes_(*clock_, ticks_, registry_, tasks_, shards_, delays_, dead_letters_, credits_, finished_,
                 config_.task_status.max_result_bytes),
       admission_(this, config_, *clock_, ticks_, registry_, tasks_, idempotency_, shards_, delays_, outcomes_,
-                 workflows_),
-      health_monitor_(config_.observability.health) {
+                 workflows_) {
   outcomes_.attach_workflows(&workflows_);
   for (unsigned i = 0; i < config_.workers; ++i) {
     const int cpu = config_.pin_workers ? config_.cpus[i % config_.cpus.size()] : -1;
@@ -279,6 +280,107 @@ void EngineCore::stop() {
   phase_ = Phase::stopped;
   run_leftovers();
   if (wal_) wal_->close();  // syncs what was appended, whatever the policy
+}
+
+// ---- start() with a write-ahead log: lock the directory, open and read the
+// log, and replay what it holds into the engine (restart/log_replay.hpp).
+
+void EngineCore::recover() {
+  // One engine per directory (dir_lock.hpp), taken before the log is read.
+  // Held until the engine is destroyed; dropped again, with the log, if the
+  // recovery below throws, so that a failed start() leaves the directory free.
+  if (!wal_lock_) wal_lock_ = std::make_unique<DirLock>(config_.durability.wal_dir);
+  try {
+    recover_locked();
+  } catch (...) {
+    outcomes_.attach_log(nullptr);
+    admission_.attach_log(nullptr);
+    workflows_.attach_log(nullptr);
+    wal_.reset();
+    wal_lock_.reset();
+    throw;
+  }
+}
+
+void EngineCore::recover_locked() {
+  wal::RecoveredState state;
+  wal_ = std::make_unique<DurableLog>(config_.durability, *clock_, config_.idempotency_retention.count(), &state,
+                                      &trace_switch_);
+  outcomes_.attach_log(wal_.get());
+  admission_.attach_log(wal_.get());
+  workflows_.attach_log(wal_.get());
+  recovery_report_ = replay_into_engine(
+      state, ReplayTargets{.log = *wal_,
+                           .registry = registry_,
+                           .tasks = tasks_,
+                           .idempotency = idempotency_,
+                           .dead_letters = dead_letters_,
+                           .workflows = workflows_,
+                           .outcomes = outcomes_,
+                           .ticks = ticks_,
+                           .now_ns = now_ns(),
+                           .wal_dir = config_.durability.wal_dir,
+                           .max_named_tasks = config_.max_named_tasks,
+                           .priority_lanes = config_.priority_lanes});
+}
+
+bool EngineCore::is_durable(const SubmitResult& r) const noexcept {
+  return r.durable_ticket != 0 && wal_ && wal_->acked(r.durable_ticket);
+}
+
+bool EngineCore::wait_durable(const SubmitResult& r) const {
+  return r.durable_ticket != 0 && wal_ && wal_->wait(r.durable_ticket);
+}
+
+// ---- hard time limits: the watchdog's check, which retries an overrunning
+// attempt in a fresh record and replaces its stuck worker
+// (docs/architecture.md says exactly what a hard limit can and cannot do).
+
+void EngineCore::enforce_hard_limits() {
+  const std::int64_t now = now_ns();
+  outcomes_.expire_deferred(now);  // attempts whose handler deferred (TaskContext::defer)
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    Worker& stuck = workers_[i];
+    if (stuck.replaced()) continue;
+    TaskRecord* overrun = stuck.take_overrun(now);
+    if (overrun == nullptr) continue;
+    outcomes_.retry_overrun(overrun, now);
+    // Restore capacity: a new thread takes over the stuck worker's shard.
+    auto fresh = std::make_unique<Worker>(worker_ports(), stuck.index(), stuck.cpu());
+    Worker* started = fresh.get();
+    if (workers_.add(std::move(fresh))) {
+      stuck.mark_replaced();
+      started->start();
+    }
+  }
+}
+
+// ---- runtime traces and the metrics server's /debug/brisk/* callbacks.
+
+TraceStart EngineCore::start_trace(const TraceLimits& limits) {
+  if (config_.observability.trace_events_per_worker == 0) return TraceStart::not_configured;
+  {
+    std::lock_guard lock(lifecycle_mutex_);
+    if (phase_ != Phase::running) return TraceStart::not_running;
+  }
+  return trace_session_.start(limits, now_ns());
+}
+
+http::DebugHooks EngineCore::debug_hooks() {
+  http::DebugHooks hooks;
+  hooks.snapshot = [this] { return snapshot_json(); };
+  hooks.start_trace = [this](const TraceLimits& limits) { return start_trace(limits); };
+  hooks.stop_trace = [this] { stop_trace(); };
+  hooks.take_trace = [this](std::size_t max_events, std::size_t* left_out) {
+    std::ostringstream out;
+    write_trace(out, max_events, left_out);
+    return std::move(out).str();
+  };
+  const ObservabilityConfig& o = config_.observability;
+  hooks.token = o.debug_token;
+  hooks.max_seconds = o.max_trace_seconds;
+  hooks.max_bytes = o.max_trace_bytes;
+  return hooks;
 }
 
 }  // namespace brisk::detail

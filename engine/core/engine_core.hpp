@@ -30,9 +30,9 @@
 #include "durability/durable_log.hpp"
 #include "flow/credit_pool.hpp"
 #include "http/metrics_server.hpp"
-#include "metrics/health.hpp"
 #include "metrics/metrics_sources.hpp"
-#include "observe/prometheus_export.hpp"
+#include "observe/engine_readout.hpp"
+#include "observe/trace_session.hpp"
 #include "idempotency/idempotency_index.hpp"
 #include "park/idle_workers.hpp"
 #include "platform/cache_line.hpp"
@@ -95,21 +95,27 @@ class EngineCore {
   void drain();
   // Throws std::logic_error when called from a task (a worker thread).
   void shutdown();
-  EngineStats stats() const;
-  std::string prometheus_text() const;
+  EngineStats stats() const { return readout_.stats(); }
+  std::string prometheus_text() const {
+    std::string text = readout_.prometheus_text();
+    metrics_sources_.render(text);
+    return text;
+  }
   metrics::MetricsSources& metrics_sources() noexcept { return metrics_sources_; }
-  HealthReport health();
+  HealthReport health() { return readout_.health(); }
   std::uint16_t metrics_port() const noexcept { return metrics_server_ ? metrics_server_->port() : 0; }
   // Drains every worker's trace ring and writes Chrome trace JSON: at most
   // max_events events, the earliest (*left_out, when given, says how many
   // were left out).
-  std::size_t write_trace(std::ostream& out, std::size_t max_events = SIZE_MAX, std::size_t* left_out = nullptr);
+  std::size_t write_trace(std::ostream& out, std::size_t max_events = SIZE_MAX, std::size_t* left_out = nullptr) {
+    return trace_session_.write(out, max_events, left_out);
+  }
   TraceStart start_trace(const TraceLimits& limits);
   void stop_trace() noexcept { trace_switch_.turn_off(); }
   bool tracing() const noexcept { return trace_switch_.on(); }
   // The engine handle and producers note refusals in a trace session.
   trace::TraceSwitch& trace_switch() noexcept { return trace_switch_; }
-  std::string snapshot_json() const;
+  std::string snapshot_json() const { return readout_.snapshot_json(); }
   bool is_durable(const SubmitResult& r) const noexcept;
   bool wait_durable(const SubmitResult& r) const;
   const RecoveryReport& recovery_report() const noexcept { return recovery_report_; }
@@ -147,8 +153,7 @@ class EngineCore {
   // an engine never started (or already stopped) may still be destroyed on a
   // worker thread of another engine.
   void stop();
-  EngineHistograms histograms() const;
-  // The metrics server's /debug/brisk/* callbacks (engine_observe.cpp).
+  // The metrics server's /debug/brisk/* callbacks.
   http::DebugHooks debug_hooks();
 
   const EngineConfig config_;
@@ -169,8 +174,6 @@ class EngineCore {
   Workflows workflows_;
   TaskOutcomes outcomes_;
   Admission admission_;  // post, submit, chains: the refusals' answers and counts
-  std::mutex health_mutex_;
-  metrics::HealthMonitor health_monitor_;
   metrics::MetricsSources metrics_sources_;  // before metrics_server_, which renders them
   std::int64_t started_ns_ = 0;
   std::unique_ptr<HardLimitWatchdog> watchdog_;  // only with a hard_timeout somewhere
@@ -178,7 +181,26 @@ class EngineCore {
   std::unique_ptr<DurableLog> wal_;  // null without durability.wal_dir
   RecoveryReport recovery_report_;
   trace::TraceSwitch trace_switch_;
-  std::mutex trace_drain_mutex_;  // the rings have one reader at a time
+  TraceSession trace_session_{workers_, trace_switch_};
+  // The read side. Before metrics_server_, which calls it; the counters
+  // below it binds to are only read once the engine runs.
+  EngineReadout readout_{ReadoutSources{.config = config_,
+                                        .clock = *clock_,
+                                        .shards = shards_,
+                                        .workers = workers_,
+                                        .registry = registry_,
+                                        .tasks = tasks_,
+                                        .admission = admission_,
+                                        .credits = credits_,
+                                        .delays = delays_,
+                                        .dead_letters = dead_letters_,
+                                        .finished = finished_,
+                                        .workflows = workflows_,
+                                        .trace_switch = trace_switch_,
+                                        .log = wal_,
+                                        .started_ns = started_ns_,
+                                        .rejected_backpressure = rejected_backpressure_,
+                                        .producer_blocked_ns = producer_blocked_ns_}};
   std::unique_ptr<http::MetricsServer> metrics_server_;  // last: calls stats()
 
   std::mutex lifecycle_mutex_;  // start/shutdown/register only

@@ -5,7 +5,7 @@
 // snapshots and takes percentiles of the difference), and the effective
 // configuration says what was measured. docs/profiler.md lists the fields.
 //
-// This file only renders; the engine gathers (engine_observe.cpp), so no
+// This file only renders; EngineReadout gathers (engine_readout.cpp), so no
 // engine internals are needed here.
 #pragma once
 
