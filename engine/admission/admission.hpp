@@ -51,7 +51,12 @@ class Admission {
         shards_(shards),
         delays_(delays),
         outcomes_(outcomes),
-        workflows_(workflows) {}
+        workflows_(workflows) {
+    // accepting_ is read by every submission; the refusal counters are
+    // written by refused ones: apart, and apart from the references above.
+    BRISK_ASSERT_LINES_APART(Admission, log_, accepting_);
+    BRISK_ASSERT_LINES_APART(Admission, accepting_, rejected_full_);
+  }
 
   // The log, once start() has opened it (null: none, or a failed start()).
   void attach_log(DurableLog* log) noexcept { log_ = log; }

@@ -58,6 +58,10 @@ EngineCore::EngineCore(EngineConfig config)
                 config_.task_status.max_result_bytes),
       admission_(this, config_, *clock_, ticks_, registry_, tasks_, idempotency_, shards_, delays_, outcomes_,
                  workflows_) {
+  // stopping_ is read by every worker as it looks for work; producers'
+  // refusal counters are written under overload: lines apart.
+  BRISK_ASSERT_LINES_APART(EngineCore, phase_, stopping_);
+  BRISK_ASSERT_LINES_APART(EngineCore, stopping_, rejected_backpressure_);
   outcomes_.attach_workflows(&workflows_);
   for (unsigned i = 0; i < config_.workers; ++i) {
     const int cpu = config_.pin_workers ? config_.cpus[i % config_.cpus.size()] : -1;

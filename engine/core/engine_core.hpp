@@ -209,7 +209,8 @@ class EngineCore {
   // stop(), acquire in the worker: they see everything before it).
   alignas(kCacheLine) std::atomic<bool> stopping_{false};
   // Producers' refusals and waits (Producer), shared: relaxed increments.
-  std::atomic<std::uint64_t> rejected_backpressure_{0};
+  // Off stopping_'s line, which every worker reads as it looks for work.
+  alignas(kCacheLine) std::atomic<std::uint64_t> rejected_backpressure_{0};
   std::atomic<std::uint64_t> producer_blocked_ns_{0};
 };
 

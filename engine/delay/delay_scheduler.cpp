@@ -10,7 +10,14 @@
 namespace brisk::detail {
 
 DelayScheduler::DelayScheduler(const Clock& clock, std::chrono::nanoseconds tick, OnDue on_due)
-    : clock_(clock), on_due_(std::move(on_due)), wheel_(clock.now_ns(), tick) {}
+    : clock_(clock), on_due_(std::move(on_due)), wheel_(clock.now_ns(), tick) {
+  // Producers push inbox_; wakes go through wake_word_; drain()'s sync
+  // words and the pending count are written at other moments: three lines,
+  // apart from the scheduler thread's own state above.
+  BRISK_ASSERT_LINES_APART(DelayScheduler, thread_, inbox_);
+  BRISK_ASSERT_LINES_APART(DelayScheduler, inbox_, wake_word_);
+  BRISK_ASSERT_LINES_APART(DelayScheduler, wake_word_, sync_requested_);
+}
 
 DelayScheduler::~DelayScheduler() { stop(); }
 

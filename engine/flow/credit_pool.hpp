@@ -32,7 +32,14 @@ class CreditPool {
  public:
   using Grant = std::function<void(std::int64_t granted)>;
 
-  explicit CreditPool(std::int64_t capacity) : capacity_(capacity), available_(capacity) {}
+  explicit CreditPool(std::int64_t capacity) : capacity_(capacity), available_(capacity) {
+    // Producers take from available_ all the time; has_waiters_ (with the
+    // waiters under the mutex) and the return-rate statistics are written
+    // at other moments, by other threads: three lines.
+    BRISK_ASSERT_LINES_APART(CreditPool, capacity_, available_);
+    BRISK_ASSERT_LINES_APART(CreditPool, available_, has_waiters_);
+    BRISK_ASSERT_LINES_APART(CreditPool, next_ticket_, last_return_ns_);
+  }
 
   // Takes between 1 and want credits if any are free and no one is queued
   // ahead; returns how many (0: none, backpressure).

@@ -29,6 +29,13 @@ namespace brisk::detail {
 
 class IdleWorkers {
  public:
+  IdleWorkers() noexcept {
+    // Every search and park updates state_; every wake bumps epoch_: lines
+    // of their own, epoch_'s to the end of the structure.
+    BRISK_ASSERT_LINES_APART(IdleWorkers, state_, epoch_);
+    BRISK_ASSERT_LAST_LINE_ALONE(IdleWorkers, epoch_);
+  }
+
   // ---- producer side ----
 
   // Call after making work visible (after the ring CAS). Cheap when workers
@@ -83,8 +90,7 @@ class IdleWorkers {
   }
 
   alignas(kCacheLine) std::atomic<std::uint64_t> state_{0};  // sleepers << 32 | searchers
-  alignas(kCacheLine) std::atomic<std::uint32_t> epoch_{0};
-  char pad_[kCacheLine - sizeof(std::atomic<std::uint32_t>)];
+  alignas(kCacheLine) std::atomic<std::uint32_t> epoch_{0};  // its line to the end (alignas rounds the size)
 };
 
 }  // namespace brisk::detail

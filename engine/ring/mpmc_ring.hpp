@@ -45,6 +45,11 @@ class MpmcRing {
   // capacity: a power of two in [2, kMaxCapacity]; the caller validates.
   explicit MpmcRing(std::size_t capacity)
       : mask_(capacity - 1), slots_(new_array<Slot>(capacity)) {
+    // Producers CAS tail_, consumers head_: each on a line of its own, and
+    // neither on the line of the read-mostly mask_ and slots_.
+    BRISK_ASSERT_LINES_APART(MpmcRing, slots_, tail_);
+    BRISK_ASSERT_LINES_APART(MpmcRing, tail_, head_);
+    BRISK_ASSERT_LAST_LINE_ALONE(MpmcRing, head_);
     for (std::size_t i = 0; i < capacity; ++i) {
       // relaxed: the ring is published to other threads by the thread that
       // starts them, which orders these stores.
@@ -246,8 +251,9 @@ class MpmcRing {
   const std::uint64_t mask_;
   std::unique_ptr<Slot[]> slots_;
   alignas(kCacheLine) std::atomic<std::uint64_t> tail_{0};
+  // Its line is its own to the end: alignas rounds the ring's size up (the
+  // constructor asserts it), so no padding member is needed.
   alignas(kCacheLine) std::atomic<std::uint64_t> head_{0};
-  char pad_[kCacheLine - sizeof(std::atomic<std::uint64_t>)];
 };
 
 }  // namespace brisk::detail

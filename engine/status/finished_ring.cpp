@@ -36,14 +36,14 @@ struct FinishedRing::Slot {
   std::atomic<bool> has_texts{false};
 };
 
-struct alignas(64) FinishedRing::Bucket {
+struct alignas(kCacheLine) FinishedRing::Bucket {
   // The low 32 bits of the sequence number of an entry whose id hashes
   // here (never 0: add() skips those); 0: empty. Relaxed everywhere: a cell
   // is only a hint, the slot's version and id decide.
   std::atomic<std::uint32_t> cells[kCells] = {};
 };
 
-struct alignas(64) FinishedRing::Cursor {
+struct alignas(kCacheLine) FinishedRing::Cursor {
   // A thread writing through this cursor (acquire/release: the next
   // holder sees the chunk as the last one left it).
   std::atomic<bool> busy{false};
@@ -60,7 +60,11 @@ FinishedRing::FinishedRing(std::size_t capacity)
       slots_(std::make_unique<Slot[]>(capacity)),
       bucket_mask_(std::bit_ceil(std::max<std::size_t>(1, capacity / 4)) - 1),
       buckets_(std::make_unique<Bucket[]>(bucket_mask_ + 1)),
-      cursors_(std::make_unique<Cursor[]>(kCursors)) {}
+      cursors_(std::make_unique<Cursor[]>(kCursors)) {
+  BRISK_ASSERT_LINES_APART(FinishedRing, cursors_, next_seq_);
+  BRISK_ASSERT_LAST_LINE_ALONE(FinishedRing, next_seq_);
+  static_assert(sizeof(Bucket) == kCacheLine && sizeof(Cursor) % kCacheLine == 0, "buckets and cursors: lines of their own");
+}
 
 FinishedRing::~FinishedRing() = default;
 

@@ -28,6 +28,7 @@
 
 #include "brisk/submit.hpp"
 #include "brisk/task_status.hpp"
+#include "platform/cache_line.hpp"
 
 namespace brisk::detail {
 
@@ -84,10 +85,12 @@ class FinishedRing {
   std::unique_ptr<Slot[]> slots_;
   const std::size_t bucket_mask_;
   std::unique_ptr<Bucket[]> buckets_;
+  std::unique_ptr<Cursor[]> cursors_;
   // The next sequence number no chunk has claimed yet (relaxed: it only
   // hands out numbers; what a slot holds is published by its version).
-  alignas(64) std::atomic<std::uint64_t> next_seq_{1};
-  std::unique_ptr<Cursor[]> cursors_;
+  // Claimed by every writer: a line of its own, apart from the read-only
+  // pointers above.
+  alignas(kCacheLine) std::atomic<std::uint64_t> next_seq_{1};
 };
 
 }  // namespace brisk::detail

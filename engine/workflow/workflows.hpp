@@ -43,6 +43,7 @@
 #include "brisk/submit.hpp"
 #include "brisk/task.hpp"
 #include "brisk/task_status.hpp"
+#include "platform/cache_line.hpp"
 #include "brisk/workflow.hpp"
 #include "durability/durable_log.hpp"
 #include "task/task_record.hpp"
@@ -66,7 +67,11 @@ class Workflows {
         durable_by_default_(durable_by_default),
         // Memory batches are never logged: their ids keep clear of the
         // log's (which number durable batches) by the top bit.
-        next_memory_batch_(log_configured ? (BatchId{1} << 63) + 1 : 1) {}
+        next_memory_batch_(log_configured ? (BatchId{1} << 63) + 1 : 1) {
+    // The free-link head is CASed by every thread that frees a link: the
+    // structure's last line, its own.
+    BRISK_ASSERT_LAST_LINE_ALONE(Workflows, free_head_);
+  }
 
   // The log, once start() opened it (nullptr: none).
   void attach_log(DurableLog* log) noexcept { log_ = log; }
@@ -196,12 +201,12 @@ class Workflows {
   static constexpr unsigned kBlockBits = 12;
   static constexpr std::uint32_t kBlockSize = 1u << kBlockBits;
   static constexpr std::size_t kMaxBlocks = 1u << 12;  // 16M links
-  alignas(64) std::unique_ptr<Link[]> blocks_[kMaxBlocks];
+  alignas(kCacheLine) std::unique_ptr<Link[]> blocks_[kMaxBlocks];
   // Free links, a stack through Link::next_free (0: empty). Pushed by any
   // thread (CAS, release: the pusher's reset of the link and next_free are
   // seen by the popper), popped under the mutex only (acquire): one popper
   // at a time, so the head never returns to a value it had (no ABA).
-  struct alignas(64) FreeHead {
+  struct alignas(kCacheLine) FreeHead {
     std::atomic<std::uint32_t> index{0};
   };
   FreeHead free_head_;

@@ -2,8 +2,6 @@
 // and timeouts run on a manual clock instead of sleeping.
 #pragma once
 
-#include <time.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -23,23 +21,15 @@ class Clock {
 
 // std::chrono::steady_clock (CLOCK_MONOTONIC through the vDSO: ~20 ns);
 // coarse: CLOCK_MONOTONIC_COARSE, the same clock as of the last tick (a few
-// ms at most; a few ns to read).
+// ms at most; a few ns to read). Defined in the library
+// (engine/platform/steady_clock.cpp), not here: no platform call in a
+// public header.
 class SteadyClock final : public Clock {
  public:
-  std::int64_t now_ns() const noexcept override {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-  std::int64_t now_coarse_ns() const noexcept override {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-  }
-  static SteadyClock& instance() noexcept {
-    static SteadyClock clock;
-    return clock;
-  }
+  std::int64_t now_ns() const noexcept override;
+  std::int64_t now_coarse_ns() const noexcept override;
+  // The one instance every engine without a clock of its own uses.
+  static SteadyClock& instance() noexcept;
 };
 
 // A clock that moves only when told to. Time never goes backwards.
