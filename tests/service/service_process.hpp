@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -154,6 +155,17 @@ class ServeProcess {
   pid_t pid_ = -1;
   int stdout_ = -1;
   int port_ = 0;
+};
+
+// A service with one noop type, `server_extra` added to its [server] section.
+struct FrontEnd {
+  explicit FrontEnd(const std::string& server_extra) {
+    write_file(tmp.path() / "serve.toml", "[server]\nlisten = \"127.0.0.1\"\nport = 0\n" + server_extra +
+                                              "\n[types.bench]\nexecutor = \"noop\"\n");
+    process = std::make_unique<ServeProcess>(tmp.path() / "serve.toml", tmp.path() / "serve.log");
+  }
+  TempDir tmp;
+  std::unique_ptr<ServeProcess> process;
 };
 
 // Runs `brisk serve --config FILE` to its end (for configurations that must be refused).

@@ -132,6 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // that trickles it (Slowloris) is cut off however steadily it trickles.
   void read_request() {
     parser_.emplace();
+    head_ = false;
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(config_.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(config_.max_body_bytes);
     stream_.expires_after(config_.read_timeout);
@@ -176,6 +177,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void serve() {
     stream_.expires_never();  // the API's answer, even a deferred one, is not the client's delay
     keep_alive_ = parser_->keep_alive() && ++served_ < config_.keep_alive_max_requests;
+    head_ = parser_->get().method() == http::verb::head;
     Reply reply = server_.api.handle(to_request(parser_->release()));
     if (auto* ready = std::get_if<HttpResponse>(&reply)) return send(std::move(*ready));
     deferred_ = std::move(std::get<Deferred>(reply));
@@ -208,6 +210,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.body() = std::move(r.body);
     response_.keep_alive(keep_alive_ && !r.close);
     response_.prepare_payload();
+    // HEAD (answered as GET by the API): the same headers, Content-Length
+    // the GET body's, and no body (RFC 9110 9.3.2).
+    if (head_) response_.body().clear();
     stream_.expires_after(config_.write_timeout);
     http::async_write(stream_, response_, [self = shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->close();
@@ -260,6 +265,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t lingered_ = 0;
   bool keep_alive_ = false;
   bool refused_ = false;
+  bool head_ = false;
 };
 
 }  // namespace
