@@ -70,7 +70,7 @@ inline int exit_code_of(int status) {
 class ServeProcess {
  public:
   // Starts the binary on `config_path` and waits (up to 30 s) for its
-  // "listening on http://HOST:PORT" line. stderr goes to <dir>/serve.log.
+  // "listening on http[s]://HOST:PORT" line. stderr goes to <dir>/serve.log.
   ServeProcess(const std::filesystem::path& config_path, const std::filesystem::path& log_path)
       : log_path_(log_path) {
     int out[2];
@@ -95,7 +95,7 @@ class ServeProcess {
       const ssize_t n = ::read(stdout_, buf, sizeof buf);
       if (n <= 0) break;  // exited before listening
       text.append(buf, static_cast<std::size_t>(n));
-      const auto at = text.find("listening on http://");
+      const auto at = text.find("listening on http");  // http:// or https://
       const auto eol = at == std::string::npos ? std::string::npos : text.find('\n', at);
       if (eol != std::string::npos) {
         const std::string line = text.substr(at, eol - at);
