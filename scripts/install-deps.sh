@@ -12,6 +12,7 @@ packages=(
   tzdata  # periodic tasks: cron time zones are read from /usr/share/zoneinfo
   libnats-dev nats-server
   libtomlplusplus-dev libcurl4-openssl-dev wrk
+  libssl-dev openssl  # `brisk serve` TLS (server.tls_cert, tls_key); its tests make certificates with `openssl req`
   tmux  # the `brisk top` test drives it in a terminal (tests/tools/top_tmux_test.sh)
 )
 

@@ -8,14 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -24,103 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include "service/raw_socket.hpp"
 #include "service/service_process.hpp"
 
 namespace brisk::test {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-// A service with one noop type, `server_extra` added to its [server] section.
-struct FrontEnd {
-  explicit FrontEnd(const std::string& server_extra) {
-    write_file(tmp.path() / "serve.toml", "[server]\nlisten = \"127.0.0.1\"\nport = 0\n" + server_extra +
-                                              "\n[types.bench]\nexecutor = \"noop\"\n");
-    process = std::make_unique<ServeProcess>(tmp.path() / "serve.toml", tmp.path() / "serve.log");
-  }
-  TempDir tmp;
-  std::unique_ptr<ServeProcess> process;
-};
-
-// A blocking loopback TCP connection.
-class Socket {
- public:
-  explicit Socket(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-
-  bool connected() const { return connected_; }
-  bool send(const std::string& bytes) {
-    std::size_t at = 0;
-    while (at < bytes.size()) {
-      const ssize_t n = ::send(fd_, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      at += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
-  // True once the peer has closed (EOF or reset), waiting up to `timeout`.
-  bool closed_by_peer(std::chrono::milliseconds timeout) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
-    char c;
-    return ::recv(fd_, &c, 1, MSG_PEEK) <= 0;
-  }
-
-  struct Response {
-    int status = 0;
-    std::string head;
-    std::string body;
-  };
-  // One response (status line, headers, a Content-Length body), or nullopt
-  // if the connection ends or nothing arrives within `timeout`.
-  std::optional<Response> read_response(std::chrono::seconds timeout = std::chrono::seconds(60)) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      const auto end = pending_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        Response r;
-        r.head = pending_.substr(0, end);
-        if (r.head.rfind("HTTP/1.1 ", 0) != 0) return std::nullopt;
-        r.status = std::stoi(r.head.substr(9, 3));
-        std::size_t length = 0;
-        const auto cl = lower(r.head).find("content-length:");
-        if (cl != std::string::npos) length = std::stoul(r.head.substr(cl + 15));
-        if (pending_.size() >= end + 4 + length) {
-          r.body = pending_.substr(end + 4, length);
-          pending_.erase(0, end + 4 + length);
-          return r;
-        }
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      pollfd p{fd_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-      char buf[4096];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return std::nullopt;
-      pending_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  static std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
-  int fd_;
-  bool connected_ = false;
-  std::string pending_;
-};
 
 std::string post(const std::string& path, const std::string& body, const std::string& extra_headers = "") {
   return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n" + extra_headers +
@@ -256,6 +159,49 @@ TEST(ServeFrontEnd, ConnectionsBeyondTheCapAreRefused) {
     if (status != 202) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(status, 202);
+}
+
+// HEAD is answered as GET without the body (RFC 9110 9.3.2): the same
+// status and Content-Length as GET, no body bytes (the next answer on the
+// keep-alive connection starts right after the headers); HEAD where GET is
+// not taken is 405 like GET.
+TEST(ServeFrontEnd, HeadIsAnsweredAsGetWithoutTheBody) {
+  FrontEnd service("");
+  Socket s(service.process->port());
+  ASSERT_TRUE(s.send(post("/v1/tasks/bench", "x")));
+  const auto submitted = s.read_response();
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 202) << submitted->body;
+  const std::string id = json::parse(submitted->body)["id"].get<std::string>();
+  auto request = [](const std::string& method, const std::string& path) {
+    return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  };
+  ASSERT_TRUE(s.send(request("GET", "/v1/tasks/" + id + "?wait_ms=20000")));  // finished: its answer is stable
+  const auto done = s.read_response();
+  ASSERT_TRUE(done);
+  ASSERT_EQ(json::parse(done->body, nullptr, false).value("state", ""), "succeeded") << done->body;
+
+  const std::vector<std::pair<std::string, int>> paths = {
+      {"/healthz", 200}, {"/v1/tasks/" + id, 200}, {"/ui", 200}, {"/v1/tasks/1-1", 404}, {"/v1/batch/bench", 405}};
+  for (const auto& [path, status] : paths) {
+    ASSERT_TRUE(s.send(request("GET", path)));
+    const auto get = s.read_response();
+    ASSERT_TRUE(get) << path;
+    EXPECT_EQ(get->status, status) << path << ": " << get->body;
+    ASSERT_TRUE(s.send(request("HEAD", path)));
+    const auto head = s.read_response(std::chrono::seconds(60), /*to_head=*/true);
+    ASSERT_TRUE(head) << path;
+    EXPECT_EQ(head->status, status) << path;
+    ASSERT_TRUE(head->content_length) << path << ": " << head->head;
+    EXPECT_EQ(*head->content_length, get->body.size()) << path;
+    EXPECT_GT(*head->content_length, 0u) << path;
+  }
+  // Had any HEAD answer carried body bytes, this would not parse as the next answer.
+  ASSERT_TRUE(s.send(request("GET", "/healthz")));
+  const auto after = s.read_response();
+  ASSERT_TRUE(after) << "the bytes after the last HEAD answer are not an HTTP answer";
+  EXPECT_EQ(after->status, 200);
+  EXPECT_EQ(after->body, "ok\n");
 }
 
 }  // namespace

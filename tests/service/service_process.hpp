@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -69,7 +70,7 @@ inline int exit_code_of(int status) {
 class ServeProcess {
  public:
   // Starts the binary on `config_path` and waits (up to 30 s) for its
-  // "listening on http://HOST:PORT" line. stderr goes to <dir>/serve.log.
+  // "listening on http[s]://HOST:PORT" line. stderr goes to <dir>/serve.log.
   ServeProcess(const std::filesystem::path& config_path, const std::filesystem::path& log_path)
       : log_path_(log_path) {
     int out[2];
@@ -94,7 +95,7 @@ class ServeProcess {
       const ssize_t n = ::read(stdout_, buf, sizeof buf);
       if (n <= 0) break;  // exited before listening
       text.append(buf, static_cast<std::size_t>(n));
-      const auto at = text.find("listening on http://");
+      const auto at = text.find("listening on http");  // http:// or https://
       const auto eol = at == std::string::npos ? std::string::npos : text.find('\n', at);
       if (eol != std::string::npos) {
         const std::string line = text.substr(at, eol - at);
@@ -154,6 +155,17 @@ class ServeProcess {
   pid_t pid_ = -1;
   int stdout_ = -1;
   int port_ = 0;
+};
+
+// A service with one noop type, `server_extra` added to its [server] section.
+struct FrontEnd {
+  explicit FrontEnd(const std::string& server_extra) {
+    write_file(tmp.path() / "serve.toml", "[server]\nlisten = \"127.0.0.1\"\nport = 0\n" + server_extra +
+                                              "\n[types.bench]\nexecutor = \"noop\"\n");
+    process = std::make_unique<ServeProcess>(tmp.path() / "serve.toml", tmp.path() / "serve.log");
+  }
+  TempDir tmp;
+  std::unique_ptr<ServeProcess> process;
 };
 
 // Runs `brisk serve --config FILE` to its end (for configurations that must be refused).

@@ -199,7 +199,10 @@ Reply ServeApi::handle(const HttpRequest& request) {
 
 Reply ServeApi::route(const HttpRequest& req) {
   const auto seg = segments(req.path);
-  const std::string& m = req.method;
+  // HEAD is GET without the body (RFC 9110 9.3.2): routed as GET, same
+  // status and headers; the transport sends no body.
+  static const std::string kGet = "GET";
+  const std::string& m = req.method == "HEAD" ? kGet : req.method;
   auto not_allowed = [] { return json_error(405, "method_not_allowed", "method not allowed here"); };
   if (!seg) return json_error(404, "not_found", "no such endpoint (see docs/service.md)");
   const std::vector<std::string>& s = *seg;

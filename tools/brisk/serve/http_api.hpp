@@ -11,6 +11,7 @@
 //   DELETE /v1/dead-letters                 purge                            [admin]
 //   GET    /metrics /healthz /readyz
 //   GET    /ui                              the dashboard page (data via the API)
+//   HEAD   wherever GET is                  GET's status and headers (the transport drops the body)
 #pragma once
 
 #include <array>

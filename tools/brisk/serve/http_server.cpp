@@ -5,12 +5,14 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace brisk::serve {
@@ -21,6 +23,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using beast::error_code;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Bytes of the next request read ahead at once while a connection is idle.
 constexpr std::size_t kReadAhead = 4096;
@@ -79,12 +82,14 @@ HttpRequest to_request(http::request<http::string_body>&& m) {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(const ServeConfig& c, ServeApi& a) : config(c), api(a) {}
+  Impl(const ServeConfig& c, ServeApi& a, std::shared_ptr<asio::ssl::context> t)
+      : config(c), api(a), tls(std::move(t)) {}
   void accept();
   void admit(tcp::socket socket);  // a connection, or a 503 over max_connections
 
   const ServeConfig& config;
   ServeApi& api;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
   // One io_context per thread, each connection on one of them: a
   // connection's handlers never run concurrently, without strands.
   std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -97,17 +102,42 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Connection : public std::enable_shared_from_this<Connection> {
+// One connection, over plain TCP (beast::tcp_stream) or TLS
+// (beast::ssl_stream<beast::tcp_stream>): the same reads, limits and
+// answers; TLS adds the handshake first, within read_timeout_ms.
+template <class Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
  public:
-  Connection(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), timer_(stream_.get_executor()), server_(server), config_(server.config) {
+  template <class... TlsContext>
+  Connection(tcp::socket socket, HttpServer::Impl& server, TlsContext&... tls)
+      : stream_(std::move(socket), tls...), timer_(stream_.get_executor()), server_(server), config_(server.config) {
     server_.connections.fetch_add(1, std::memory_order_relaxed);
   }
   ~Connection() { server_.connections.fetch_sub(1, std::memory_order_relaxed); }
 
   void start(bool over_capacity) {
     error_code ignored;
-    stream_.socket().set_option(tcp::no_delay(true), ignored);  // small answers go out at once (no Nagle + delayed ACK)
+    lowest().socket().set_option(tcp::no_delay(true), ignored);  // small answers go out at once (no Nagle + delayed ACK)
+    if constexpr (kTls) {
+      // A client that connects and never finishes its handshake is cut off
+      // like one that trickles its request.
+      lowest().expires_after(config_.read_timeout);
+      auto handshaken = [self = this->shared_from_this(), over_capacity](error_code ec) {
+        if (ec) return self->close();
+        self->begin(over_capacity);
+      };
+      stream_.async_handshake(asio::ssl::stream_base::server, std::move(handshaken));
+    } else {
+      begin(over_capacity);
+    }
+  }
+
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void begin(bool over_capacity) {
     if (over_capacity) {
       return refuse(json_error(503, "too_many_connections",
                                "the service holds server.max_connections (" + std::to_string(config_.max_connections) +
@@ -116,12 +146,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     wait_for_request();
   }
 
- private:
   // Idle: the next request's first bytes may take keep_alive_timeout_s.
   void wait_for_request() {
     if (buffer_.size() > 0) return read_request();
-    stream_.expires_after(config_.keep_alive_timeout);
-    stream_.async_read_some(buffer_.prepare(kReadAhead), [self = shared_from_this()](error_code ec, std::size_t n) {
+    lowest().expires_after(config_.keep_alive_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadAhead), [self = this->shared_from_this()](error_code ec, std::size_t n) {
       if (ec) return self->close();
       self->buffer_.commit(n);
       self->read_request();
@@ -132,10 +161,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // that trickles it (Slowloris) is cut off however steadily it trickles.
   void read_request() {
     parser_.emplace();
+    head_ = false;
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(config_.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(config_.max_body_bytes);
-    stream_.expires_after(config_.read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
+    lowest().expires_after(config_.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->read_failed(ec);
       // A client that asks before sending its body (curl does, over 1 KiB)
       // is told to go on; an oversized one was refused above (Content-Length).
@@ -151,7 +181,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](error_code ec, std::size_t) {
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->read_failed(ec);
       self->serve();
     });
@@ -174,8 +204,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void serve() {
-    stream_.expires_never();  // the API's answer, even a deferred one, is not the client's delay
+    lowest().expires_never();  // the API's answer, even a deferred one, is not the client's delay
     keep_alive_ = parser_->keep_alive() && ++served_ < config_.keep_alive_max_requests;
+    head_ = parser_->get().method() == http::verb::head;
     Reply reply = server_.api.handle(to_request(parser_->release()));
     if (auto* ready = std::get_if<HttpResponse>(&reply)) return send(std::move(*ready));
     deferred_ = std::move(std::get<Deferred>(reply));
@@ -193,7 +224,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     timer_.expires_after(interval_);
     interval_ = std::min(interval_ * 2, deferred_.max_interval);
-    timer_.async_wait([self = shared_from_this()](error_code ec) {
+    timer_.async_wait([self = this->shared_from_this()](error_code ec) {
       if (!ec) self->poll();
     });
   }
@@ -208,8 +239,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     response_.body() = std::move(r.body);
     response_.keep_alive(keep_alive_ && !r.close);
     response_.prepare_payload();
-    stream_.expires_after(config_.write_timeout);
-    http::async_write(stream_, response_, [self = shared_from_this()](error_code ec, std::size_t) {
+    // HEAD (answered as GET by the API): the same headers, Content-Length
+    // the GET body's, and no body (RFC 9110 9.3.2).
+    if (head_) response_.body().clear();
+    lowest().expires_after(config_.write_timeout);
+    http::async_write(stream_, response_, [self = this->shared_from_this()](error_code ec, std::size_t) {
       if (ec) return self->close();
       if (self->refused_) return self->linger();
       if (!self->response_.keep_alive()) return self->close();
@@ -226,14 +260,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void linger() {
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLinger);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(kLinger);
     drain();
   }
 
   void drain() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(kReadAhead), [self = shared_from_this()](error_code ec, std::size_t n) {
+    stream_.async_read_some(buffer_.prepare(kReadAhead), [self = this->shared_from_this()](error_code ec, std::size_t n) {
       self->lingered_ += n;
       if (ec || self->lingered_ > kLingerBytes) return self->close();
       self->drain();
@@ -243,11 +277,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close() {
     error_code ignored;
     timer_.cancel();
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
@@ -260,13 +294,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t lingered_ = 0;
   bool keep_alive_ = false;
   bool refused_ = false;
+  bool head_ = false;
 };
 
 }  // namespace
 
 void HttpServer::Impl::admit(tcp::socket socket) {
   const bool over = connections.load(std::memory_order_relaxed) >= config.max_connections;
-  std::make_shared<Connection>(std::move(socket), *this)->start(over);
+  if (tls) return std::make_shared<Connection<TlsStream>>(std::move(socket), *this, *tls)->start(over);
+  std::make_shared<Connection<beast::tcp_stream>>(std::move(socket), *this)->start(over);
 }
 
 void HttpServer::Impl::accept() {
@@ -290,7 +326,8 @@ void HttpServer::Impl::accept() {
   });
 }
 
-HttpServer::HttpServer(const ServeConfig& config, ServeApi& api) : impl_(std::make_unique<Impl>(config, api)) {
+HttpServer::HttpServer(const ServeConfig& config, ServeApi& api, std::shared_ptr<boost::asio::ssl::context> tls)
+    : impl_(std::make_unique<Impl>(config, api, std::move(tls))) {
   for (unsigned i = 0; i < std::max(1u, config.http_threads); ++i) {
     impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
   }

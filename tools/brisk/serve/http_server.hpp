@@ -10,6 +10,10 @@
 // answer, and connections at once (server.max_connections: beyond it a new
 // connection gets 503 and is closed).
 //
+// With a TLS context (server.tls_cert and tls_key, tls_context.hpp) every
+// connection is HTTPS: its handshake must complete within read_timeout_ms
+// of the connection, then it is served like a plain one.
+//
 // Answers come from ServeApi::handle(); a Deferred one (a durable 202, a
 // long poll) is polled on the connection's own timer, never waited for.
 #pragma once
@@ -20,11 +24,16 @@
 #include "brisk/serve/http_api.hpp"
 #include "brisk/serve/serve_config.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace brisk::serve {
 
 class HttpServer {
  public:
-  HttpServer(const ServeConfig& config, ServeApi& api);
+  // tls: null for plain HTTP.
+  HttpServer(const ServeConfig& config, ServeApi& api, std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

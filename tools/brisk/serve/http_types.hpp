@@ -19,7 +19,7 @@ namespace brisk::serve {
 using HttpFields = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", "DELETE", ...
+  std::string method;  // "GET", "POST", "DELETE", ...; "HEAD" is answered as GET, sent without the body
   std::string path;    // percent-decoded, without the query
   HttpFields query;    // decoded, in order
   HttpFields headers;  // names as the client sent them

@@ -19,6 +19,7 @@
 #include "brisk/serve/http_api.hpp"
 #include "brisk/serve/http_server.hpp"
 #include "brisk/serve/serve_config.hpp"
+#include "brisk/serve/tls_context.hpp"
 #include "brisk/serve/webhook_loop.hpp"
 
 namespace brisk::serve {
@@ -82,10 +83,17 @@ int run_serve(const ServeOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
 
   ServeConfig config;
+  std::shared_ptr<boost::asio::ssl::context> tls;
   try {
     config = load_serve_config(options.config);
   } catch (const ServeConfigError& e) {
     std::fprintf(stderr, "brisk serve: invalid configuration: %s\n", e.what());
+    return 2;
+  }
+  try {
+    tls = make_tls_context(config);  // the PEM files are read and checked now, --check included
+  } catch (const ServeConfigError& e) {
+    std::fprintf(stderr, "brisk serve: invalid configuration: %s: %s\n", options.config.c_str(), e.what());
     return 2;
   }
   if (options.check_only) {
@@ -144,7 +152,7 @@ int run_serve(const ServeOptions& options) {
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
   ServeApi api(*engine, config, types, ids);
-  HttpServer server(config, api);  // after the API: stopped and destroyed before it
+  HttpServer server(config, api, tls);  // after the API: stopped and destroyed before it
   std::string bind_error;
   const int port = server.bind(&bind_error);
   if (port <= 0) {
@@ -154,7 +162,7 @@ int run_serve(const ServeOptions& options) {
   server.start();
   const unsigned threads = config.http_threads;
   const std::string host = config.listen.find(':') != std::string::npos ? "[" + config.listen + "]" : config.listen;
-  std::printf("brisk serve: listening on http://%s:%d\n", host.c_str(), port);
+  std::printf("brisk serve: listening on %s://%s:%d\n", tls ? "https" : "http", host.c_str(), port);
   std::fflush(stdout);
   say(std::to_string(config.types.size()) + " task types, " + std::to_string(config.workers) + " workers, " +
       std::to_string(threads) + " HTTP threads (at most " + std::to_string(config.max_connections) + " connections), " +
@@ -164,7 +172,8 @@ int run_serve(const ServeOptions& options) {
                                                            : config.durability.fsync == FsyncPolicy::interval ? "interval"
                                                                                                                : "never") +
                                                ")") +
-      ", " + (config.tokens.empty() ? std::string("no authentication") : std::to_string(config.tokens.size()) + " tokens"));
+      ", " + (config.tokens.empty() ? std::string("no authentication") : std::to_string(config.tokens.size()) + " tokens") +
+      (tls ? ", TLS (certificate " + config.tls_cert + ")" : std::string(", no TLS")));
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) != 0) {

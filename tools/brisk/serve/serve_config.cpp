@@ -213,6 +213,15 @@ ServeConfig read(const toml::table& root) {
   c.max_batch = static_cast<std::size_t>(server.integer("max_batch", c.max_batch, 1, 1'000'000));
   c.max_wait = millis(server, "max_wait_ms", c.max_wait, 0, 3'600'000);
   c.noop_endpoint = server.boolean("noop_endpoint", false);
+  c.tls_cert = server.string("tls_cert", "");
+  c.tls_key = server.string("tls_key", "");
+  if (server.node("tls_cert") && c.tls_cert.empty()) server.fail("tls_cert", "must not be empty (a PEM file)");
+  if (server.node("tls_key") && c.tls_key.empty()) server.fail("tls_key", "must not be empty (a PEM file)");
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    server.fail(c.tls_cert.empty() ? "tls_cert" : "tls_key",
+                "required with server." + std::string(c.tls_cert.empty() ? "tls_key" : "tls_cert") +
+                    ": TLS takes both a certificate chain and its private key (or neither)");
+  }
   server.finish();
 
   Section engine(top.table("engine"), "engine");

@@ -77,6 +77,10 @@ struct ServeConfig {
   std::size_t max_batch = 1'000;
   std::chrono::milliseconds max_wait{30'000};  // GET /v1/tasks/{id}?wait_ms= cap
   bool noop_endpoint = false;  // POST /v1/noop: 202 and nothing else (benchmarks)
+  // PEM files, both or neither: with them every connection is HTTPS (TLS 1.2
+  // or later); loaded and checked by make_tls_context() (tls_context.hpp).
+  std::string tls_cert;
+  std::string tls_key;
   // [engine]
   unsigned workers = 8;
   std::uint32_t max_tasks = 1u << 20;
