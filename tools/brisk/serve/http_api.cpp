@@ -1,16 +1,16 @@
 #include "brisk/serve/http_api.hpp"
 
 #include "brisk/serve/dashboard.hpp"
+#include "brisk/serve/json_bytes.hpp"
+#include "brisk/serve/parse_number.hpp"
+#include "brisk/serve/task_headers.hpp"
+#include "brisk/serve/time_text.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <optional>
 #include <sstream>
 
@@ -21,45 +21,6 @@ using nlohmann::json;
 namespace {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-bool valid_utf8(std::string_view s) {
-  try {
-    (void)json(std::string(s)).dump();
-    return true;
-  } catch (const json::type_error&) {
-    return false;
-  }
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-// Bytes as JSON: a string when they are UTF-8, else also base64 beside it.
-void put_bytes(json& j, const char* key, std::string_view bytes) {
-  j[key] = std::string(bytes);
-  if (!valid_utf8(bytes)) j[std::string(key) + "_base64"] = base64(bytes);
-}
 
 HttpResponse reply(int status, const json& body) {
   HttpResponse res;
@@ -85,73 +46,6 @@ bool constant_time_equal(std::string_view secret, std::string_view given) {
     diff = diff | (static_cast<unsigned char>(secret[i]) ^ g);
   }
   return diff == 0;
-}
-
-// Engine clock (steady_clock) nanoseconds -> RFC 3339 UTC with milliseconds.
-std::string wall_time(std::int64_t engine_ns) {
-  if (engine_ns == 0) return {};
-  const auto steady_now = std::chrono::steady_clock::now().time_since_epoch();
-  const auto age = std::chrono::nanoseconds(std::chrono::duration_cast<std::chrono::nanoseconds>(steady_now).count() - engine_ns);
-  const auto wall = std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(age);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
-
-// RFC 3339 ("2030-01-02T03:04:05Z", "...05.250+02:00") -> Unix nanoseconds.
-std::optional<std::int64_t> parse_rfc3339(const std::string& s) {
-  int y, mo, d, h, mi, sec, n = 0;
-  char t;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &t, &h, &mi, &sec, &n) != 7 || n != 19) return {};
-  if (t != 'T' && t != 't' && t != ' ') return {};
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return {};
-  std::size_t i = 19;
-  std::int64_t frac_ns = 0;
-  if (i < s.size() && s[i] == '.') {
-    std::int64_t scale = 100'000'000;
-    ++i;
-    const std::size_t start = i;
-    for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-      frac_ns += (s[i] - '0') * scale;
-      scale /= 10;
-    }
-    if (i == start) return {};
-  }
-  std::int64_t offset_s = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-    int oh, om;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59) return {};
-    offset_s = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
-    i += 6;
-  } else {
-    return {};
-  }
-  if (i != s.size()) return {};
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  const std::time_t secs = ::timegm(&tm);
-  return (static_cast<std::int64_t>(secs) - offset_s) * 1'000'000'000 + frac_ns;
-}
-
-template <class T>
-std::optional<T> parse_number(std::string_view s) {
-  T v{};
-  if (s.empty()) return {};
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return {};
-  return v;
 }
 
 HttpResponse with_header(HttpResponse res, std::string name, std::string value) {
@@ -347,54 +241,6 @@ Reply ServeApi::answer_submit(const SubmitResult& r) {
   return json_error(500, "internal", "unexpected submit status");
 }
 
-// Task options from the request's headers; a 400 if invalid.
-std::optional<HttpResponse> ServeApi::task_options(const HttpRequest& req, TaskOptions& o) const {
-  auto invalid = [](std::string_view message) { return json_error(400, "invalid_header", message); };
-  if (const std::string* key = req.header("Idempotency-Key")) {
-    o.idempotency_key = *key;
-    if (o.idempotency_key.empty() || o.idempotency_key.size() > 256) {
-      return invalid("Idempotency-Key must be 1..256 characters");
-    }
-    for (unsigned char c : o.idempotency_key) {
-      if (c < 0x21 || c > 0x7e) return invalid("Idempotency-Key must be printable ASCII without spaces");
-    }
-  }
-  const std::string* delay = req.header("Delay-Ms");
-  const std::string* run_at = req.header("Run-At");
-  if (delay != nullptr && run_at != nullptr) return invalid("give Delay-Ms or Run-At, not both");
-  if (delay != nullptr) {
-    const auto ms = parse_number<std::uint64_t>(*delay);
-    if (!ms || *ms > 10ull * 365 * 86'400'000) {
-      return invalid("Delay-Ms must be an integer number of milliseconds, 0..315360000000");
-    }
-    o.delay = std::chrono::milliseconds(*ms);
-  }
-  if (run_at != nullptr) {
-    const auto at = parse_rfc3339(*run_at);
-    if (!at) return invalid("Run-At must be an RFC 3339 time, e.g. 2030-01-02T03:04:05Z");
-    const std::int64_t wall_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch()).count();
-    const std::int64_t steady_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch()).count();
-    o.run_at_ns = steady_now + std::max<std::int64_t>(0, *at - wall_now);
-  }
-  if (const std::string* p = req.header("Priority")) {
-    const unsigned lanes = engine_.config().priority_lanes;
-    if (*p == "high") {
-      o.priority = priority::high;
-    } else if (*p == "normal") {
-      o.priority = priority::normal;
-    } else if (*p == "low") {
-      o.priority = priority::low;
-    } else if (auto n = parse_number<unsigned>(*p); n && *n < lanes) {
-      o.priority = static_cast<Priority>(*n);
-    } else {
-      return invalid("Priority must be high, normal, low or a lane 0.." + std::to_string(lanes - 1));
-    }
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 
@@ -425,7 +271,7 @@ std::optional<HttpResponse> ServeApi::admit(const HttpRequest& req, const std::s
   const auto it = types_.find(type);
   if (it == types_.end()) return unknown_type(type);
   task_type = it->second;
-  return task_options(req, options);
+  return task_options_from_headers(req, engine_.config().priority_lanes, options);
 }
 
 Reply ServeApi::submit(const HttpRequest& req, const std::string& type) {

@@ -57,7 +57,6 @@ class ServeApi {
   Reply route(const HttpRequest& req);
   std::optional<HttpResponse> authorize(const HttpRequest& req, Scope scope) const;
   std::optional<HttpResponse> refuse_if_stopping() const;
-  std::optional<HttpResponse> task_options(const HttpRequest& req, TaskOptions& o) const;
   // What a submission and a batch check first: not stopping, the submit
   // scope, a configured type, valid headers. An answer if one fails.
   std::optional<HttpResponse> admit(const HttpRequest& req, const std::string& type, TaskType& task_type,
