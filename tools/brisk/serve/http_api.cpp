@@ -3,6 +3,7 @@
 #include "brisk/serve/dashboard.hpp"
 #include "brisk/serve/json_bytes.hpp"
 #include "brisk/serve/parse_number.hpp"
+#include "brisk/serve/secret_compare.hpp"
 #include "brisk/serve/task_headers.hpp"
 #include "brisk/serve/time_text.hpp"
 
@@ -37,35 +38,9 @@ HttpResponse text(int status, std::string body, std::string content_type = "text
   return res;
 }
 
-// Compares in time that depends on the secret's length only, never on where
-// the first difference is.
-bool constant_time_equal(std::string_view secret, std::string_view given) {
-  volatile unsigned char diff = secret.size() == given.size() ? 0 : 1;
-  for (std::size_t i = 0; i < secret.size(); ++i) {
-    const unsigned char g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
-    diff = diff | (static_cast<unsigned char>(secret[i]) ^ g);
-  }
-  return diff == 0;
-}
-
 HttpResponse with_header(HttpResponse res, std::string name, std::string value) {
   res.headers.emplace_back(std::move(name), std::move(value));
   return res;
-}
-
-// "/v1/tasks/42" -> {"v1", "tasks", "42"}; nullopt for an empty segment
-// ("/v1/tasks/", "//"), which no route has.
-std::optional<std::vector<std::string>> segments(const std::string& path) {
-  std::vector<std::string> out;
-  if (path.empty() || path[0] != '/') return std::nullopt;
-  std::size_t at = 1;
-  while (at <= path.size()) {
-    const std::size_t end = std::min(path.find('/', at), path.size());
-    if (end == at) return std::nullopt;
-    out.push_back(path.substr(at, end - at));
-    at = end + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -92,7 +67,7 @@ Reply ServeApi::handle(const HttpRequest& request) {
 }
 
 Reply ServeApi::route(const HttpRequest& req) {
-  const auto seg = segments(req.path);
+  const auto seg = path_segments(req.path);
   // HEAD is GET without the body (RFC 9110 9.3.2): routed as GET, same
   // status and headers; the transport sends no body.
   static const std::string kGet = "GET";

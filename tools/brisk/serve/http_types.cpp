@@ -28,4 +28,19 @@ const std::string* HttpRequest::param(std::string_view name) const noexcept {
   return nullptr;
 }
 
+// "/v1/tasks/42" -> {"v1", "tasks", "42"}; nullopt for an empty segment
+// ("/v1/tasks/", "//"), which no route has.
+std::optional<std::vector<std::string>> path_segments(const std::string& path) {
+  std::vector<std::string> out;
+  if (path.empty() || path[0] != '/') return std::nullopt;
+  std::size_t at = 1;
+  while (at <= path.size()) {
+    const std::size_t end = std::min(path.find('/', at), path.size());
+    if (end == at) return std::nullopt;
+    out.push_back(path.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
 }  // namespace brisk::serve

@@ -50,4 +50,8 @@ struct Deferred {
 
 using Reply = std::variant<HttpResponse, Deferred>;
 
+// "/v1/tasks/42" -> {"v1", "tasks", "42"}; nullopt for an empty segment
+// ("/v1/tasks/", "//"), which no route has.
+std::optional<std::vector<std::string>> path_segments(const std::string& path);
+
 }  // namespace brisk::serve
