@@ -29,7 +29,7 @@ void TaskEndings::dead_letter(TaskRecord& record, TaskTypeEntry& type, WorkerBat
   letter.durable_id = record.durable_id;
   // A chain step: its last failure names the steps that will not run.
   if (record.workflow != 0 && record.failures.size() != 0) {
-    (record.failures.end() - 1)->message += stopped_chain(record.workflow);
+    (record.failures.end() - 1)->message += workflows_->stopped_chain(record.workflow);
   }
   remember(record, TaskState::dead_lettered, record.failures.size() != 0 ? (record.failures.end() - 1)->message : "", {});
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});

@@ -42,8 +42,6 @@ class TaskEndings final : public FinishedWork {
   void attach_log(DurableLog* log) noexcept { log_ = log; }
   // Where tasks in batches and chains report their final state.
   void attach_workflows(Workflows* workflows) noexcept { workflows_ = workflows; }
-  // The chain steps that will not run after this failed step (for its message).
-  std::string stopped_chain(std::uint64_t workflow) { return workflows_->stopped_chain(workflow); }
 
   // The handler succeeded with this result: remembered, its completion
   // logged (with the worker's batch, when a worker ran it), record retired.
