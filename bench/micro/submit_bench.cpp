@@ -9,6 +9,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "brisk/brisk.hpp"
 
@@ -49,6 +50,43 @@ void BM_SubmitNamed(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(submitted));
 }
 BENCHMARK(BM_SubmitNamed)->Arg(0)->Arg(1)->Threads(1)->Threads(2)->UseRealTime();
+
+// Engine::status() of a finished task, with 65,536 remembered: the index
+// lookup, the slot's seqlock read, the retention check. range(0): tasks
+// that finished since the last lookup, which it indexes first (the
+// workers leave indexing to the readers; with more than zero it also
+// takes every writer's cursor). Their submitting and running are not timed.
+void BM_StatusLookup(benchmark::State& state) {
+  NamedEngine& named = named_engine(true);
+  const auto finished_between = static_cast<int>(state.range(0));
+  brisk::TaskOptions memory;
+  memory.durability = brisk::Durability::memory;
+  std::vector<brisk::TaskId> ids;
+  for (int i = 0; i < 50'000; ++i) {
+    brisk::SubmitResult r;
+    while (!(r = named.engine.submit(named.noop, std::string(), memory))) std::this_thread::yield();
+    ids.push_back(r.id);
+  }
+  named.engine.drain();
+  std::uint64_t seed = 0x9E3779B97F4A7C15ull;
+  std::size_t known = 0;
+  for (auto _ : state) {
+    if (finished_between > 0) {
+      state.PauseTiming();
+      for (int i = 0; i < finished_between; ++i) {
+        while (!named.engine.submit(named.noop, std::string(), memory)) std::this_thread::yield();
+      }
+      named.engine.drain();
+      state.ResumeTiming();
+    }
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    const brisk::TaskInfo info = named.engine.status(ids[(seed >> 33) % ids.size()]);
+    known += info.state == brisk::TaskState::succeeded ? 1 : 0;
+  }
+  if (known == 0) state.SkipWithError("no finished task was found");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StatusLookup)->Arg(0)->Arg(1000);
 
 // submit() with a payload of range(0) bytes from a caller that holds the
 // bytes in its own buffer (a request body, say). range(1) 0: handed over

@@ -1,17 +1,14 @@
 #include "status/finished_ring.hpp"
 
+#include "platform/cpu_relax.hpp"
+
 #include <algorithm>
-#include <bit>
 #include <limits>
 #include <thread>
 
 namespace brisk::detail {
 
 namespace {
-
-constexpr std::size_t kCells = 16;  // ring positions a bucket holds: one cache line of uint32
-
-std::uint64_t mix(TaskId id) noexcept { return static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ull; }
 
 // Numbers the threads that write, so that two workers start at different
 // cursors (relaxed: any distinct-enough numbers do).
@@ -36,16 +33,10 @@ struct FinishedRing::Slot {
   std::atomic<bool> has_texts{false};
 };
 
-struct alignas(kCacheLine) FinishedRing::Bucket {
-  // The low 32 bits of the sequence number of an entry whose id hashes
-  // here (never 0: add() skips those); 0: empty. Relaxed everywhere: a cell
-  // is only a hint, the slot's version and id decide.
-  std::atomic<std::uint32_t> cells[kCells] = {};
-};
-
 struct alignas(kCacheLine) FinishedRing::Cursor {
-  // A thread writing through this cursor (acquire/release: the next
-  // holder sees the chunk as the last one left it).
+  // A thread writing through this cursor, or a reader ending its chunk
+  // (acquire/release: the next holder sees the chunk and the slots as the
+  // last one left them).
   std::atomic<bool> busy{false};
   std::uint64_t next = 0;  // the chunk [next, end) of sequence numbers it owns
   std::uint64_t end = 0;
@@ -58,12 +49,11 @@ FinishedRing::FinishedRing(std::size_t capacity)
     : capacity_(capacity),
       chunk_(capacity >= 64 * kChunk ? kChunk : 1),
       slots_(std::make_unique<Slot[]>(capacity)),
-      bucket_mask_(std::bit_ceil(std::max<std::size_t>(1, capacity / 4)) - 1),
-      buckets_(std::make_unique<Bucket[]>(bucket_mask_ + 1)),
-      cursors_(std::make_unique<Cursor[]>(kCursors)) {
+      cursors_(std::make_unique<Cursor[]>(kCursors)),
+      index_(capacity) {
   BRISK_ASSERT_LINES_APART(FinishedRing, cursors_, next_seq_);
   BRISK_ASSERT_LAST_LINE_ALONE(FinishedRing, next_seq_);
-  static_assert(sizeof(Bucket) == kCacheLine && sizeof(Cursor) % kCacheLine == 0, "buckets and cursors: lines of their own");
+  static_assert(sizeof(Cursor) % kCacheLine == 0, "cursors: lines of their own");
 }
 
 FinishedRing::~FinishedRing() = default;
@@ -126,45 +116,12 @@ TaskId FinishedRing::add(const FinishedFields& task) noexcept {
   slot.has_texts.store(task.has_texts, std::memory_order_relaxed);
   // release: a reader that loads this version (acquire) sees the fields.
   slot.version.store(2 * seq, std::memory_order_release);
-  index(task.id, seq);
   c.added.store(c.added.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (task.finished_ns > c.newest_ns.load(std::memory_order_relaxed)) {
     c.newest_ns.store(task.finished_ns, std::memory_order_relaxed);
   }
   c.busy.store(false, std::memory_order_release);
   return unreferenced;
-}
-
-std::size_t FinishedRing::bucket_of(TaskId id) const noexcept {
-  // The product's top bits: they depend on every bit of the id (its low
-  // bits only on the id's low half, the record index, which the ids of one
-  // reused record share).
-  return bucket_mask_ == 0 ? 0 : static_cast<std::size_t>(mix(id) >> std::countl_zero(bucket_mask_));
-}
-
-void FinishedRing::index(TaskId id, std::uint64_t seq) noexcept {
-  Bucket& bucket = buckets_[bucket_of(id)];
-  const auto mine = static_cast<std::uint32_t>(seq);
-  for (;;) {
-    // The empty cell, else the oldest entry's (the first the ring
-    // overwrites, or already has). A cell from a writer ahead of this one
-    // (a later number: a negative distance) counts as the youngest.
-    std::size_t victim = 0;
-    std::uint64_t victim_age = 0;
-    std::uint32_t seen = 0;
-    for (std::size_t i = 0; i < kCells; ++i) {
-      const std::uint32_t cell = bucket.cells[i].load(std::memory_order_relaxed);
-      const auto behind = static_cast<std::int32_t>(mine - cell);
-      const std::uint64_t age = cell == 0 ? std::uint64_t{1} << 32 : behind < 0 ? 0 : static_cast<std::uint64_t>(behind);
-      if (age > victim_age || i == 0) {
-        victim = i;
-        victim_age = age;
-        seen = cell;
-      }
-    }
-    // A CAS: another writer may have taken the cell meanwhile; look again.
-    if (bucket.cells[victim].compare_exchange_weak(seen, mine, std::memory_order_relaxed)) return;
-  }
 }
 
 bool FinishedRing::read(const Slot& slot, FinishedFields* out) const noexcept {
@@ -187,19 +144,85 @@ bool FinishedRing::read(const Slot& slot, FinishedFields* out) const noexcept {
   return true;
 }
 
-bool FinishedRing::find(TaskId id, FinishedFields* out) const noexcept {
-  const Bucket& bucket = buckets_[bucket_of(id)];
-  // A cell holds a number's low 32 bits: the full number is the latest
-  // one with those bits at or below the next one to be claimed. Every
-  // entry this caller may ask for was claimed before its task's record was
-  // freed, which the caller saw: this load returns a later value.
-  const std::uint64_t next = next_seq_.load(std::memory_order_relaxed);
-  for (const auto& cell : bucket.cells) {
-    const std::uint32_t low = cell.load(std::memory_order_relaxed);
-    if (low == 0) continue;
-    const std::uint64_t seq = next - static_cast<std::uint32_t>(static_cast<std::uint32_t>(next) - low);
+bool FinishedRing::index_if_written(std::uint64_t seq) const {
+  // Written with this number (not overwritten meanwhile by a writer a ring
+  // ahead: a seqlock read, as in read()).
+  const Slot& slot = slots_[seq % capacity_];
+  if (slot.version.load(std::memory_order_acquire) != 2 * seq) return false;
+  const TaskId id = slot.id.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (slot.version.load(std::memory_order_relaxed) != 2 * seq) return false;
+  index_.insert(id, seq);
+  return true;
+}
+
+void FinishedRing::take_between_writes(Cursor& c) const noexcept {
+  // A writer holds its cursor only while it writes one entry, and a worker
+  // runs a task between two: spin for that gap (a yield would lose the CPU
+  // to the writer for a whole time slice), and yield only if the holder
+  // seems to have lost its own CPU.
+  for (;;) {
+    for (int i = 0; i < 1024; ++i) {
+      if (!c.busy.load(std::memory_order_relaxed) && !c.busy.exchange(true, std::memory_order_acquire)) return;
+      cpu_relax();
+    }
+    std::this_thread::yield();
+  }
+}
+
+void FinishedRing::index_filled(std::vector<Unfilled>& unfilled) const {
+  // A chunk fills in order (one holder at a time), so its first unwritten
+  // number ends what there is to index in it for now.
+  for (auto& [first, last] : unfilled) {
+    while (first < last && index_if_written(first)) ++first;
+  }
+}
+
+void FinishedRing::catch_up() const {
+  // Read first: a chunk claimed after this load lies at or above `next`;
+  // one claimed before lies below it, in a cursor taken below.
+  const std::uint64_t next = next_seq_.load(std::memory_order_acquire);
+  if (next == indexed_) {
+    // No chunk claimed since the last call: what is new lies in the chunks
+    // it found unfilled.
+    index_filled(unfilled_);
+    return;
+  }
+  // The numbers below `next` still to be written: each cursor's unfilled
+  // chunk, read while holding the cursor (acquire: what every holder
+  // before wrote is visible).
+  std::vector<Unfilled> unfilled;
+  for (std::size_t i = 0; i < kCursors; ++i) {
+    Cursor& c = cursors_[i];
+    take_between_writes(c);
+    if (c.next < c.end && c.end <= next) unfilled.emplace_back(c.next, c.end);
+    c.busy.store(false, std::memory_order_release);
+  }
+  // The last call's unfilled chunks, as far as written before the walk
+  // (later numbers are in the new list; a chunk a writer dropped as stale
+  // stays unwritten and is forgotten).
+  index_filled(unfilled_);
+  unfilled_ = std::move(unfilled);
+  // Then everything new; older entries are overwritten already.
+  for (std::uint64_t seq = std::max(indexed_, next > capacity_ ? next - capacity_ : 1); seq < next; ++seq) {
+    index_if_written(seq);
+  }
+  indexed_ = next;
+}
+
+bool FinishedRing::find(TaskId id, FinishedFields* out) const {
+  std::uint64_t seqs[FinishedIndex::kCells];
+  std::size_t n = 0;
+  std::uint64_t next = 0;
+  {
+    std::lock_guard lock(index_mutex_);
+    catch_up();
+    next = indexed_;
+    n = index_.candidates(id, next, seqs);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
     FinishedFields f;
-    if (read(slots_[seq % capacity_], &f) && f.id == id) {
+    if (read(slots_[seqs[i] % capacity_], &f) && f.id == id) {
       *out = f;
       return true;
     }

@@ -8,27 +8,31 @@
 // a writer claims sequence numbers in chunks (kChunk at a time on a large
 // ring, one at a time on a small one, whose bound is then exact); the order
 // of eviction follows claims, within a chunk per writer of finishing order.
+// A writer holds a cursor (its chunk) while it writes; a thread looking up
+// an entry takes each cursor in turn to learn which numbers claimed before
+// the lookup began are still unwritten, and indexes them once they are.
 //
 // Each slot is a seqlock (its version: 2 * seq while it holds the task with
 // that sequence number, odd while written), every field an atomic read
 // between two loads of the version, so a reader never takes a half-written
 // entry, and it compares the full TaskId (record index and generation), so a
 // reused record never answers for another task. A task is found through a
-// lossy index: buckets of 16 sequence numbers (their low 32 bits) in one
-// cache line; a writer puts its number in the bucket's empty or oldest cell
-// (the entry the ring overwrites soonest, or already did). A bucket holds
-// 16 while the ring averages 4 per bucket, so a live entry is pushed out of
-// its bucket (found no more: `unknown`, never wrong) about once in 10^6.
+// FinishedIndex that the readers bring up to date (under a mutex) before
+// they look: the writers touch only their own slots, sequential lines.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include "brisk/submit.hpp"
 #include "brisk/task_status.hpp"
 #include "platform/cache_line.hpp"
+#include "status/finished_index.hpp"
 
 namespace brisk::detail {
 
@@ -58,8 +62,10 @@ class FinishedRing {
   // caller can drop them), else an id of 0.
   TaskId add(const FinishedFields& task) noexcept;
   // The entry for `id` if the ring still holds it (any age: the caller
-  // applies retention).
-  bool find(TaskId id, FinishedFields* out) const noexcept;
+  // applies retention). Indexes the entries added since the last lookup
+  // first (at most `capacity`), and waits for any add() in progress: not
+  // for hot paths.
+  bool find(TaskId id, FinishedFields* out) const;
 
   // Entries held whose finished_ns is within `retention_ns` of the newest.
   // Reads every slot (a few ms for a large ring): for stats, not hot paths.
@@ -69,23 +75,31 @@ class FinishedRing {
 
  private:
   struct Slot;
-  struct Bucket;
   struct Cursor;
 
   Cursor& cursor() noexcept;
   std::uint64_t claim(Cursor& c) noexcept;
   bool read(const Slot& slot, FinishedFields* out) const noexcept;
-  void index(TaskId id, std::uint64_t seq) noexcept;
-  std::size_t bucket_of(TaskId id) const noexcept;
+  using Unfilled = std::pair<std::uint64_t, std::uint64_t>;  // [first, last) claimed, not yet written
+
+  // Indexes what was written since the last call (index_mutex_ held).
+  void catch_up() const;
+  // Holds `c` (busy) once its writer is between two entries.
+  void take_between_writes(Cursor& c) const noexcept;
+  void index_filled(std::vector<Unfilled>& unfilled) const;
+  bool index_if_written(std::uint64_t seq) const;
 
   static constexpr std::size_t kCursors = 16;
 
   const std::size_t capacity_;
   const std::uint64_t chunk_;
   std::unique_ptr<Slot[]> slots_;
-  const std::size_t bucket_mask_;
-  std::unique_ptr<Bucket[]> buckets_;
   std::unique_ptr<Cursor[]> cursors_;
+  // The readers' side: the index and how far it covers.
+  mutable std::mutex index_mutex_;
+  mutable FinishedIndex index_;
+  mutable std::uint64_t indexed_ = 1;  // every number below it is indexed, gone or unfilled_
+  mutable std::vector<Unfilled> unfilled_;  // claimed below indexed_, unwritten when last looked
   // The next sequence number no chunk has claimed yet (relaxed: it only
   // hands out numbers; what a slot holds is published by its version).
   // Claimed by every writer: a line of its own, apart from the read-only

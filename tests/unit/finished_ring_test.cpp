@@ -80,19 +80,25 @@ void stress(std::size_t capacity) {
   constexpr std::uint64_t kPerWriter = 60'000;
   std::atomic<std::uint64_t> progress[kWriters] = {};  // release/acquire: ids below were added
   std::atomic<bool> writing{true};
+  std::atomic<int> readers_started{0};
   std::vector<std::thread> threads;
   FinishedRing ring(capacity);
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
+      while (readers_started.load(std::memory_order_acquire) < 2) std::this_thread::yield();
       for (std::uint64_t i = 0; i < kPerWriter; ++i) {
         ring.add(fields_for(id_of(i * kWriters + w)));
         progress[w].store(i + 1, std::memory_order_release);
+        // As workers do between tasks, now and then: lookups take the
+        // index's catch-up while writers race ahead, and must still find.
+        if (i % 1024 == 1023) std::this_thread::yield();
       }
     });
   }
   std::atomic<std::uint64_t> found{0};
   for (int r = 0; r < 2; ++r) {
     threads.emplace_back([&, r] {
+      readers_started.fetch_add(1, std::memory_order_release);
       std::uint64_t seed = 0x9E3779B97F4A7C15ull * (r + 1);
       while (writing.load(std::memory_order_relaxed)) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -129,6 +135,38 @@ void stress(std::size_t capacity) {
   FinishedFields f;
   for (std::uint64_t n = 0; n < first; ++n) ASSERT_FALSE(ring.find(id_of(n), &f)) << n << ": evicted, yet found";
   EXPECT_GT(found.load(), 0u) << "readers never found a recent entry";
+}
+
+// What wait() and status() rely on: once add() has returned, a lookup from
+// any thread finds the entry, even while the other writers hold chunks
+// they have claimed but not filled.
+TEST(FinishedRing, AnEntryIsFoundAsSoonAsItsAddReturns) {
+  constexpr int kWriters = 4;
+  constexpr std::uint64_t kPerWriter = 5'000;
+  FinishedRing ring(kWriters * kPerWriter + 64 * FinishedRing::kChunk);  // chunks; nothing evicted
+  std::atomic<std::uint64_t> missed{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (std::uint64_t i = 0; i < kPerWriter; ++i) {
+        const TaskId id = id_of(i * kWriters + w);
+        ring.add(fields_for(id));
+        FinishedFields f;
+        if (!ring.find(id, &f)) {
+          missed.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          expect_whole(f, id);
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(missed.load(), 0u);
+  // And from another thread, every one of them afterwards.
+  for (std::uint64_t n = 0; n < kWriters * kPerWriter; ++n) {
+    FinishedFields f;
+    ASSERT_TRUE(ring.find(id_of(n), &f)) << n;
+  }
 }
 
 TEST(FinishedRing, ConcurrentWritersAndReadersNeverSeeATornOrForeignEntry) { stress(64); }
