@@ -261,12 +261,14 @@ TimeZone::Instants TimeZone::to_utc(std::int64_t local_s) const noexcept {
     if (offset_at(t) != o) continue;
     if (std::find(found, found + n, t) == found + n) found[n++] = t;
   }
-  std::sort(found, found + n);
   Instants r;
   if (n >= 1) {
+    // The earliest and the latest (not std::sort: g++ 12 warns about its
+    // insertion-sort path on a 3-element array, wrongly).
+    const auto [earliest, latest] = std::minmax_element(found, found + n);
     r.count = n >= 2 ? 2 : 1;
-    r.first = found[0];
-    r.second = n >= 2 ? found[n - 1] : found[0];
+    r.first = *earliest;
+    r.second = *latest;
     return r;
   }
   // A gap: the clock jumped from `before` to a larger offset. The gap ends at

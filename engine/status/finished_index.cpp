@@ -47,6 +47,8 @@ void FinishedIndex::insert(TaskId id, std::uint64_t seq) noexcept {
   bucket.cells[victim] = mine;
 }
 
+void FinishedIndex::prefetch(TaskId id) const noexcept { __builtin_prefetch(&buckets_[bucket_of(id)], 1, 3); }
+
 std::size_t FinishedIndex::candidates(TaskId id, std::uint64_t next, std::uint64_t* seqs) const noexcept {
   // A cell holds a number's low 32 bits: the full number is the latest
   // one with those bits below `next`.

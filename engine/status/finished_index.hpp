@@ -34,6 +34,8 @@ class FinishedIndex {
   // 2^32; mostly above the numbers inserted before, a chunk's late ones
   // below them).
   void insert(TaskId id, std::uint64_t seq) noexcept;
+  // A hint: `id` is about to be inserted (its bucket, a random line).
+  void prefetch(TaskId id) const noexcept;
   // Writes the full numbers `id` may be at into `seqs` (at most kCells),
   // given that no number at or above `next` was inserted; returns how many.
   std::size_t candidates(TaskId id, std::uint64_t next, std::uint64_t* seqs) const noexcept;

@@ -203,9 +203,14 @@ void FinishedRing::catch_up() const {
   // stays unwritten and is forgotten).
   index_filled(unfilled_);
   unfilled_ = std::move(unfilled);
-  // Then everything new; older entries are overwritten already.
-  for (std::uint64_t seq = std::max(indexed_, next > capacity_ ? next - capacity_ : 1); seq < next; ++seq) {
-    index_if_written(seq);
+  // Then everything new; older entries are overwritten already. Each goes
+  // to a random bucket line: ask for the lines of a block of entries ahead
+  // of inserting them, so that their misses overlap.
+  constexpr std::uint64_t kBlock = 16;
+  for (std::uint64_t seq = std::max(indexed_, next > capacity_ ? next - capacity_ : 1); seq < next; seq += kBlock) {
+    const std::uint64_t end = std::min(next, seq + kBlock);
+    for (std::uint64_t s = seq; s < end; ++s) index_.prefetch(slots_[s % capacity_].id.load(std::memory_order_relaxed));
+    for (std::uint64_t s = seq; s < end; ++s) index_if_written(s);
   }
   indexed_ = next;
 }

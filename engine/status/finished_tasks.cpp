@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <chrono>
 
+#include "platform/asymmetric_fence.hpp"
+
 namespace brisk::detail {
 
 FinishedTasks::FinishedTasks(std::size_t capacity, std::int64_t retention_ns, const TickClock& ticks)
     : capacity_(capacity),
       retention_ns_(retention_ns),
       ticks_(ticks),
-      ring_(capacity == 0 ? nullptr : std::make_unique<FinishedRing>(capacity)) {}
+      ring_(capacity == 0 ? nullptr : std::make_unique<FinishedRing>(capacity)) {
+  init_asymmetric_fences();
+}
 
 FinishedTasks::~FinishedTasks() = default;
 
@@ -44,11 +48,12 @@ void FinishedTasks::add(FinishedTask&& task) {
       texts_.erase(unreferenced);
     }
   }
-  // seq_cst fence, paired with register_pending()'s: either a waiter that
-  // registered before this point finds the entry written above when it
-  // looks again, or this load sees its registration (or both: then
-  // whichever removes it from the map runs it, once).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Paired with register_pending()'s heavy fence (platform/
+  // asymmetric_fence.hpp): either a waiter that registered before this
+  // point finds the entry written above when it looks again, or this load
+  // sees its registration (or both: then whichever removes it from the
+  // map runs it, once).
+  light_fence();
   if (pending_.load(std::memory_order_relaxed) == 0) return;
   std::vector<Callback> ready;
   {
@@ -90,8 +95,8 @@ FinishedTasks::Callback FinishedTasks::register_pending(TaskId id, std::int64_t 
     pending_map_.emplace(id, Pending{*token, std::move(callback)});
     pending_.fetch_add(1, std::memory_order_relaxed);
   }
-  // seq_cst fence: see add().
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // The rare side of add()'s fence: a membarrier, a few microseconds.
+  heavy_fence();
   if (!find(id, now_ns, out)) return {};
   return withdraw(id, *token);
 }

@@ -99,7 +99,7 @@ class FinishedTasks {
   mutable std::mutex texts_mutex_;
   std::unordered_map<TaskId, FinishedTask::Texts> texts_;
   // Callbacks and waiters by task. pending_ counts them: add() looks at
-  // the map only when it is non-zero (seq_cst, see add()).
+  // the map only when it is non-zero (fenced, see add()).
   std::mutex pending_mutex_;
   std::unordered_multimap<TaskId, Pending> pending_map_;
   std::uint64_t next_token_ = 1;

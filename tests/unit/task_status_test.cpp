@@ -125,16 +125,30 @@ TEST_F(TaskStatusTest, AReusedRecordNeverReportsAnotherTasksState) {
   EXPECT_EQ(engine.stats().finished_remembered, 4u);
 }
 
-TEST_F(TaskStatusTest, ByDefaultLiveStatesAreAnsweredAndFinishedOnesAreUnknown) {
+TEST_F(TaskStatusTest, ByDefaultLiveAndFinishedStatesAreAnswered) {
   EngineConfig c = config();
   c.task_status = {};
   Engine engine(c);
-  engine.register_task("job", [](TaskContext&) {});
+  engine.register_task("job", [](TaskContext& ctx) { ctx.set_result("done"); });
   engine.start();
   const SubmitResult later = engine.submit("job", "", TaskOptions{.delay = 1h});
   const SubmitResult now = engine.submit("job", "");
   engine.drain();
   EXPECT_EQ(engine.status(later.id).state, TaskState::delayed);
+  const TaskInfo finished = engine.status(now.id);
+  EXPECT_EQ(finished.state, TaskState::succeeded) << "finished tasks are remembered by default";
+  EXPECT_EQ(finished.result, "done");
+  EXPECT_EQ(engine.stats().finished_remembered, 1u);
+}
+
+TEST_F(TaskStatusTest, WithNothingRememberedFinishedStatesAreUnknown) {
+  EngineConfig c = config();
+  c.task_status.max_finished = 0;
+  Engine engine(c);
+  engine.register_task("job", [](TaskContext&) {});
+  engine.start();
+  const SubmitResult now = engine.submit("job", "");
+  engine.drain();
   EXPECT_EQ(engine.status(now.id).state, TaskState::unknown) << "finished, and nothing is remembered";
   EXPECT_EQ(engine.stats().finished_remembered, 0u);
 }
