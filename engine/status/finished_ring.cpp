@@ -71,8 +71,10 @@ FinishedRing::Cursor& FinishedRing::cursor() noexcept {
 std::uint64_t FinishedRing::claim(Cursor& c) noexcept {
   if (chunk_ == 1) return next_seq_.fetch_add(1, std::memory_order_relaxed);
   // A chunk left half-used while its writer idled has fallen behind: its
-  // entries would be evicted almost at once. Start a new one.
-  if (c.next == c.end || next_seq_.load(std::memory_order_relaxed) - c.next > capacity_ / 2) {
+  // entries would be evicted before as many newer ones as the ring holds
+  // came. Past kLagDivisor of the ring, start a new one (its rest is never
+  // written: those slots keep older entries a little longer).
+  if (c.next == c.end || next_seq_.load(std::memory_order_relaxed) - c.next > capacity_ / kLagDivisor) {
     c.next = next_seq_.fetch_add(chunk_, std::memory_order_relaxed);
     c.end = c.next + chunk_;
   }

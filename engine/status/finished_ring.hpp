@@ -7,7 +7,8 @@
 // is the one overwritten (FIFO). To keep two workers off one shared counter
 // a writer claims sequence numbers in chunks (kChunk at a time on a large
 // ring, one at a time on a small one, whose bound is then exact); the order
-// of eviction follows claims, within a chunk per writer of finishing order.
+// of eviction follows claims, within a chunk per writer of finishing order,
+// so an entry outlives at least capacity * (1 - 1/kLagDivisor) newer ones.
 // A writer holds a cursor (its chunk) while it writes; a thread looking up
 // an entry takes each cursor in turn to learn which numbers claimed before
 // the lookup began are still unwritten, and indexes them once they are.
@@ -50,6 +51,9 @@ struct FinishedFields {
 class FinishedRing {
  public:
   static constexpr std::uint64_t kChunk = 64;
+  // How far (a fraction of the ring) a writer's chunk may fall behind the
+  // newest claim before the writer drops it and claims anew.
+  static constexpr std::uint64_t kLagDivisor = 16;
 
   explicit FinishedRing(std::size_t capacity);
   ~FinishedRing();

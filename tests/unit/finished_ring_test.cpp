@@ -169,6 +169,41 @@ TEST(FinishedRing, AnEntryIsFoundAsSoonAsItsAddReturns) {
   }
 }
 
+// A worker that idled with a half-used chunk must not write its next entry
+// far behind the others: it would be evicted long before the ring's worth
+// of newer entries came. Two threads (two cursors): the first adds one
+// entry and idles while the second adds a thousand; the first's next entry
+// then outlives capacity * (1 - 1/kLagDivisor) newer ones.
+TEST(FinishedRing, AWriterBackFromIdlingDoesNotWriteFarBehind) {
+  constexpr std::uint64_t kCapacity = 64 * FinishedRing::kChunk;  // chunks of kChunk
+  FinishedRing ring(kCapacity);
+  const auto on_own_thread = [](auto&& work) { std::thread(work).join(); };
+  std::thread idler;
+  std::atomic<int> step{0};  // release/acquire: hands the turn between the two threads
+  idler = std::thread([&] {
+    ring.add(fields_for(id_of(0)));
+    step.store(1, std::memory_order_release);
+    while (step.load(std::memory_order_acquire) != 2) std::this_thread::yield();
+    ring.add(fields_for(id_of(1)));  // back from idling
+    step.store(3, std::memory_order_release);
+  });
+  while (step.load(std::memory_order_acquire) != 1) std::this_thread::yield();
+  std::uint64_t n = 2;
+  on_own_thread([&] {
+    for (; n < 1000; ++n) ring.add(fields_for(id_of(n)));  // past the lag bound, within half the ring
+  });
+  step.store(2, std::memory_order_release);
+  while (step.load(std::memory_order_acquire) != 3) std::this_thread::yield();
+  idler.join();
+  const std::uint64_t kept_behind = kCapacity - kCapacity / FinishedRing::kLagDivisor - FinishedRing::kChunk;
+  on_own_thread([&] {
+    for (std::uint64_t i = 0; i < kept_behind; ++i, ++n) ring.add(fields_for(id_of(n)));
+  });
+  FinishedFields f;
+  ASSERT_TRUE(ring.find(id_of(1), &f)) << "evicted after " << kept_behind << " newer entries in a ring of " << kCapacity;
+  expect_whole(f, id_of(1));
+}
+
 TEST(FinishedRing, ConcurrentWritersAndReadersNeverSeeATornOrForeignEntry) { stress(64); }
 
 TEST(FinishedRing, ConcurrentWritersInChunksNeverSeeATornOrForeignEntry) { stress(64 * FinishedRing::kChunk); }
