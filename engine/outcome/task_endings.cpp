@@ -7,7 +7,7 @@ namespace brisk::detail {
 
 void TaskEndings::succeed(TaskRecord& record, TaskTypeEntry& type, std::string&& result, WorkerBatch* batch) {
   type.counters.add(TaskEvent::succeeded);
-  remember(record, TaskState::succeeded, {}, std::move(result));
+  remember(record, TaskState::succeeded, {}, std::move(result), batch);
   if (record.durable_id != 0) {
     // A worker logs the completions of a batch together, when the batch
     // ends and before drain() can see it finished; any other thread at once.
@@ -31,7 +31,8 @@ void TaskEndings::dead_letter(TaskRecord& record, TaskTypeEntry& type, WorkerBat
   if (record.workflow != 0 && record.failures.size() != 0) {
     (record.failures.end() - 1)->message += workflows_->stopped_chain(record.workflow);
   }
-  remember(record, TaskState::dead_lettered, record.failures.size() != 0 ? (record.failures.end() - 1)->message : "", {});
+  remember(record, TaskState::dead_lettered, record.failures.size() != 0 ? (record.failures.end() - 1)->message : "", {},
+           nullptr);
   for (auto& f : record.failures) letter.failures.push_back({f.time_ns, f.attempt, std::move(f.message)});
   keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
   type.counters.add(TaskEvent::dead_lettered);
@@ -49,7 +50,7 @@ void TaskEndings::dead_letter_overrun(TaskRecord& overrun, TaskTypeEntry& type, 
   letter.attempts = overrun.attempt;
   for (const FailureEntry& f : overrun.failures) letter.failures.push_back({f.time_ns, f.attempt, f.message});
   letter.failures.push_back({now, overrun.attempt, "hard time limit exceeded; no record free to retry"});
-  remember(overrun, TaskState::dead_lettered, letter.failures.back().message, {});
+  remember(overrun, TaskState::dead_lettered, letter.failures.back().message, {}, nullptr);
   keep_dead_letter(dead_letters_, log_, std::move(letter), /*newly_dead=*/true);
   type.counters.add(TaskEvent::dead_lettered);
   if (overrun.holds_credit) return_credits(1);
@@ -69,7 +70,8 @@ void TaskEndings::retire(TaskRecord& record, WorkerBatch* batch) {
   if (credit) return_credits(1);
 }
 
-void TaskEndings::remember(TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result) {
+void TaskEndings::remember(TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result,
+                           WorkerBatch* batch) {
   if (record.workflow != 0) {
     // Its batch counts it; a chain's next step runs with its result.
     workflows_->finished(record.workflow, state, finished_.wanted() ? std::string(result) : std::move(result));
@@ -77,16 +79,19 @@ void TaskEndings::remember(TaskRecord& record, TaskState state, std::string_view
   }
   if (!finished_.wanted()) return;
   FinishedTask task;
-  task.id = task_id_of(record);
-  task.state = state;
-  task.attempts = record.attempt.load(std::memory_order_relaxed);
-  task.finished_ns = clock_.now_coarse_ns();
-  task.accepted_stamp = record.accepted_stamp.load(std::memory_order_relaxed);
-  task.started_ns = record.started_ns.load(std::memory_order_relaxed);
+  FinishedFields& fields = task.fields;
+  fields.id = task_id_of(record);
+  fields.state = state;
+  fields.attempts = record.attempt.load(std::memory_order_relaxed);
+  fields.finished_ns = clock_.now_coarse_ns();
+  fields.accepted_stamp = record.accepted_stamp.load(std::memory_order_relaxed);
+  fields.started_ns = record.started_ns.load(std::memory_order_relaxed);
   if (!last_error.empty() || !result.empty()) {
     task.texts = std::make_unique<FinishedTask::Texts>(FinishedTask::Texts{std::string(last_error), std::move(result)});
   }
-  finished_.add(std::move(task));
+  const std::int64_t finished_ns = fields.finished_ns;
+  // The next task's start, unless callbacks ran here since the reading.
+  if (finished_.add(std::move(task)) == 0 && batch != nullptr) batch->ended_at(finished_ns);
 }
 
 std::size_t TaskEndings::purge_dead_letters() {

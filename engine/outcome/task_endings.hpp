@@ -52,8 +52,11 @@ class TaskEndings final : public FinishedWork {
   // The watchdog found no record free to retry an overrun task in: it is
   // dead-lettered from the overrun record, which its stuck worker drops later.
   void dead_letter_overrun(TaskRecord& overrun, TaskTypeEntry& type, std::int64_t now);
-  // Its final state, for Engine::status() (before the record is given back).
-  void remember(TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result);
+  // Its final state, for Engine::status() (before the record is given back);
+  // batch: the worker's, when a worker ran it and nothing slow follows in
+  // this job (its end time is handed on as the next task's start).
+  void remember(TaskRecord& record, TaskState state, std::string_view last_error, std::string&& result,
+                WorkerBatch* batch);
   // Gives back the record and its credit (with the worker's batch when a
   // worker ran it to the end).
   void retire(TaskRecord& record, WorkerBatch* batch);

@@ -39,7 +39,10 @@ void TaskOutcomes::run(TaskRecord& record, WorkerBatch* batch) {
   // belong to (see status/task_status.hpp); plain stores on x86.
   const std::uint32_t attempt = record.attempt.load(std::memory_order_relaxed) + 1;
   record.attempt.store(attempt, std::memory_order_release);
-  if (finished_.remembers()) record.started_ns.store(clock_.now_coarse_ns(), std::memory_order_release);
+  if (finished_.remembers()) {
+    record.started_ns.store(batch != nullptr ? batch->start_time(clock_) : clock_.now_coarse_ns(),
+                            std::memory_order_release);
+  }
   RunningTask context(record, type, clock_, max_result_bytes_,
                       record.workflow != 0 ? workflows_->batch_of(record.workflow) : 0, *this);
   const std::int64_t hard_limit = type.options.hard_timeout.count();
@@ -338,7 +341,7 @@ bool TaskOutcomes::cancel(TaskId id) {
     const std::uint64_t durable_id = record->durable_id;
     const std::uint64_t ticket = durable_id != 0 ? log_->cancelled(durable_id) : 0;
     registry_.at(record->type).counters.add(TaskEvent::cancelled);
-    endings_.remember(*record, TaskState::cancelled, {}, {});
+    endings_.remember(*record, TaskState::cancelled, {}, {}, nullptr);
     // acquire on failure, not transition()'s relaxed: the holder met it
     // meanwhile and left it to us (left_to_canceller, its acq_rel CAS in
     // meet_cancelled). What the holder wrote to the record before that (the

@@ -28,20 +28,14 @@ TaskInfo FinishedTasks::info_of(const FinishedFields& task) const {
   return info;
 }
 
-void FinishedTasks::add(FinishedTask&& task) {
-  FinishedFields fields;
-  fields.id = task.id;
-  fields.accepted_stamp = task.accepted_stamp;
-  fields.started_ns = task.started_ns;
-  fields.finished_ns = task.finished_ns;
-  fields.attempts = task.attempts;
-  fields.state = task.state;
+std::size_t FinishedTasks::add(FinishedTask&& task) {
+  FinishedFields& fields = task.fields;
   fields.has_texts = task.texts != nullptr;
   if (ring_ != nullptr) {
     // The texts go in first, so that a reader who sees has_texts finds them.
     if (task.texts != nullptr) {
       std::lock_guard lock(texts_mutex_);
-      texts_.insert_or_assign(task.id, *task.texts);
+      texts_.insert_or_assign(fields.id, *task.texts);
     }
     if (const TaskId unreferenced = ring_->add(fields)) {
       std::lock_guard lock(texts_mutex_);
@@ -54,22 +48,23 @@ void FinishedTasks::add(FinishedTask&& task) {
   // sees its registration (or both: then whichever removes it from the
   // map runs it, once).
   light_fence();
-  if (pending_.load(std::memory_order_relaxed) == 0) return;
+  if (pending_.load(std::memory_order_relaxed) == 0) return 0;
   std::vector<Callback> ready;
   {
     std::lock_guard lock(pending_mutex_);
-    auto [first, last] = pending_map_.equal_range(task.id);
+    auto [first, last] = pending_map_.equal_range(fields.id);
     for (auto it = first; it != last; ++it) ready.push_back(std::move(it->second.callback));
     pending_map_.erase(first, last);
     pending_.fetch_sub(ready.size(), std::memory_order_relaxed);
   }
-  if (ready.empty()) return;
+  if (ready.empty()) return 0;
   TaskInfo info = info_of(fields);
   if (task.texts != nullptr) {
     info.last_error = std::move(task.texts->last_error);
     info.result = std::move(task.texts->result);
   }
   for (Callback& callback : ready) callback(info);
+  return ready.size();
 }
 
 bool FinishedTasks::find(TaskId id, std::int64_t now_ns, TaskInfo* out) const {

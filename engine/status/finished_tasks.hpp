@@ -28,18 +28,14 @@ namespace brisk::detail {
 
 // A finished task as the store is handed it: its texts apart (most tasks
 // have neither an error nor a result), its acceptance a raw TickClock stamp
-// converted only when asked.
+// converted only when asked. The fields are the ring's own layout, passed
+// through as written (has_texts is set by add()).
 struct FinishedTask {
   struct Texts {
     std::string last_error;
     std::string result;
   };
-  TaskId id = 0;
-  std::uint64_t accepted_stamp = 0;
-  std::int64_t started_ns = 0;
-  std::int64_t finished_ns = 0;
-  std::uint32_t attempts = 0;
-  TaskState state = TaskState::unknown;
+  FinishedFields fields;
   std::unique_ptr<Texts> texts;  // null: no error, no result
 };
 
@@ -55,8 +51,8 @@ class FinishedTasks {
 
   // A task reached its final state (finished_ns on the engine clock).
   // Wakes its waiters and runs its callbacks, on this thread, after the
-  // waiters' lock is released.
-  void add(FinishedTask&& task);
+  // waiters' lock is released; returns how many it ran or woke.
+  std::size_t add(FinishedTask&& task);
   // The remembered final state of `id`, if any and younger than retention.
   bool find(TaskId id, std::int64_t now_ns, TaskInfo* out) const;
   // Blocks up to `timeout` (real time) for `id` to be added; false on timeout.

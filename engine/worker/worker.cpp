@@ -298,6 +298,7 @@ void Worker::flush_credits() {
 
 void Worker::execute(Job& job) {
   if (JobFields::returns_credit(job)) ++credits_to_return_;
+  batch_.next_job();
   try {
     job.run(&batch_);
   } catch (...) {

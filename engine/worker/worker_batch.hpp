@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "brisk/clock.hpp"
 #include "platform/tick_clock.hpp"
 #include "task/task_table.hpp"
 
@@ -70,6 +71,26 @@ class WorkerBatch {
   void end() {
     flush_completions();
     tasks_.release_chain(records_);
+    ++job_;  // the worker may idle now: no time is handed to the next batch
+  }
+
+  // ---- one coarse clock read per task, not two ----
+  // A finished task's end is stamped from the coarse clock (a few ms of
+  // resolution); the next job of the batch starts within a few hundred ns
+  // of it, so that task may take the same reading as its start. Saves a
+  // clock read (~7 ns here, 2% of an empty named task) per task.
+
+  // The worker calls this before each job it runs.
+  void next_job() noexcept { ++job_; }
+  // A task this job ran ended at `coarse_ns` (Clock::now_coarse_ns()).
+  void ended_at(std::int64_t coarse_ns) noexcept {
+    ended_ns_ = coarse_ns;
+    ended_valid_for_ = job_ + 1;
+  }
+  // The coarse time a task starting now starts at: the previous job's end
+  // if it ended a task and nothing ran since, else a fresh reading.
+  std::int64_t start_time(const Clock& clock) const noexcept {
+    return ended_valid_for_ == job_ ? ended_ns_ : clock.now_coarse_ns();
   }
 
   // ---- hard time limits (the watchdog's view of this worker) ----
@@ -108,6 +129,9 @@ class WorkerBatch {
   TaskTable::ReleaseChain records_;
   std::vector<std::uint64_t> completions_;  // durable ids finished this batch; capacity steal_batch
   std::uint64_t completions_since_ = 0;     // tick stamp of the oldest buffered completion
+  std::uint64_t job_ = 0;              // jobs run (and batches ended) so far
+  std::uint64_t ended_valid_for_ = 0;  // the job that may start at ended_ns_ (0: none)
+  std::int64_t ended_ns_ = 0;
   std::atomic<std::int64_t> attempt_deadline_ns_{0};  // 0: no attempt with a hard limit running
   std::atomic<TaskRecord*> attempt_record_{nullptr};
 };

@@ -55,6 +55,41 @@ TEST_F(TaskStatusTest, ADelayedTaskGoesFromDelayedToSucceededWithItsResultAndTim
   EXPECT_GE(info.finished_ns, info.started_ns);
 }
 
+// A worker stamps a task's start with the previous task's end when nothing
+// ran between them in its batch: a closure or a callback that took time in
+// between must not leave the next start in the past.
+TEST_F(TaskStatusTest, BackToBackTasksInOneBatchStartAfterWhatRanBetweenThem) {
+  EngineConfig c = config();
+  c.workers = 1;
+  Engine engine(c);
+  std::atomic<bool> release{false};
+  const test::SetOnExit release_on_exit{release};
+  engine.register_task("gate", [&](TaskContext&) {
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+  });
+  engine.register_task("step", [&](TaskContext&) { clock.advance(1s); });
+  engine.start();
+  const SubmitResult gate = engine.submit("gate", "");
+  ASSERT_TRUE(eventually([&] { return engine.status(gate.id).state == TaskState::running; }));
+  // Queued behind the gate, so that the worker takes them in one batch.
+  const SubmitResult first = engine.submit("step", "");
+  engine.on_finished(first.id, [&](const TaskInfo&) { clock.advance(10s); });
+  const SubmitResult second = engine.submit("step", "");
+  ASSERT_EQ(engine.post([&] { clock.advance(100s); }), SubmitStatus::accepted);
+  const SubmitResult third = engine.submit("step", "");
+  const SubmitResult fourth = engine.submit("step", "");
+  release.store(true);
+  engine.drain();
+  const TaskInfo a = engine.status(first.id), b = engine.status(second.id), c3 = engine.status(third.id),
+                 d = engine.status(fourth.id);
+  ASSERT_EQ(d.state, TaskState::succeeded) << to_string(d.state);
+  EXPECT_GE(a.finished_ns, a.started_ns + 1'000'000'000);
+  EXPECT_GE(b.started_ns, a.finished_ns + 10'000'000'000) << "a callback ran between them";
+  EXPECT_GE(c3.started_ns, b.finished_ns + 100'000'000'000) << "a closure ran between them";
+  EXPECT_GE(d.started_ns, c3.finished_ns);
+  EXPECT_GE(d.finished_ns, d.started_ns + 1'000'000'000);
+}
+
 TEST_F(TaskStatusTest, ARunningTaskSaysRunningAndARetryWaitsWithItsError) {
   std::atomic<bool> release{false};
   Engine engine(config());
