@@ -76,7 +76,7 @@ BENCHMARK(BM_SubmitNamedOneWorker)->Arg(0)->Arg(1)->UseRealTime();
 // lookup, the slot's seqlock read, the retention check. range(0): tasks
 // that finished since the last lookup, which it indexes first (the
 // workers leave indexing to the readers; with more than zero it also
-// takes every writer's cursor). Their submitting and running are not timed.
+// reads every writer's cursor between two writes). Their submitting and running are not timed.
 void BM_StatusLookup(benchmark::State& state) {
   NamedEngine& named = named_engine(true);
   const auto finished_between = static_cast<int>(state.range(0));

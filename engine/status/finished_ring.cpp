@@ -8,18 +8,6 @@
 
 namespace brisk::detail {
 
-namespace {
-
-// Numbers the threads that write, so that two workers start at different
-// cursors (relaxed: any distinct-enough numbers do).
-std::atomic<unsigned> thread_numbers{0};
-unsigned thread_number() noexcept {
-  thread_local const unsigned number = thread_numbers.fetch_add(1, std::memory_order_relaxed);
-  return number;
-}
-
-}  // namespace
-
 struct FinishedRing::Slot {
   // 0: never written; 2 * seq: holds the task with sequence number seq;
   // odd: being written. The fields are read between two loads of it.
@@ -34,13 +22,16 @@ struct FinishedRing::Slot {
 };
 
 struct alignas(kCacheLine) FinishedRing::Cursor {
-  // A thread writing through this cursor, or a reader ending its chunk
-  // (acquire/release: the next holder sees the chunk and the slots as the
-  // last one left them).
-  std::atomic<bool> busy{false};
-  std::uint64_t next = 0;  // the chunk [next, end) of sequence numbers it owns
-  std::uint64_t end = 0;
-  // Written only by the holder, summed by added() / size() (relaxed: counts).
+  // Odd while its writer writes an entry (claim included), even between
+  // two: a seqlock over next and end for the readers (see write() and
+  // between_writes() for the orderings).
+  std::atomic<std::uint64_t> writes{0};
+  // The chunk [next, end) of sequence numbers it owns. Atomics only so that
+  // readers may read them while the writer changes them (relaxed: the
+  // seqlock orders them); the writer's own loads and stores are plain movs.
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> end{0};
+  // Written only by the owner, summed by added() / size() (relaxed: counts).
   std::atomic<std::uint64_t> added{0};
   std::atomic<std::int64_t> newest_ns{std::numeric_limits<std::int64_t>::min()};
 };
@@ -58,31 +49,52 @@ FinishedRing::FinishedRing(std::size_t capacity)
 
 FinishedRing::~FinishedRing() = default;
 
-FinishedRing::Cursor& FinishedRing::cursor() noexcept {
-  // Each thread starts at its own cursor: a worker finds it free unless a
-  // 17th writing thread shares it; then it tries the others.
-  for (unsigned i = thread_number();; ++i) {
-    Cursor& c = cursors_[i % kCursors];
-    if (!c.busy.load(std::memory_order_relaxed) && !c.busy.exchange(true, std::memory_order_acquire)) return c;
-    if (i % kCursors == kCursors - 1) std::this_thread::yield();
-  }
-}
-
 std::uint64_t FinishedRing::claim(Cursor& c) noexcept {
   if (chunk_ == 1) return next_seq_.fetch_add(1, std::memory_order_relaxed);
   // A chunk left half-used while its writer idled has fallen behind: its
   // entries would be evicted before as many newer ones as the ring holds
   // came. Past kLagDivisor of the ring, start a new one (its rest is never
   // written: those slots keep older entries a little longer).
-  if (c.next == c.end || next_seq_.load(std::memory_order_relaxed) - c.next > capacity_ / kLagDivisor) {
-    c.next = next_seq_.fetch_add(chunk_, std::memory_order_relaxed);
-    c.end = c.next + chunk_;
+  std::uint64_t next = c.next.load(std::memory_order_relaxed);
+  const std::uint64_t end = c.end.load(std::memory_order_relaxed);
+  if (next == end || next_seq_.load(std::memory_order_relaxed) - next > capacity_ / kLagDivisor) {
+    // Smaller chunks when many threads write: their chunks together stay
+    // within the lag bound, or writers would drop chunks at every entry.
+    const std::uint64_t writers = cursors_in_use_.load(std::memory_order_relaxed) + 1;
+    const std::uint64_t chunk = std::clamp<std::uint64_t>(capacity_ / (kLagDivisor * writers), 1, chunk_);
+    next = next_seq_.fetch_add(chunk, std::memory_order_relaxed);
+    c.end.store(next + chunk, std::memory_order_relaxed);
   }
-  return c.next++;
+  c.next.store(next + 1, std::memory_order_relaxed);
+  return next;
 }
 
 TaskId FinishedRing::add(const FinishedFields& task) noexcept {
-  Cursor& c = cursor();
+  const std::size_t thread_slot = this_thread_slot();
+  if (thread_slot == kNoThreadSlot) {
+    std::lock_guard lock(shared_cursor_mutex_);
+    return write(cursors_[kSharedCursor], task);
+  }
+  if (thread_slot >= cursors_in_use_.load(std::memory_order_relaxed)) {
+    // Once per thread slot: lookups read this cursor from now on. Ordered
+    // before the claim below by the release fence in write(), like the odd
+    // count (a lookup that sees the claim sees this).
+    std::size_t in_use = cursors_in_use_.load(std::memory_order_relaxed);
+    while (in_use <= thread_slot &&
+           !cursors_in_use_.compare_exchange_weak(in_use, thread_slot + 1, std::memory_order_relaxed)) {
+    }
+  }
+  return write(cursors_[thread_slot], task);
+}
+
+TaskId FinishedRing::write(Cursor& c, const FinishedFields& task) noexcept {
+  // Odd while this entry is written. The release fence orders the odd count
+  // (and a raised cursors_in_use_) before the claim: a lookup whose acquire
+  // load of next_seq_ sees this claim then reads the cursor odd, or even
+  // with the chunk as this write leaves it.
+  const std::uint64_t writes = c.writes.load(std::memory_order_relaxed);
+  c.writes.store(writes + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
   std::uint64_t seq = claim(c);
   while (static_cast<std::uint32_t>(seq) == 0) seq = claim(c);  // 0 marks an empty index cell
   Slot& slot = slots_[seq % capacity_];
@@ -99,7 +111,7 @@ TaskId FinishedRing::add(const FinishedFields& task) noexcept {
       // A newer entry holds the slot already: this one is evicted at once.
       if (task.has_texts) unreferenced = task.id;
       c.added.store(c.added.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      c.busy.store(false, std::memory_order_release);
+      c.writes.store(writes + 2, std::memory_order_release);
       return unreferenced;
     }
     // acquire: the old entry's fields (read below) as its writer left them.
@@ -122,7 +134,9 @@ TaskId FinishedRing::add(const FinishedFields& task) noexcept {
   if (task.finished_ns > c.newest_ns.load(std::memory_order_relaxed)) {
     c.newest_ns.store(task.finished_ns, std::memory_order_relaxed);
   }
-  c.busy.store(false, std::memory_order_release);
+  // release: a lookup that reads this even count sees the chunk and the
+  // slot's version as this write left them.
+  c.writes.store(writes + 2, std::memory_order_release);
   return unreferenced;
 }
 
@@ -158,17 +172,26 @@ bool FinishedRing::index_if_written(std::uint64_t seq) const {
   return true;
 }
 
-void FinishedRing::take_between_writes(Cursor& c) const noexcept {
-  // A writer holds its cursor only while it writes one entry, and a worker
-  // runs a task between two: spin for that gap (a yield would lose the CPU
-  // to the writer for a whole time slice), and yield only if the holder
-  // seems to have lost its own CPU.
-  for (;;) {
-    for (int i = 0; i < 1024; ++i) {
-      if (!c.busy.load(std::memory_order_relaxed) && !c.busy.exchange(true, std::memory_order_acquire)) return;
+FinishedRing::Unfilled FinishedRing::between_writes(const Cursor& c) const noexcept {
+  // A seqlock read. A writer is odd only while it writes one entry, and a
+  // worker runs a task between two: spin for that gap (a yield would lose
+  // the CPU to the writer for a whole time slice), and yield only if the
+  // writer seems to have lost its own CPU.
+  for (int tries = 1;; ++tries) {
+    // acquire: pairs with the writer's release of this even count.
+    const std::uint64_t writes = c.writes.load(std::memory_order_acquire);
+    if ((writes & 1) == 0) {
+      const Unfilled chunk{c.next.load(std::memory_order_relaxed), c.end.load(std::memory_order_relaxed)};
+      // acquire fence: if either load above saw a later write's store, the
+      // load below sees that write's odd count (its release fence).
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (c.writes.load(std::memory_order_relaxed) == writes) return chunk;
+    }
+    if (tries % 1024 == 0) {
+      std::this_thread::yield();
+    } else {
       cpu_relax();
     }
-    std::this_thread::yield();
   }
 }
 
@@ -191,14 +214,14 @@ void FinishedRing::catch_up() const {
     return;
   }
   // The numbers below `next` still to be written: each cursor's unfilled
-  // chunk, read while holding the cursor (acquire: what every holder
-  // before wrote is visible).
+  // chunk, read between two of its writes (a chunk claimed before `next`
+  // was read is there: see write()).
   std::vector<Unfilled> unfilled;
+  const std::size_t in_use = cursors_in_use();
   for (std::size_t i = 0; i < kCursors; ++i) {
-    Cursor& c = cursors_[i];
-    take_between_writes(c);
-    if (c.next < c.end && c.end <= next) unfilled.emplace_back(c.next, c.end);
-    c.busy.store(false, std::memory_order_release);
+    if (i >= in_use && i != kSharedCursor) continue;
+    const auto [first, last] = between_writes(cursors_[i]);
+    if (first < last && last <= next) unfilled.emplace_back(first, last);
   }
   // The last call's unfilled chunks, as far as written before the walk
   // (later numbers are in the new list; a chunk a writer dropped as stale

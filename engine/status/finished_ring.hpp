@@ -5,13 +5,17 @@
 // A ring of `capacity` slots in claim order: a task finishing takes the
 // next sequence number and writes slot seq % capacity, so the oldest entry
 // is the one overwritten (FIFO). To keep two workers off one shared counter
-// a writer claims sequence numbers in chunks (kChunk at a time on a large
-// ring, one at a time on a small one, whose bound is then exact); the order
+// a writer claims sequence numbers in chunks (up to kChunk at a time on a
+// large ring, fewer when many threads write, one at a time on a small
+// ring, whose bound is then exact); the order
 // of eviction follows claims, within a chunk per writer of finishing order,
 // so an entry outlives at least capacity * (1 - 1/kLagDivisor) newer ones.
-// A writer holds a cursor (its chunk) while it writes; a thread looking up
-// an entry takes each cursor in turn to learn which numbers claimed before
-// the lookup began are still unwritten, and indexes them once they are.
+// Each writing thread has a cursor of its own (its chunk; by its
+// this_thread_slot(), so owning it costs no locked instruction; threads
+// beyond kThreadSlots share one under a mutex), marked odd by a counter
+// while it writes. A thread looking up an entry reads each cursor between
+// two writes (a seqlock read) to learn which numbers claimed before the
+// lookup began are still unwritten, and indexes them once they are.
 //
 // Each slot is a seqlock (its version: 2 * seq while it holds the task with
 // that sequence number, odd while written), every field an atomic read
@@ -33,6 +37,7 @@
 #include "brisk/submit.hpp"
 #include "brisk/task_status.hpp"
 #include "platform/cache_line.hpp"
+#include "platform/thread_slot.hpp"
 #include "status/finished_index.hpp"
 
 namespace brisk::detail {
@@ -60,8 +65,9 @@ class FinishedRing {
   FinishedRing(const FinishedRing&) = delete;
   FinishedRing& operator=(const FinishedRing&) = delete;
 
-  // Writes `task`; lock-free (a writer spins only if the slot it claimed is
-  // being written by one a whole ring behind, which means it was stalled).
+  // Writes `task`; lock-free for the first kThreadSlots writing threads
+  // (a writer spins only if the slot it claimed is being written by one a
+  // whole ring behind, which means it was stalled).
   // Returns the entry it overwrote when that one had texts (so that the
   // caller can drop them), else an id of 0.
   TaskId add(const FinishedFields& task) noexcept;
@@ -81,24 +87,35 @@ class FinishedRing {
   struct Slot;
   struct Cursor;
 
-  Cursor& cursor() noexcept;
+  // add() through the writer's own cursor `c`.
+  TaskId write(Cursor& c, const FinishedFields& task) noexcept;
   std::uint64_t claim(Cursor& c) noexcept;
   bool read(const Slot& slot, FinishedFields* out) const noexcept;
   using Unfilled = std::pair<std::uint64_t, std::uint64_t>;  // [first, last) claimed, not yet written
 
   // Indexes what was written since the last call (index_mutex_ held).
   void catch_up() const;
-  // Holds `c` (busy) once its writer is between two entries.
-  void take_between_writes(Cursor& c) const noexcept;
+  // The chunk [next, end) of `c` as its writer left it between two entries.
+  Unfilled between_writes(const Cursor& c) const noexcept;
+  // Cursors [0, n) have had writers (the shared one is always read).
+  std::size_t cursors_in_use() const noexcept { return cursors_in_use_.load(std::memory_order_acquire); }
   void index_filled(std::vector<Unfilled>& unfilled) const;
   bool index_if_written(std::uint64_t seq) const;
 
-  static constexpr std::size_t kCursors = 16;
+  // One per thread slot, and the shared one.
+  static constexpr std::size_t kCursors = kThreadSlots + 1;
+  static constexpr std::size_t kSharedCursor = kThreadSlots;
 
   const std::size_t capacity_;
   const std::uint64_t chunk_;
   std::unique_ptr<Slot[]> slots_;
   std::unique_ptr<Cursor[]> cursors_;
+  // Past the highest thread slot that has written, so that lookups read
+  // only the cursors in use (raised before that writer's first claim and
+  // ordered before it by write()'s release fence; read-mostly: it shares
+  // the read-only line).
+  std::atomic<std::size_t> cursors_in_use_{0};
+  std::mutex shared_cursor_mutex_;  // writers without a thread slot
   // The readers' side: the index and how far it covers.
   mutable std::mutex index_mutex_;
   mutable FinishedIndex index_;

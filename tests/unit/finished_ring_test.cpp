@@ -174,6 +174,47 @@ TEST(FinishedRing, AnEntryIsFoundAsSoonAsItsAddReturns) {
   }
 }
 
+// Each writing thread owns a cursor by its thread slot: threads that exit
+// hand theirs to later ones (a half-used chunk with it), and threads beyond
+// kThreadSlots share one under a mutex. Entries are found all the same.
+TEST(FinishedRing, WritersThatComeAndGoOrOutnumberTheSlotsAreAllFound) {
+  constexpr std::uint64_t kPerWriter = 50;
+  constexpr int kGenerations = 4, kShortLived = 4;
+  constexpr int kCrowd = static_cast<int>(kThreadSlots) + 8;
+  FinishedRing ring((kGenerations * kShortLived + kCrowd) * kPerWriter + 64 * FinishedRing::kChunk);
+  std::atomic<std::uint64_t> next_id{0};
+  std::atomic<std::uint64_t> missed{0};
+  const auto write_and_find = [&] {
+    for (std::uint64_t i = 0; i < kPerWriter; ++i) {
+      const TaskId id = id_of(next_id.fetch_add(1, std::memory_order_relaxed));
+      ring.add(fields_for(id));
+      FinishedFields f;
+      if (!ring.find(id, &f)) missed.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  const auto run_together = [&](int threads) {
+    std::atomic<int> ready{0};
+    std::vector<std::thread> writers;
+    for (int t = 0; t < threads; ++t) {
+      writers.emplace_back([&] {
+        ready.fetch_add(1);
+        while (ready.load() != threads) std::this_thread::yield();  // all alive at once
+        write_and_find();
+      });
+    }
+    for (auto& t : writers) t.join();
+  };
+  for (int g = 0; g < kGenerations; ++g) run_together(kShortLived);
+  run_together(kCrowd);
+  EXPECT_EQ(missed.load(), 0u);
+  for (std::uint64_t n = 0; n < next_id.load(); ++n) {
+    FinishedFields f;
+    ASSERT_TRUE(ring.find(id_of(n), &f)) << n;
+    expect_whole(f, id_of(n));
+  }
+  EXPECT_EQ(ring.added(), next_id.load());
+}
+
 // A worker that idled with a half-used chunk must not write its next entry
 // far behind the others: it would be evicted long before the ring's worth
 // of newer entries came. Two threads (two cursors): the first adds one
