@@ -2,11 +2,12 @@
 // TaskRecord taken from and given back to the TaskTable, the task's state
 // transitions, its type's counters, the payload moved in. Against BM_Post,
 // what a named task costs over a closure. items_per_second is tasks
-// accepted and run. Argument: 0 with the finished-task store off (the
-// default), 1 with task_status.max_finished = 65536: what remembering every
-// finished task for status() costs.
+// accepted and run. Argument: 0 with the finished-task store off
+// (task_status.max_finished = 0), 1 with it on at the default 65,536: what
+// remembering every finished task for status() costs.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,7 +18,7 @@ namespace {
 
 brisk::EngineConfig keeping(bool finished_states, unsigned workers) {
   brisk::EngineConfig c;
-  if (finished_states) c.task_status.max_finished = 65'536;
+  c.task_status.max_finished = finished_states ? 65'536 : 0;  // 0: off (the default is on)
   if (workers != 0) c.workers = workers;
   return c;
 }
@@ -25,6 +26,13 @@ brisk::EngineConfig keeping(bool finished_states, unsigned workers) {
 struct NamedEngine {
   brisk::Engine engine;
   brisk::TaskType noop;
+  // For BM_RunNamedBacklog: "hold" keeps a worker until `go`, "last" marks the end.
+  std::atomic<bool> held{false}, go{false}, last_ran{false};
+  brisk::TaskType hold = engine.register_task("hold", [this](brisk::TaskContext&) {
+    held.store(true);
+    while (!go.load()) std::this_thread::yield();
+  });
+  brisk::TaskType last = engine.register_task("last", [this](brisk::TaskContext&) { last_ran.store(true); });
   NamedEngine(bool finished_states, unsigned workers)
       : engine(keeping(finished_states, workers)), noop(engine.register_task("noop", [](brisk::TaskContext&) {})) {
     engine.start();
@@ -71,6 +79,45 @@ void BM_SubmitNamedOneWorker(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SubmitNamedOneWorker)->Arg(0)->Arg(1)->UseRealTime();
+
+// What a worker spends per empty named task, alone: a backlog of tasks is
+// queued behind a task that holds the one worker, then the time from
+// letting it go to the last task's end is taken. No producer competes and
+// no park or wake-up is timed, so the difference between /0 and /1 is what
+// remembering finished tasks costs the worker (BM_SubmitNamedOneWorker
+// times the pair of threads, and there a faster worker parks and must be
+// woken more often: its /0 can run slower than its /1).
+void BM_RunNamedBacklog(benchmark::State& state) {
+  NamedEngine& named = named_engine(state.range(0) != 0, 1);
+  constexpr int kBacklog = 4096;
+  std::atomic<bool>& held = named.held;
+  std::atomic<bool>& go = named.go;
+  std::atomic<bool>& last_ran = named.last_ran;
+  brisk::TaskOptions memory;
+  memory.durability = brisk::Durability::memory;
+  std::int64_t ran = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    held.store(false), go.store(false), last_ran.store(false);
+    while (!named.engine.submit(named.hold, std::string(), memory)) std::this_thread::yield();
+    while (!held.load()) std::this_thread::yield();
+    // The worker is held: a refusal here would never clear.
+    for (int i = 0; i < kBacklog; ++i) {
+      if (!named.engine.submit(i + 1 < kBacklog ? named.noop : named.last, std::string(), memory)) {
+        go.store(true);
+        state.SkipWithError("backlog refused: lower kBacklog");
+        return;
+      }
+    }
+    state.ResumeTiming();
+    go.store(true);
+    while (!last_ran.load()) std::this_thread::yield();
+    ran += kBacklog;
+  }
+  named.engine.drain();
+  state.SetItemsProcessed(ran);
+}
+BENCHMARK(BM_RunNamedBacklog)->Arg(0)->Arg(1)->UseRealTime();
 
 // Engine::status() of a finished task, with 65,536 remembered: the index
 // lookup, the slot's seqlock read, the retention check. range(0): tasks
