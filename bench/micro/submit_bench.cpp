@@ -63,11 +63,10 @@ void BM_SubmitNamed(benchmark::State& state) {
 }
 BENCHMARK(BM_SubmitNamed)->Arg(0)->Arg(1)->Threads(1)->Threads(2)->UseRealTime();
 
-// The same with one worker beside the one producer: each has a CPU of its
-// own on a 2-CPU machine, so the run is not at the mercy of time slicing
-// (BM_SubmitNamed's three threads on two CPUs swing 2-8M/s run to run),
-// and the worker, which does the remembering, is the bottleneck: the
-// harshest measure of what keeping finished states costs.
+// The same with one worker beside the one producer, each with a CPU of its
+// own on a 2-CPU machine. Still 2.5-6M/s run to run, and a faster worker
+// parks and must be woken more often: for what remembering costs a worker,
+// see BM_RunNamedBacklog.
 void BM_SubmitNamedOneWorker(benchmark::State& state) {
   NamedEngine& named = named_engine(state.range(0) != 0, 1);
   brisk::TaskOptions memory;

@@ -60,6 +60,7 @@ std::uint64_t FinishedRing::claim(Cursor& c) noexcept {
   if (next == end || next_seq_.load(std::memory_order_relaxed) - next > capacity_ / kLagDivisor) {
     // Smaller chunks when many threads write: their chunks together stay
     // within the lag bound, or writers would drop chunks at every entry.
+    // (relaxed: it only sizes the chunk.)
     const std::uint64_t writers = cursors_in_use_.load(std::memory_order_relaxed) + 1;
     const std::uint64_t chunk = std::clamp<std::uint64_t>(capacity_ / (kLagDivisor * writers), 1, chunk_);
     next = next_seq_.fetch_add(chunk, std::memory_order_relaxed);
@@ -219,7 +220,7 @@ void FinishedRing::catch_up() const {
   std::vector<Unfilled> unfilled;
   const std::size_t in_use = cursors_in_use();
   for (std::size_t i = 0; i < kCursors; ++i) {
-    if (i >= in_use && i != kSharedCursor) continue;
+    if (i >= in_use && i != kSharedCursor) continue;  // never written through
     const auto [first, last] = between_writes(cursors_[i]);
     if (first < last && last <= next) unfilled.emplace_back(first, last);
   }
