@@ -274,8 +274,8 @@ SubmitResult Client::Impl::publish(std::string_view type, std::string_view paylo
         a.status = SubmitStatus::durability_failed;
         a.reason = s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED ? kNotConnected : kPublishFailed;
       }
+      answered.notify_all();  // under the lock: see on_ack
     }
-    answered.notify_all();
     natsMsg_Destroy(owned);
     r.status = SubmitStatus::durability_failed;
     r.reason = s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED ? kNotConnected : kPublishFailed;
@@ -310,8 +310,11 @@ void Client::Impl::on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, 
         }
       }
     }
+    // Notified under the lock: once the lock is let go, a flush() in the
+    // destructor may see in_flight empty and destroy the condition variable,
+    // so this thread must not touch *self after it.
+    self->answered.notify_all();
   }
-  self->answered.notify_all();
   natsMsg_Destroy(msg);
 }
 

@@ -321,8 +321,10 @@ void Worker::Impl::release(Type& t, std::uint32_t index) {
   {
     std::lock_guard lock(t.free_mu);
     t.free.push_back(index);
+    // Under the lock: stop() returns once every index is back, and the Type
+    // may go with the Worker right after, so nothing here may touch t later.
+    t.free_cv.notify_all();
   }
-  t.free_cv.notify_all();
 }
 
 // Publish the letter and wait for its acknowledgement, then term the task: a
