@@ -28,6 +28,7 @@ EngineStats EngineReadout::stats() const {
     w.parks = c.parks.load(std::memory_order_relaxed);
     w.busy_ns = c.busy_ns.load(std::memory_order_relaxed);
     w.parked_ns = c.parked_ns.load(std::memory_order_relaxed);
+    w.stranded_yields = c.stranded_yields.load(std::memory_order_relaxed);
     if (const trace::TraceBuffer* t = worker->trace()) s.trace_dropped += t->dropped();
     w.cpu = worker->cpu();
     s.executed += w.executed;

@@ -101,6 +101,9 @@ std::string render_prometheus(const EngineStats& s, const EngineHistograms& h) {
     out.counter("brisk_worker_parked_seconds_total", "Time asleep on the futex, by worker.", l,
                 d(ws.parked_ns) / 1e9);
     out.counter("brisk_worker_parks_total", "Times the worker parked.", l, d(ws.parks));
+    out.counter("brisk_worker_stranded_yields_total",
+                "Times a yielding worker left work waiting a time slice (then it parks instead for a while).", l,
+                d(ws.stranded_yields));
     out.counter("brisk_worker_stolen_total", "Jobs stolen by the worker.", l, d(ws.stolen));
     const double up = d(s.uptime_ns);
     out.gauge("brisk_worker_utilisation", "Busy time / uptime, by worker.", l, up > 0 ? d(ws.busy_ns) / up : 0);

@@ -120,7 +120,7 @@ std::string render_snapshot_json(const SnapshotInput& in) {
     const WorkerStats& w = s.workers[i];
     Json row{{"index", i},        {"cpu", w.cpu},       {"executed", w.executed},   {"failed", w.failed},
              {"stolen", w.stolen}, {"steal_batches", w.steal_batches}, {"parks", w.parks},
-             {"busy_ns", w.busy_ns}, {"parked_ns", w.parked_ns}};
+             {"busy_ns", w.busy_ns}, {"parked_ns", w.parked_ns}, {"stranded_yields", w.stranded_yields}};
     if (i < in.worker_tids.size()) row["tid"] = in.worker_tids[i];
     if (i < in.worker_sched.size() && in.worker_sched[i].known) {
       const ThreadSched& t = in.worker_sched[i];

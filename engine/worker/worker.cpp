@@ -79,11 +79,8 @@ void Worker::run() {
     // threads than cores the producer we wait for may need this one. No
     // longer a searcher: a yielding thread can lose its CPU for a whole time
     // slice, and producers must then wake a sleeper rather than wait for us.
-    for (unsigned poll = spin; poll < spin_polls && n == 0; ++poll) {
-      std::this_thread::yield();
-      n = find_work();
-    }
-    if (n != 0) {
+    // Unless yielding stranded work lately: then park at once.
+    if (spin < spin_polls && (n = poll_yielding(spin_polls - spin)) != 0) {
       run_batch(n);
       continue;
     }
@@ -105,6 +102,30 @@ void Worker::run() {
     }
     sleep_parked(epoch);
   }
+}
+
+std::size_t Worker::poll_yielding(unsigned polls) {
+  const TickClock& ticks = ports_.ticks;
+  std::uint64_t before = ticks.now();
+  if (!yield_backoff_.may_yield(static_cast<std::int64_t>(ticks.to_ns(before)))) return 0;
+  for (unsigned poll = 0; poll < polls; ++poll) {
+    std::this_thread::yield();
+    const std::size_t n = find_work();
+    const std::uint64_t now = ticks.now();
+    if (n != 0) {
+      // Was the work found stranded here while this worker was off its CPU?
+      std::uint64_t oldest = now;
+      for (std::size_t i = 0; i < n; ++i) oldest = std::min(oldest, JobFields::submit_stamp(jobs_[i]));
+      if (yield_backoff_.found_after_yield(static_cast<std::int64_t>(ticks.to_ns(now)),
+                                           now > before ? ticks.to_ns(now - before) : 0,
+                                           now > oldest ? ticks.to_ns(now - oldest) : 0)) {
+        bump(counters_.stranded_yields);
+      }
+      return n;
+    }
+    before = now;
+  }
+  return 0;
 }
 
 void Worker::sleep_parked(std::uint32_t epoch) {

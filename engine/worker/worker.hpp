@@ -15,6 +15,7 @@
 
 #include "brisk/detail/job.hpp"
 #include "metrics/latency_histogram.hpp"
+#include "park/yield_backoff.hpp"
 #include "platform/cache_line.hpp"
 #include "trace/trace_buffer.hpp"
 #include "worker/this_thread_worker.hpp"
@@ -59,6 +60,7 @@ class Worker {
     std::atomic<std::uint64_t> parks{0};
     std::atomic<std::uint64_t> busy_ns{0};
     std::atomic<std::uint64_t> parked_ns{0};
+    std::atomic<std::uint64_t> stranded_yields{0};
   };
   const Counters& counters() const noexcept { return counters_; }
   // Single-writer histograms; readers merge them (HistogramSnapshot).
@@ -93,6 +95,9 @@ class Worker {
   void trace_event(trace::TraceKind kind, std::uint64_t ts, std::uint64_t id, std::uint32_t arg = 0) noexcept {
     if (tracing_) tracing_->record(trace::TraceEvent{ts, id, arg, static_cast<std::uint16_t>(index_), kind});
   }
+  // Up to `polls` polls, each after a sched_yield; returns the jobs found
+  // (0: none, or yielding is backing off; see park/yield_backoff.hpp).
+  std::size_t poll_yielding(unsigned polls);
   void sleep_parked(std::uint32_t epoch);
   bool work_visible() const;
   void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
@@ -121,6 +126,7 @@ class Worker {
   static constexpr std::uint32_t kTinyStreakToGroup = 16;
   std::uint32_t tiny_streak_ = 0;
   std::uint64_t tiny_job_ns_ = 0;  // a job's run time in the last tiny group
+  YieldBackoff yield_backoff_;
   std::uint64_t trace_seq_ = 0;         // ids for traced jobs: index << 48 | seq
   std::unique_ptr<trace::TraceBuffer> trace_;
   // trace_ while the engine's TraceSwitch is on, else nullptr: read once

@@ -89,10 +89,11 @@ struct EngineConfig {
   unsigned priority_lanes = 3;
   std::vector<unsigned> lane_weights = {8, 4, 1};
   // At most this many empty polls an idle worker makes before it parks on a
-  // futex. Longer spins wake faster under bursty load and burn more CPU
-  // when idle. An upper bound: each worker spins only while spinning wins
-  // (work arrives during its spins) and nothing else wants its CPU, and
-  // parks at once while it is being preempted (docs/architecture.md).
+  // futex (the first 64 spin, the rest yield the CPU between polls). Longer
+  // spins wake faster under bursty load and burn more CPU when idle. An
+  // upper bound: a worker whose yields left work waiting a time slice (the
+  // host's own threads took its CPU) parks after the 64 spins instead, for a
+  // backoff of 1-100 ms (docs/architecture.md, "Idle workers").
   unsigned spin_polls = 2000;
   // Tasks a thief takes from a victim ring in one steal (1..256).
   unsigned steal_batch = 16;

@@ -156,6 +156,47 @@ TEST(Engine, NoLostWakeupsAcrossRandomParkCycles) {
   EXPECT_GT(engine.stats().parks, 0u) << "workers never parked: the test did not test parking";
 }
 
+// One wake at a time (park/idle_workers.hpp): a producer skips its wake
+// while another's is on its way. Here one worker is held by a task that
+// waits for tasks posted after it, from two threads at once, while the
+// other worker sleeps: if a skipped wake stranded one of them, the holding
+// task would wait for ever (it gives up after 20 s, and the test fails).
+TEST(Engine, TasksPostedWhileTheOnlyFreeWorkerSleepsAreNeverLeftBehindASkippedWake) {
+  EngineConfig c = small_config(2);
+  c.spin_polls = 10;  // park quickly
+  Engine engine(c);
+  engine.start();
+  std::mt19937_64 rng(test::test_seed());
+  for (int cycle = 0; cycle < 500; ++cycle) {
+    const int per_thread = 1 + static_cast<int>(rng() % 3);
+    std::atomic<int> later_ran{0};
+    std::atomic<bool> holding{false}, released{false};
+    ASSERT_EQ(engine.post([&] {
+      holding = true;
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (later_ran.load() < 2 * per_thread && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+      }
+      released = true;
+    }), SubmitStatus::accepted);
+    ASSERT_TRUE(eventually([&] { return holding.load(); }));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 200));  // the other worker parks, or not
+    const auto post_later = [&] {
+      for (int i = 0; i < per_thread; ++i) {
+        while (engine.post([&later_ran] { later_ran.fetch_add(1); }) != SubmitStatus::accepted) {
+          std::this_thread::yield();
+        }
+      }
+    };
+    std::thread other(post_later);
+    post_later();
+    other.join();
+    ASSERT_TRUE(eventually([&] { return released.load(); }));
+    ASSERT_EQ(later_ran.load(), 2 * per_thread) << "a task waited behind a skipped wake, cycle " << cycle;
+  }
+  EXPECT_GT(engine.stats().parks, 0u) << "workers never parked: the test did not test waking";
+}
+
 TEST(Engine, IdleEngineParksItsWorkers) {
   Engine engine(small_config(2));
   engine.start();
