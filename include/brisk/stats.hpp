@@ -37,11 +37,11 @@ struct WorkerStats {
   std::uint64_t parks = 0;     // times the worker slept on its futex
   std::uint64_t busy_ns = 0;   // running jobs (when record_latency)
   std::uint64_t parked_ns = 0; // asleep on the futex
+  int cpu = -1;                // pinned CPU, -1 when not pinned
   // Times yielding its CPU left work waiting a time slice (a busy host's
   // threads took the CPU): the worker then parks instead of yielding for a
-  // while (docs/architecture.md, "Idle workers").
+  // while (docs/architecture.md, "Idle workers on a busy host").
   std::uint64_t stranded_yields = 0;
-  int cpu = -1;                // pinned CPU, -1 when not pinned
 };
 
 struct EngineStats {

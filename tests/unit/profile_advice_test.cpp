@@ -213,6 +213,24 @@ TEST(ProfileAdvice, CompetingHostThreadsNameTheContention) {
   EXPECT_NE(advice[0].evidence.find("900 involuntary switches"), std::string::npos) << advice[0].evidence;
 }
 
+// Workers that park because their yields lose the CPU to the host's threads
+// (issue 22) are not told to spin longer: the host rule names the cause.
+TEST(ProfileAdvice, StrandedYieldsNameTheHostNotTheSpin) {
+  Measurements m = healthy_host();
+  m.parks_per_worker_s = 800;
+  m.queue_wait_p99_ns = 120'000;
+  m.run_time_p50_ns = 1'000;
+  m.stranded_yields_per_worker_s = 0.5;
+  const std::vector<Advice> advice = tuning_advice(m);
+  EXPECT_FALSE(find(advice, "spin_polls"));
+  const auto host = find(advice, "workers");
+  ASSERT_TRUE(host);
+  EXPECT_NE(host->text.find("the host's threads compete with brisk's workers for CPUs"), std::string::npos);
+  EXPECT_NE(host->evidence.find("0.50 stranded yields per worker-second"), std::string::npos) << host->evidence;
+  m.stranded_yields_per_worker_s = 0;
+  EXPECT_TRUE(find(tuning_advice(m), "spin_polls"));
+}
+
 TEST(ProfileAdvice, ATypeHeldBackByItsOwnLimitsSaysSo) {
   Measurements m = healthy_host();
   m.type_limits.push_back({"resize", 2, 0, 1000, 0, 37});

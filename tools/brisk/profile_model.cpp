@@ -77,7 +77,8 @@ Profile profile_from_run(WorkloadRun run, std::optional<TraceAnalysis> trace, un
   p.wall_s = run.wall_s;
   p.producers = producers;
   for (const WorkerStats& w : run.stats.workers) {
-    p.workers.push_back({w.cpu, w.executed, w.stolen, w.steal_batches, w.parks, w.busy_ns, w.parked_ns});
+    p.workers.push_back({w.cpu, w.executed, w.stolen, w.steal_batches, w.parks, w.busy_ns, w.parked_ns,
+                         w.stranded_yields});
   }
   // The histograms saw every job; a trace may have dropped some.
   p.queue_wait = run.stats.queue_wait;
@@ -114,6 +115,7 @@ Measurements measure(const Profile& p) {
     sum.steals += w.steals;
     sum.parks += w.parks;
     sum.busy_ns += w.busy_ns;
+    sum.stranded_yields += w.stranded_yields;
   }
   const double workers = static_cast<double>(p.workers.size());
   m.wall_s = p.wall_s;
@@ -143,6 +145,9 @@ Measurements measure(const Profile& p) {
       m.producer_blocked_fraction = static_cast<double>(s.producer_blocked_ns) / (p.producers * p.wall_s * 1e9);
     }
     m.trace_dropped = static_cast<double>(s.trace_dropped);
+    if (workers > 0 && p.wall_s > 0) {
+      m.stranded_yields_per_worker_s = static_cast<double>(sum.stranded_yields) / workers / p.wall_s;
+    }
     m.spin_polls = p.run->config.spin_polls;
     m.steal_batch = p.run->config.steal_batch;
     m.ring_capacity = static_cast<double>(p.run->config.ring_capacity);

@@ -20,6 +20,7 @@ struct WorkerRow {
   int cpu = -1;
   std::uint64_t executed = 0, stolen = 0, steals = 0, parks = 0;
   std::uint64_t busy_ns = 0, parked_ns = 0;
+  std::uint64_t stranded_yields = 0;  // 0 from a trace (it does not record them)
 };
 
 struct Profile {

@@ -121,7 +121,7 @@ SnapshotWindow snapshot_window(std::string_view before_json, std::string_view af
       const Json wb = i < before["workers"].size() ? before["workers"][i] : Json::object();
       const auto d = [&](const char* k) { return minus(u64(wa, k), u64(wb, k)); };
       w.stats.workers.push_back({d("executed"), d("failed"), d("stolen"), d("steal_batches"), d("parks"), d("busy_ns"),
-                                 d("parked_ns"), wa.value("cpu", -1)});
+                                 d("parked_ns"), wa.value("cpu", -1), d("stranded_yields")});
       WorkerSched sched;
       if (wa.contains("sched") && wb.contains("sched")) {
         sched.known = true;

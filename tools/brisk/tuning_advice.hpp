@@ -44,6 +44,9 @@ struct Measurements {
   // the share of a worker's wall time it was runnable but waiting for a
   // CPU, and its involuntary context switches per second (averages).
   double runnable_wait_fraction = -1, involuntary_per_worker_s = -1;
+  // Yields that lost the CPU for a time slice while work waited (the
+  // workers then park at once for a while), per worker-second.
+  double stranded_yields_per_worker_s = -1;
   // Task types that have a limit of their own, over the run.
   struct TypeLimit {
     std::string name;
@@ -152,7 +155,11 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
                           100 * m.top_shard_share, 100 / m.workers)});
   }
 
-  if (known(m.parks_per_worker_s) && known(m.queue_wait_p99_ns) && known(m.run_time_p50_ns) &&
+  // Not when yields strand work: the workers park because the host's
+  // threads take their CPUs, and a longer spin would only yield more (the
+  // host rule below names that case).
+  const bool host_takes_cpus = known(m.stranded_yields_per_worker_s) && m.stranded_yields_per_worker_s > 0;
+  if (!host_takes_cpus && known(m.parks_per_worker_s) && known(m.queue_wait_p99_ns) && known(m.run_time_p50_ns) &&
       m.parks_per_worker_s > kParksPerWorkerS && m.queue_wait_p99_ns > kWaitFloorNs &&
       m.queue_wait_p99_ns > kWaitOverRun * std::max(m.run_time_p50_ns, 1.0)) {
     const double next = known(m.spin_polls) ? std::max(4 * m.spin_polls, 1000.0) : -1;
@@ -235,7 +242,7 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
   }
 
   if ((known(m.runnable_wait_fraction) && m.runnable_wait_fraction > kRunnableWait) ||
-      (known(m.involuntary_per_worker_s) && m.involuntary_per_worker_s > kInvoluntaryPerS)) {
+      (known(m.involuntary_per_worker_s) && m.involuntary_per_worker_s > kInvoluntaryPerS) || host_takes_cpus) {
     const double fewer = known(m.workers) ? std::max(1.0, m.workers - 1) : -1;
     Advice a{"workers",
              format("the host's threads compete with brisk's workers for CPUs: each worker waited %.1f%% of its time "
@@ -246,8 +253,10 @@ inline std::vector<Advice> tuning_advice(const Measurements& m) {
                     now_value(m.workers).c_str(), known(fewer) ? format(", try %.0f", fewer).c_str() : ""),
              known(m.workers) ? format("%.0f", m.workers) : "",
              known(fewer) ? format("%.0f, or pinned to reserved cores", fewer) : "pinned to reserved cores",
-             format("runnable-not-running %.1f%% of worker time, %.0f involuntary switches per worker-second",
-                    100 * std::max(m.runnable_wait_fraction, 0.0), std::max(m.involuntary_per_worker_s, 0.0))};
+             format("runnable-not-running %.1f%% of worker time, %.0f involuntary switches per worker-second, "
+                    "%.2f stranded yields per worker-second",
+                    100 * std::max(m.runnable_wait_fraction, 0.0), std::max(m.involuntary_per_worker_s, 0.0),
+                    std::max(m.stranded_yields_per_worker_s, 0.0))};
     out.push_back(std::move(a));
   }
 
