@@ -27,12 +27,13 @@ void progress(const char* what, const std::string& detail, int rep, int reps) {
 }
 
 ThroughputResult measure(const Spec& spec, const std::vector<SystemEntry>& systems, const RunConfig& run, int reps) {
-  ThroughputResult result{spec, std::vector<Samples>(systems.size())};
+  ThroughputResult result{spec, std::vector<Samples>(systems.size()), std::vector<Samples>(systems.size())};
   for (int rep = 1; rep <= reps; ++rep) {
     progress("throughput", spec.title, rep, reps);
     for (std::size_t i = 0; i < systems.size(); ++i) {
       BusyHost host(systems[i].busy);
       result.per_system[i].values.push_back(systems[i].throughput(spec, run));
+      if (systems[i].busy != 0) result.host_cpus[i].values.push_back(host.stop());
     }
   }
   return result;

@@ -48,10 +48,16 @@ class YieldBackoff {
   bool may_yield(std::int64_t now_ns) const noexcept { return now_ns >= park_until_ns_; }
 
   // A yield poll found work: the worker was away `away_ns` (the yield and
-  // the poll), and the oldest job it found had waited `oldest_wait_ns`.
-  // Returns true if that work was stranded (the backoff starts).
-  bool found_after_yield(std::int64_t now_ns, std::uint64_t away_ns, std::uint64_t oldest_wait_ns) noexcept {
-    if (away_ns >= kLongNs && oldest_wait_ns >= kLongNs) {
+  // the poll), and the oldest job it found had waited `oldest_wait_ns`;
+  // since its yield polls began, `arrived` jobs were posted and the other
+  // workers took `taken_by_others`. Returns true if that work was stranded
+  // (the backoff starts): it waited long, and the others did not run most
+  // of what arrived meanwhile either. When they did (a saturating producer
+  // keeps a backlog that the other workers work through), the wait is the
+  // backlog's, and parking would only cost the wakes.
+  bool found_after_yield(std::int64_t now_ns, std::uint64_t away_ns, std::uint64_t oldest_wait_ns,
+                         std::uint64_t arrived, std::uint64_t taken_by_others) noexcept {
+    if (away_ns >= kLongNs && oldest_wait_ns >= kLongNs && 2 * taken_by_others < arrived) {
       park_until_ns_ = now_ns + backoff_ns_;
       last_change_ns_ = now_ns;
       backoff_ns_ = std::min(backoff_ns_ * 2, kMaxBackoffNs);

@@ -75,6 +75,14 @@ std::uint64_t ShardSet::total_tail() const noexcept {
   return sum;
 }
 
+std::uint64_t ShardSet::total_head() const noexcept {
+  std::uint64_t sum = 0;
+  for (const auto& shard : shards_) {
+    for (std::size_t r = 0; r < shard->rings(); ++r) sum += shard->ring(r).head();
+  }
+  return sum;
+}
+
 std::uint64_t ShardSet::overflow_depth() const noexcept {
   std::uint64_t sum = 0;
   for (const auto& shard : shards_) {

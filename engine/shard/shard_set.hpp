@@ -59,6 +59,9 @@ class ShardSet {
   std::size_t size() const noexcept { return shards_.size(); }
   // Jobs ever claimed into every ring: what drain() waits for the workers to reach.
   std::uint64_t total_tail() const noexcept;
+  // Jobs ever taken from every ring (an idle worker's view of whether the
+  // others are running what arrives; reads every ring's head: not hot).
+  std::uint64_t total_head() const noexcept;
   // Jobs waiting in the workers' overflows now (approximate while they move).
   std::uint64_t overflow_depth() const noexcept;
 

@@ -108,6 +108,7 @@ std::size_t Worker::poll_yielding(unsigned polls) {
   const TickClock& ticks = ports_.ticks;
   std::uint64_t before = ticks.now();
   if (!yield_backoff_.may_yield(static_cast<std::int64_t>(ticks.to_ns(before)))) return 0;
+  const std::uint64_t posted = ports_.shards.total_tail(), taken = ports_.shards.total_head();
   for (unsigned poll = 0; poll < polls; ++poll) {
     std::this_thread::yield();
     const std::size_t n = find_work();
@@ -116,9 +117,13 @@ std::size_t Worker::poll_yielding(unsigned polls) {
       // Was the work found stranded here while this worker was off its CPU?
       std::uint64_t oldest = now;
       for (std::size_t i = 0; i < n; ++i) oldest = std::min(oldest, JobFields::submit_stamp(jobs_[i]));
+      // Everything taken since the polls began, but for this worker's n.
+      const std::uint64_t taken_since = ports_.shards.total_head() - taken;
       if (yield_backoff_.found_after_yield(static_cast<std::int64_t>(ticks.to_ns(now)),
                                            now > before ? ticks.to_ns(now - before) : 0,
-                                           now > oldest ? ticks.to_ns(now - oldest) : 0)) {
+                                           now > oldest ? ticks.to_ns(now - oldest) : 0,
+                                           ports_.shards.total_tail() - posted,
+                                           taken_since > n ? taken_since - n : 0)) {
         bump(counters_.stranded_yields);
       }
       return n;

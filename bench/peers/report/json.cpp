@@ -35,7 +35,12 @@ void write_json(const Results& r, const std::string& path) {
   for (const ThroughputResult& t : r.throughput) {
     json row = {{"id", t.spec.id}, {"title", t.spec.title}, {"tasks", t.spec.tasks},
                 {"unit", "tasks/s"}};
-    for (std::size_t i = 0; i < r.systems.size(); ++i) row["systems"][std::string(r.systems[i])] = samples(t.per_system[i]);
+    for (std::size_t i = 0; i < r.systems.size(); ++i) {
+      row["systems"][std::string(r.systems[i])] = samples(t.per_system[i]);
+      if (i < t.host_cpus.size() && !t.host_cpus[i].values.empty()) {
+        row["busy_threads_cpus"][std::string(r.systems[i])] = samples(t.host_cpus[i]);
+      }
+    }
     out["throughput"].push_back(row);
   }
   for (const LatencyResult& l : r.latency) {

@@ -36,6 +36,9 @@ struct Samples {
 struct ThroughputResult {
   Spec spec;
   std::vector<Samples> per_system;  // tasks/s, indexed like Results::systems
+  // CPUs' worth of time the busy threads got beside each system (--busy;
+  // empty for a quiet system).
+  std::vector<Samples> host_cpus;
 };
 
 struct LatencyResult {

@@ -44,6 +44,20 @@ void print_throughput(const Results& r) {
     for (const Samples& s : t.per_system) std::printf(" %s |", mega_cell(s).c_str());
     std::printf("\n");
   }
+  if (r.meta.busy != 0) {
+    // What the busy threads got is the other half of a busy-host result: a
+    // system that holds the CPUs runs faster at the host's expense.
+    std::printf("\n### Busy threads beside each system: CPUs' worth of time they got, median of %d runs\n\n",
+                r.meta.repetitions);
+    header(r, "workload", false);
+    for (const ThroughputResult& t : r.throughput) {
+      std::printf("| %s |", t.spec.title.c_str());
+      for (const Samples& s : t.host_cpus) {
+        std::printf(" %s |", s.values.empty() ? "-" : fmt("%.2f", s.median()).c_str());
+      }
+      std::printf("\n");
+    }
+  }
   std::printf("\n### brisk / peer, ratio of medians (> 1: brisk is faster)\n\n");
   header(r, "workload", true);
   for (const ThroughputResult& t : r.throughput) {
