@@ -51,8 +51,8 @@ struct TaskInfo {
 struct TaskStatusConfig {
   // Finished tasks remembered. Remembering costs a few stores and no lock
   // per finished task on the worker (a mutex only for one with an error or
-  // a result): about 18 ns, a quarter of an empty task's cost on a
-  // worker-bound engine, within the noise on a producer-bound one
+  // a result): 15-18 ns, a quarter of an empty task's cost on a
+  // worker-bound engine; none measurable in submit() throughput
   // (docs/perf.md). A
   // status() that follows N finished tasks indexes them first (about
   // 75 ns each). Memory: max_finished * (64 bytes + the task's error and

@@ -51,6 +51,8 @@ screen_until "$session" '\(sorted by ok total\)' by_total.txt
 tmux send-keys -t "$session" w
 screen_until "$session" 'search\+steal%' workers.txt
 [ "$(grep -Ec '^[01] ' workers.txt)" = 2 ] || { echo "not one row per worker (2):"; cat workers.txt; exit 1; }
+# Every column fits in 120 columns, the last one too: yields that stranded work.
+grep -q 'stranded/s$' workers.txt || { echo "no stranded/s column at the end of the header:"; cat workers.txt; exit 1; }
 
 tmux send-keys -t "$session" q
 for _ in $(seq 50); do [ -f top.rc ] && break; sleep 0.1; done

@@ -131,14 +131,17 @@ void add_types(Frame& f, const SnapshotWindow& w, double s, char sort_key) {
 //                  stealing from others (awake = on a CPU or runnable, from
 //                  the kernel's schedstat);
 //   parked%        neither: asleep on the futex (or blocked inside a task).
+// Then stranded/s: yields that came back to work left waiting over 1 ms
+// (the host's threads had the CPU; the worker parks sooner for a while,
+// park/yield_backoff.hpp).
 // Without the kernel's numbers parked% is the worker's own counter (counted
 // when a park ends) and search+steal% is not shown.
 void add_workers(Frame& f, const SnapshotWindow& w, double s) {
   const bool busy_known = w.config.observability.record_latency;
   const double wall_ns = s * 1e9;
   const auto pct = [wall_ns](double ns) { return std::clamp(100.0 * ns / wall_ns, 0.0, 100.0); };
-  f.add("%-6s %9s %7s %14s %8s %9s %9s %15s %12s\n", "worker", "jobs/s", "busy%", "search+steal%", "parked%",
-        "steals/s", "stolen/s", "runnable-wait%", "preempted/s");
+  f.add("%-6s %9s %7s %14s %8s %9s %9s %15s %12s %11s\n", "worker", "jobs/s", "busy%", "search+steal%", "parked%",
+        "steals/s", "stolen/s", "runnable-wait%", "preempted/s", "stranded/s");
   for (std::size_t i = 0; i < w.stats.workers.size(); ++i) {
     const WorkerStats& x = w.stats.workers[i];
     const WorkerSched sched = i < w.sched.size() ? w.sched[i] : WorkerSched{};
@@ -148,9 +151,10 @@ void add_workers(Frame& f, const SnapshotWindow& w, double s) {
     char busy_text[16] = "-", search_text[16] = "-";
     if (busy_known) std::snprintf(busy_text, sizeof busy_text, "%.1f", busy);
     if (busy_known && sched.known) std::snprintf(search_text, sizeof search_text, "%.1f", std::max(0.0, awake - busy));
-    f.add("%-6zu %9.0f %7s %14s %8.1f %9.0f %9.0f %15.1f %12.0f\n", i, static_cast<double>(x.executed) / s, busy_text,
-          search_text, parked, static_cast<double>(x.steal_batches) / s, static_cast<double>(x.stolen) / s,
-          pct(static_cast<double>(sched.runnable_wait_ns)), static_cast<double>(sched.involuntary_switches) / s);
+    f.add("%-6zu %9.0f %7s %14s %8.1f %9.0f %9.0f %15.1f %12.0f %11.2f\n", i, static_cast<double>(x.executed) / s,
+          busy_text, search_text, parked, static_cast<double>(x.steal_batches) / s, static_cast<double>(x.stolen) / s,
+          pct(static_cast<double>(sched.runnable_wait_ns)), static_cast<double>(sched.involuntary_switches) / s,
+          static_cast<double>(x.stranded_yields) / s);
   }
   if (!busy_known) f.add("(busy%% and search+steal%%: the engine runs with observability.record_latency off)\n");
 }
