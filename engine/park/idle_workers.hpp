@@ -38,7 +38,13 @@
 // which clears it first, and until then no worker sleeps (nothing to wake).
 // The clearing worker then either searches (and runs what it finds) or
 // goes to sleep through W2, a seq_cst re-check after its clear in S, which
-// sees P's item: it does not sleep while the item waits.
+// sees P's item: it does not sleep while the item waits. What it finds may
+// be only part of what was posted (a claim takes half of a ring), so when
+// it takes work it looks at every ring again (seq_cst loads, after its
+// clear in S: they see P's item if it is still there) and calls
+// notify_work() if any holds work (Worker::run): another sleeper is woken,
+// and is a clearing worker in turn. The same holds for the last searcher
+// to find work: producers skipped their wakes while it searched.
 #pragma once
 
 #include <atomic>

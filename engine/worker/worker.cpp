@@ -46,16 +46,27 @@ void Worker::run() {
   IdleWorkers& idle = ports_.idle;
   const unsigned spin_polls = ports_.settings.spin_polls;
 
+  // Producers skip a wake while a worker searches, and while a wake is on
+  // its way (park/idle_workers.hpp, "One wake at a time"). A worker that then
+  // takes work (woken, or after a re-check or a search) may take only part of
+  // what was posted meanwhile (a claim takes half of a ring): it wakes a
+  // sleeper for the rest before it runs what it took.
+  bool owes_wake = false;
   for (;;) {
     if (replaced()) {  // a replacement owns our shard now
       flush_credits();
+      // This worker may have taken a wake meant for work it will not run.
+      wake_another_if_work_left();
       return;
     }
     std::size_t n = find_work();
     if (n != 0) {
+      if (owes_wake) wake_another_if_work_left();
+      owes_wake = false;
       run_batch(n);
       continue;
     }
+    owes_wake = false;  // nothing taken: the search below hands the baton on
 
     // Search: poll every shard for a while before paying for a futex sleep.
     // While it spins, this worker counts as a searcher, so producers need not
@@ -71,7 +82,7 @@ void Worker::run() {
       // The last searcher to find work hands the baton on: if more work is
       // waiting, a sleeper must take it (producers skipped waking while we
       // searched).
-      if (last_searcher && work_visible()) idle.notify_work();
+      if (last_searcher) wake_another_if_work_left();
       run_batch(n);
       continue;
     }
@@ -79,8 +90,10 @@ void Worker::run() {
     // threads than cores the producer we wait for may need this one. No
     // longer a searcher: a yielding thread can lose its CPU for a whole time
     // slice, and producers must then wake a sleeper rather than wait for us.
-    // Unless yielding stranded work lately: then park at once.
+    // Unless yielding stranded work lately: then park at once. Work found
+    // here may have been posted while we still searched (its wake skipped).
     if (spin < spin_polls && (n = poll_yielding(spin_polls - spin)) != 0) {
+      if (last_searcher) wake_another_if_work_left();
       run_batch(n);
       continue;
     }
@@ -93,6 +106,7 @@ void Worker::run() {
     if (work_visible()) {
       idle.sleeper_to_searcher();
       idle.end_search();
+      owes_wake = true;
       continue;
     }
     if (ports_.stopping.load(std::memory_order_acquire)) {
@@ -101,7 +115,12 @@ void Worker::run() {
       return;
     }
     sleep_parked(epoch);
+    owes_wake = true;
   }
+}
+
+void Worker::wake_another_if_work_left() {
+  if (work_visible()) ports_.idle.notify_work();
 }
 
 std::size_t Worker::poll_yielding(unsigned polls) {

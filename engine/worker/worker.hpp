@@ -99,6 +99,8 @@ class Worker {
   // (0: none, or yielding is backing off; see park/yield_backoff.hpp).
   std::size_t poll_yielding(unsigned polls);
   void sleep_parked(std::uint32_t epoch);
+  // Wakes a sleeper if any ring holds work (see run()).
+  void wake_another_if_work_left();
   bool work_visible() const;
   void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);

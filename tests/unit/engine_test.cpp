@@ -197,6 +197,34 @@ TEST(Engine, TasksPostedWhileTheOnlyFreeWorkerSleepsAreNeverLeftBehindASkippedWa
   EXPECT_GT(engine.stats().parks, 0u) << "workers never parked: the test did not test waking";
 }
 
+// A woken worker passes the wake on. Two tasks posted back to back to a
+// sleeping engine: the first wakes a worker, the second finds that wake
+// pending and skips its own (one wake at a time). The woken worker takes
+// only the first (a claim takes half of what it finds): if it did not wake
+// a sleeper for the second, the second would wait behind the first, which
+// here waits for it (and gives up after 5 s: the test fails).
+TEST(Engine, AWokenWorkerThatLeavesWorkBehindWakesAnother) {
+  EngineConfig c = small_config(2);
+  c.spin_polls = 10;  // park quickly
+  Engine engine(c);
+  engine.start();
+  for (int cycle = 0; cycle < 100; ++cycle) {
+    // Both workers asleep: they park after 10 polls (a loaded machine may
+    // keep one awake; then this cycle tests less, and fails nothing).
+    std::this_thread::sleep_for(2ms);
+    std::atomic<bool> second_ran{false}, first_gave_up{false};
+    ASSERT_EQ(engine.post([&] {
+      const auto deadline = std::chrono::steady_clock::now() + 5s;
+      while (!second_ran.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      first_gave_up = !second_ran.load();
+    }), SubmitStatus::accepted);
+    ASSERT_EQ(engine.post([&] { second_ran = true; }), SubmitStatus::accepted);
+    engine.drain();
+    ASSERT_FALSE(first_gave_up.load()) << "the second task waited behind the first, cycle " << cycle;
+  }
+  EXPECT_GE(engine.stats().parks, 100u) << "workers seldom parked: the test did not test waking";
+}
+
 TEST(Engine, IdleEngineParksItsWorkers) {
   Engine engine(small_config(2));
   engine.start();
