@@ -10,34 +10,38 @@ TaskInfo live_status(const TaskTable& tasks, TaskId id, const TickClock& ticks) 
   const TaskRecord* record = tasks.find(id);
   if (record == nullptr) return info;
   const auto generation = static_cast<std::uint32_t>(id >> 32);
-  // acquire: the fields below were written before the state that names
-  // this generation was published (release), so they are this task's.
-  const std::uint64_t word = record->state_word.load(std::memory_order_acquire);
-  if (generation_of(word) != generation) return info;
-  TaskInfo live = info;
-  switch (state_of(word)) {
-    case RecordState::free: return info;  // finished: FinishedTasks knows the rest
-    case RecordState::queued: live.state = TaskState::queued; break;
-    case RecordState::running:
-    case RecordState::deferring:
-    case RecordState::handing_over:
-    case RecordState::handed_over:
-    case RecordState::deferred: live.state = TaskState::running; break;  // TaskContext::defer
-    case RecordState::waiting: live.state = TaskState::delayed; break;
-    case RecordState::cancelling:
-    case RecordState::cancelled:
-    case RecordState::left_to_canceller: live.state = TaskState::cancelled; break;
+  for (;;) {
+    // acquire: the fields below were written before the state that names
+    // this generation was published (release), so they are this task's.
+    const std::uint64_t word = record->state_word.load(std::memory_order_acquire);
+    if (generation_of(word) != generation) return info;
+    TaskInfo live = info;
+    switch (state_of(word)) {
+      case RecordState::free: return info;  // finished: FinishedTasks knows the rest
+      case RecordState::queued: live.state = TaskState::queued; break;
+      case RecordState::running:
+      case RecordState::deferring:
+      case RecordState::handing_over:
+      case RecordState::handed_over:
+      case RecordState::deferred: live.state = TaskState::running; break;  // TaskContext::defer
+      case RecordState::waiting: live.state = TaskState::delayed; break;
+      case RecordState::cancelling:
+      case RecordState::cancelled:
+      case RecordState::left_to_canceller: live.state = TaskState::cancelled; break;
+    }
+    live.attempts = record->attempt.load(std::memory_order_relaxed);
+    if (live.state == TaskState::delayed && live.attempts > 0) live.state = TaskState::retry_waiting;
+    if (live.state == TaskState::running) live.started_ns = record->started_ns.load(std::memory_order_relaxed);
+    const std::uint64_t stamp = record->accepted_stamp.load(std::memory_order_relaxed);
+    // acquire fence, then the state word again (a seqlock read): if the task
+    // moved on meanwhile (to its next state, or it finished and
+    // TaskTable::reset cleared the fields after storing "free"), the reads
+    // above may not belong to `word`: read again.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (record->state_word.load(std::memory_order_relaxed) != word) continue;
+    live.accepted_ns = ticks.time_of(stamp);
+    return live;
   }
-  live.attempts = record->attempt.load(std::memory_order_relaxed);
-  if (live.state == TaskState::delayed && live.attempts > 0) live.state = TaskState::retry_waiting;
-  if (live.state == TaskState::running) live.started_ns = record->started_ns.load(std::memory_order_relaxed);
-  const std::uint64_t stamp = record->accepted_stamp.load(std::memory_order_relaxed);
-  // acquire fence, then the state word again: if the record went on to
-  // another task meanwhile, the reads above may be that task's (seqlock).
-  std::atomic_thread_fence(std::memory_order_acquire);
-  if (generation_of(record->state_word.load(std::memory_order_relaxed)) != generation) return info;
-  live.accepted_ns = ticks.time_of(stamp);
-  return live;
 }
 
 TaskInfo TaskStatusQueries::status(TaskId id) const {

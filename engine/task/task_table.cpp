@@ -106,35 +106,43 @@ void TaskTable::refill(FreeList& list, std::uint32_t chain) noexcept {
 
 TaskRecord* TaskTable::acquire() {
   const std::uint32_t own = this_thread_number() % kFreeLists;
-  std::uint32_t from = own;
-  TaskRecord* record = pop(lists_[own]);
-  // Another thread's list only when ours is empty: growing the table while
-  // records lie idle elsewhere would spend memory the bound is meant to cap.
-  for (std::uint32_t i = 1; record == nullptr && i < kFreeLists; ++i) {
-    from = (own + i) % kFreeLists;
-    record = pop(lists_[from]);
-  }
-  if (record == nullptr) {
-    // relaxed: only uniqueness of the index matters; chunk_for publishes.
-    const std::uint32_t index = never_used_.fetch_add(1, std::memory_order_relaxed);
-    if (index >= capacity_) {
-      never_used_.fetch_sub(1, std::memory_order_relaxed);
-      return nullptr;
+  for (;;) {
+    std::uint32_t from = own;
+    TaskRecord* record = pop(lists_[own]);
+    // Another thread's list only when ours is empty: growing the table while
+    // records lie idle elsewhere would spend memory the bound is meant to cap.
+    for (std::uint32_t i = 1; record == nullptr && i < kFreeLists; ++i) {
+      from = (own + i) % kFreeLists;
+      record = pop(lists_[from]);
     }
-    record = &chunk_for(index)[index & (kChunkSize - 1)];
-    from = own;
+    if (record == nullptr) {
+      // relaxed: only uniqueness of the index matters; chunk_for publishes.
+      const std::uint32_t index = never_used_.fetch_add(1, std::memory_order_relaxed);
+      if (index >= capacity_) {
+        never_used_.fetch_sub(1, std::memory_order_relaxed);
+        return nullptr;
+      }
+      record = &chunk_for(index)[index & (kChunkSize - 1)];
+      from = own;
+    }
+    const std::uint32_t generation = generation_of(*record) + 1;
+    if (generation == 0) {
+      // Every id of this record has been given out (2^32 - 1 tasks): a next
+      // one would repeat the first, and a caller still holding that id would
+      // read another task's state. The record is retired (never pushed back):
+      // the table holds one record fewer, once per 2^32 reuses of one.
+      continue;
+    }
+    // Its home from now on is this thread's list, wherever it was found.
+    record->free_list = static_cast<std::uint8_t>(own);
+    // relaxed: the record is ours alone until a later release publishes it.
+    record->state_word.store(state_word(generation, RecordState::free), std::memory_order_relaxed);
+    // relaxed: in_use() sees this increment through the record's later handoff
+    // to a worker and that worker's release increment (see in_use()). Counted
+    // on the list it was popped from, whose line this thread already holds.
+    lists_[from].acquired.fetch_add(1, std::memory_order_relaxed);
+    return record;
   }
-  // Its home from now on is this thread's list, wherever it was found.
-  record->free_list = static_cast<std::uint8_t>(own);
-  std::uint32_t generation = generation_of(*record) + 1;
-  if (generation == 0) generation = 1;  // ids are never 0
-  // relaxed: the record is ours alone until a later release publishes it.
-  record->state_word.store(state_word(generation, RecordState::free), std::memory_order_relaxed);
-  // relaxed: in_use() sees this increment through the record's later handoff
-  // to a worker and that worker's release increment (see in_use()). Counted
-  // on the list it was popped from, whose line this thread already holds.
-  lists_[from].acquired.fetch_add(1, std::memory_order_relaxed);
-  return record;
 }
 
 void TaskTable::reset(TaskRecord* record) noexcept {
@@ -143,6 +151,13 @@ void TaskTable::reset(TaskRecord* record) noexcept {
   // allocated it, as records return to their taker's list (a local free,
   // not a cross-thread one). A large one is freed now, or a burst of large
   // tasks would stay resident in free records for good.
+  // The state first (release: what the task's end wrote, its finished
+  // entry among it, is seen by a status() that reads "free"), then a
+  // release fence before the fields are cleared: a live_status() that reads
+  // a cleared field sees "free" when it reads the state word again
+  // (status/task_status.cpp), so it never reports them as this task's.
+  record->state_word.store(state_word(generation_of(*record), RecordState::free), std::memory_order_release);
+  std::atomic_thread_fence(std::memory_order_release);
   record->key_bytes = 0;
   if (record->payload_and_key.capacity() > kKeptPayloadBytes) {
     std::string().swap(record->payload_and_key);
@@ -160,8 +175,6 @@ void TaskTable::reset(TaskRecord* record) noexcept {
   record->workflow = 0;
   record->stop_requested.store(false, std::memory_order_relaxed);
   record->abandoned.store(false, std::memory_order_relaxed);
-  record->state_word.store(state_word(generation_of(*record), RecordState::free),
-                          std::memory_order_relaxed);
 }
 
 void TaskTable::count_released(std::uint32_t count) noexcept {

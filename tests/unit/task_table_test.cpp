@@ -53,6 +53,22 @@ TEST(TaskTable, ReleaseClearsTheRecordAndANewGenerationNamesIt) {
   EXPECT_NE(generation_of(*again), generation);
 }
 
+// A record's generation is the upper half of its tasks' ids: once all 2^32 - 1
+// have been given out, the record is retired rather than wrapping to the
+// first again, which would let an old id name a new task.
+TEST(TaskTable, ARecordWhoseIdsAreUsedUpIsRetiredNotReused) {
+  TaskTable table(2);
+  TaskRecord* worn = table.acquire();
+  const std::uint32_t first_generation = generation_of(*worn);
+  worn->state_word.store(state_word(0xffffffffu, RecordState::free));  // as after 2^32 - 2 more tasks
+  table.release(worn);
+  TaskRecord* other = table.acquire();
+  ASSERT_NE(other, nullptr);
+  EXPECT_NE(other, worn) << "the worn record came back: its next id would repeat generation " << first_generation;
+  EXPECT_EQ(table.acquire(), nullptr) << "two records, one held and one retired: none is free";
+  EXPECT_EQ(table.in_use(), 1u);
+}
+
 TEST(TaskTable, AReleasedRecordDoesNotHoldOnToALargePayload) {
   TaskTable table(2);
   TaskRecord* r = table.acquire();
