@@ -30,9 +30,9 @@ class FinishedIndex {
   FinishedIndex(const FinishedIndex&) = delete;
   FinishedIndex& operator=(const FinishedIndex&) = delete;
 
-  // Records that the entry numbered `seq` holds `id` (seq never 0 modulo
-  // 2^32; mostly above the numbers inserted before, a chunk's late ones
-  // below them).
+  // Records that the entry numbered `seq` holds `id` (seq not 0 modulo
+  // 2^32: the caller leaves those out; mostly above the numbers inserted
+  // before, a chunk's late ones below them).
   void insert(TaskId id, std::uint64_t seq) noexcept;
   // A hint: `id` is about to be inserted (its bucket, a random line).
   void prefetch(TaskId id) const noexcept;

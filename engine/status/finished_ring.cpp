@@ -36,12 +36,14 @@ struct alignas(kCacheLine) FinishedRing::Cursor {
   std::atomic<std::int64_t> newest_ns{std::numeric_limits<std::int64_t>::min()};
 };
 
-FinishedRing::FinishedRing(std::size_t capacity)
+FinishedRing::FinishedRing(std::size_t capacity, std::uint64_t first_seq)
     : capacity_(capacity),
       chunk_(capacity >= 64 * kChunk ? kChunk : 1),
       slots_(std::make_unique<Slot[]>(capacity)),
       cursors_(std::make_unique<Cursor[]>(kCursors)),
-      index_(capacity) {
+      index_(capacity),
+      indexed_(first_seq),
+      next_seq_(first_seq) {
   BRISK_ASSERT_LINES_APART(FinishedRing, cursors_, next_seq_);
   BRISK_ASSERT_LAST_LINE_ALONE(FinishedRing, next_seq_);
   static_assert(sizeof(Cursor) % kCacheLine == 0, "cursors: lines of their own");
@@ -96,8 +98,7 @@ TaskId FinishedRing::write(Cursor& c, const FinishedFields& task) noexcept {
   const std::uint64_t writes = c.writes.load(std::memory_order_relaxed);
   c.writes.store(writes + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  std::uint64_t seq = claim(c);
-  while (static_cast<std::uint32_t>(seq) == 0) seq = claim(c);  // 0 marks an empty index cell
+  const std::uint64_t seq = claim(c);
   Slot& slot = slots_[seq % capacity_];
   TaskId unreferenced = 0;
   std::uint64_t v = slot.version.load(std::memory_order_relaxed);
@@ -169,8 +170,20 @@ bool FinishedRing::index_if_written(std::uint64_t seq) const {
   const TaskId id = slot.id.load(std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_acquire);
   if (slot.version.load(std::memory_order_relaxed) != 2 * seq) return false;
-  index_.insert(id, seq);
+  // An index cell holds the number's low 32 bits, 0 meaning empty: once in
+  // 2^32 entries one cannot be indexed, and is not found (`unknown`), as
+  // when its bucket pushes it out.
+  if (static_cast<std::uint32_t>(seq) != 0) index_.insert(id, seq);
   return true;
+}
+
+bool FinishedRing::passed(std::uint64_t seq) const noexcept {
+  // The slot holds, or is being written with, a later number: `seq` was
+  // overwritten before it could be indexed, or its writer found the newer
+  // entry there and did not write it (see write()). relaxed: nothing is
+  // read through it, the version only grows, and a stale value only makes
+  // the caller look again at its next lookup.
+  return slots_[seq % capacity_].version.load(std::memory_order_relaxed) >= 2 * seq + 2;
 }
 
 FinishedRing::Unfilled FinishedRing::between_writes(const Cursor& c) const noexcept {
@@ -198,9 +211,10 @@ FinishedRing::Unfilled FinishedRing::between_writes(const Cursor& c) const noexc
 
 void FinishedRing::index_filled(std::vector<Unfilled>& unfilled) const {
   // A chunk fills in order (one holder at a time), so its first unwritten
-  // number ends what there is to index in it for now.
+  // number ends what there is to index in it for now, unless the slot has
+  // passed that number (it will never be written: go on).
   for (auto& [first, last] : unfilled) {
-    while (first < last && index_if_written(first)) ++first;
+    while (first < last && (index_if_written(first) || passed(first))) ++first;
   }
 }
 

@@ -60,7 +60,8 @@ class FinishedRing {
   // newest claim before the writer drops it and claims anew.
   static constexpr std::uint64_t kLagDivisor = 16;
 
-  explicit FinishedRing(std::size_t capacity);
+  // first_seq: the first sequence number handed out (tests start near 2^32).
+  explicit FinishedRing(std::size_t capacity, std::uint64_t first_seq = 1);
   ~FinishedRing();
   FinishedRing(const FinishedRing&) = delete;
   FinishedRing& operator=(const FinishedRing&) = delete;
@@ -101,6 +102,7 @@ class FinishedRing {
   std::size_t cursors_in_use() const noexcept { return cursors_in_use_.load(std::memory_order_acquire); }
   void index_filled(std::vector<Unfilled>& unfilled) const;
   bool index_if_written(std::uint64_t seq) const;
+  bool passed(std::uint64_t seq) const noexcept;
 
   // One per thread slot, and the shared one.
   static constexpr std::size_t kCursors = kThreadSlots + 1;
@@ -119,13 +121,13 @@ class FinishedRing {
   // The readers' side: the index and how far it covers.
   mutable std::mutex index_mutex_;
   mutable FinishedIndex index_;
-  mutable std::uint64_t indexed_ = 1;  // every number below it is indexed, gone or unfilled_
+  mutable std::uint64_t indexed_;  // every number below it is indexed, gone or unfilled_
   mutable std::vector<Unfilled> unfilled_;  // claimed below indexed_, unwritten when last looked
   // The next sequence number no chunk has claimed yet (relaxed: it only
   // hands out numbers; what a slot holds is published by its version).
   // Claimed by every writer: a line of its own, apart from the read-only
   // pointers above.
-  alignas(kCacheLine) std::atomic<std::uint64_t> next_seq_{1};
+  alignas(kCacheLine) std::atomic<std::uint64_t> next_seq_;
 };
 
 }  // namespace brisk::detail

@@ -145,6 +145,26 @@ void stress(std::size_t capacity) {
 // What wait() and status() rely on: once add() has returned, a lookup from
 // any thread finds the entry, even while the other writers hold chunks
 // they have claimed but not filled.
+// Sequence numbers are 64-bit and index cells hold their low 32 bits, 0
+// marking an empty cell. The one entry numbered 2^32 cannot be indexed (it
+// is not found, as when its bucket pushes it out); every one after it must
+// be, also when a lookup saw their chunk unfilled before it got there.
+TEST(FinishedRing, EntriesAcrossALowHalfOfZeroAreFound) {
+  constexpr std::uint64_t kFirst = (std::uint64_t{1} << 32) - 8;
+  FinishedRing ring(64 * FinishedRing::kChunk, kFirst);
+  FinishedFields f;
+  ring.add(fields_for(id_of(0)));  // claims a chunk across 2^32
+  ASSERT_TRUE(ring.find(id_of(0), &f)) << "a lookup that sees the rest of the chunk unfilled";
+  constexpr std::uint64_t kEntries = 32;
+  for (std::uint64_t n = 1; n < kEntries; ++n) ring.add(fields_for(id_of(n)));
+  for (std::uint64_t n = 0; n < kEntries; ++n) {
+    if (kFirst + n == (std::uint64_t{1} << 32)) continue;  // not indexed
+    ASSERT_TRUE(ring.find(id_of(n), &f)) << "entry " << n << ", numbered " << kFirst + n;
+    expect_whole(f, id_of(n));
+  }
+  EXPECT_EQ(ring.added(), kEntries);
+}
+
 TEST(FinishedRing, AnEntryIsFoundAsSoonAsItsAddReturns) {
   constexpr int kWriters = 4;
   constexpr std::uint64_t kPerWriter = 5'000;
