@@ -91,7 +91,7 @@ void TaskEndings::remember(TaskRecord& record, TaskState state, std::string_view
   }
   const std::int64_t finished_ns = fields.finished_ns;
   // The next task's start, unless callbacks ran here since the reading.
-  if (finished_.add(std::move(task)) == 0 && batch != nullptr) batch->ended_at(finished_ns);
+  if (finished_.add(std::move(task), record.ended_generation) == 0 && batch != nullptr) batch->ended_at(finished_ns);
 }
 
 std::size_t TaskEndings::purge_dead_letters() {

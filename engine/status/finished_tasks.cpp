@@ -28,7 +28,7 @@ TaskInfo FinishedTasks::info_of(const FinishedFields& task) const {
   return info;
 }
 
-std::size_t FinishedTasks::add(FinishedTask&& task) {
+std::size_t FinishedTasks::add(FinishedTask&& task, std::atomic<std::uint32_t>& ended) {
   FinishedFields& fields = task.fields;
   fields.has_texts = task.texts != nullptr;
   if (ring_ != nullptr) {
@@ -42,11 +42,14 @@ std::size_t FinishedTasks::add(FinishedTask&& task) {
       texts_.erase(unreferenced);
     }
   }
-  // Paired with register_pending()'s heavy fence (platform/
-  // asymmetric_fence.hpp): either a waiter that registered before this
-  // point finds the entry written above when it looks again, or this load
-  // sees its registration (or both: then whichever removes it from the
-  // map runs it, once).
+  // After the entry (release: a waiter that reads this finds the entry,
+  // unless it was evicted since). Paired with register_pending()'s heavy
+  // fence (platform/asymmetric_fence.hpp): either a waiter that registered
+  // before this point reads this store when it looks again, or this load
+  // sees its registration (or both: then whichever removes it from the map
+  // runs it, once). Not the entry itself: it may be evicted before the
+  // waiter looks.
+  ended.store(static_cast<std::uint32_t>(fields.id >> 32), std::memory_order_release);
   light_fence();
   if (pending_.load(std::memory_order_relaxed) == 0) return 0;
   std::vector<Callback> ready;
@@ -82,8 +85,9 @@ bool FinishedTasks::find(TaskId id, std::int64_t now_ns, TaskInfo* out) const {
   return true;
 }
 
-FinishedTasks::Callback FinishedTasks::register_pending(TaskId id, std::int64_t now_ns, Callback callback,
-                                                        std::uint64_t* token, TaskInfo* out) {
+FinishedTasks::Callback FinishedTasks::register_pending(TaskId id, const std::atomic<std::uint32_t>& ended,
+                                                        std::int64_t now_ns, Callback callback, std::uint64_t* token,
+                                                        TaskInfo* out) {
   {
     std::lock_guard lock(pending_mutex_);
     *token = next_token_++;
@@ -92,7 +96,14 @@ FinishedTasks::Callback FinishedTasks::register_pending(TaskId id, std::int64_t 
   }
   // The rare side of add()'s fence: a membarrier, a few microseconds.
   heavy_fence();
-  if (!find(id, now_ns, out)) return {};
+  // acquire: pairs with add()'s release; a later generation's end means
+  // this one ended before it (generations only grow).
+  const bool has_ended = ended.load(std::memory_order_acquire) >= static_cast<std::uint32_t>(id >> 32);
+  if (!find(id, now_ns, out)) {
+    if (!has_ended) return {};  // add() is still to come: it sees the registration
+    *out = TaskInfo{};  // ended, and no longer remembered
+    out->id = id;
+  }
   return withdraw(id, *token);
 }
 
@@ -110,20 +121,22 @@ FinishedTasks::Callback FinishedTasks::withdraw(TaskId id, std::uint64_t token) 
   return {};
 }
 
-bool FinishedTasks::when_added(TaskId id, std::int64_t now_ns, Callback callback) {
+bool FinishedTasks::when_added(TaskId id, const std::atomic<std::uint32_t>& ended, std::int64_t now_ns,
+                               Callback callback) {
   TaskInfo info;
   if (find(id, now_ns, &info)) {
     callback(info);
     return true;
   }
   std::uint64_t token = 0;
-  Callback withdrawn = register_pending(id, now_ns, std::move(callback), &token, &info);
+  Callback withdrawn = register_pending(id, ended, now_ns, std::move(callback), &token, &info);
   if (!withdrawn) return false;
   withdrawn(info);
   return true;
 }
 
-bool FinishedTasks::wait_for(TaskId id, std::int64_t now_ns, std::chrono::nanoseconds timeout, TaskInfo* out) {
+bool FinishedTasks::wait_for(TaskId id, const std::atomic<std::uint32_t>& ended, std::int64_t now_ns,
+                             std::chrono::nanoseconds timeout, TaskInfo* out) {
   struct Waiter {
     std::mutex mutex;
     std::condition_variable done;
@@ -133,7 +146,7 @@ bool FinishedTasks::wait_for(TaskId id, std::int64_t now_ns, std::chrono::nanose
   if (find(id, now_ns, out)) return true;
   auto waiter = std::make_shared<Waiter>();
   std::uint64_t token = 0;
-  if (register_pending(id, now_ns,
+  if (register_pending(id, ended, now_ns,
                        [waiter](const TaskInfo& info) {
                          std::lock_guard lock(waiter->mutex);
                          waiter->info = info;

@@ -51,15 +51,20 @@ class FinishedTasks {
 
   // A task reached its final state (finished_ns on the engine clock).
   // Wakes its waiters and runs its callbacks, on this thread, after the
-  // waiters' lock is released; returns how many it ran or woke.
-  std::size_t add(FinishedTask&& task);
+  // waiters' lock is released; returns how many it ran or woke. `ended`:
+  // its record's ended_generation, set here once the entry is written.
+  std::size_t add(FinishedTask&& task, std::atomic<std::uint32_t>& ended);
   // The remembered final state of `id`, if any and younger than retention.
   bool find(TaskId id, std::int64_t now_ns, TaskInfo* out) const;
   // Blocks up to `timeout` (real time) for `id` to be added; false on timeout.
-  bool wait_for(TaskId id, std::int64_t now_ns, std::chrono::nanoseconds timeout, TaskInfo* out);
-  // Runs `callback` once `id` is added (or now, if it already was: then
-  // returns true after running it on this thread).
-  bool when_added(TaskId id, std::int64_t now_ns, Callback callback);
+  // `ended`: the ended_generation of id's record. A task that ended but is
+  // no longer remembered (evicted, past retention) answers `unknown` at once.
+  bool wait_for(TaskId id, const std::atomic<std::uint32_t>& ended, std::int64_t now_ns,
+                std::chrono::nanoseconds timeout, TaskInfo* out);
+  // Runs `callback` once `id` is added (or now, if it already was, or it
+  // ended and is no longer remembered: then with `unknown`; returns true
+  // after running it on this thread).
+  bool when_added(TaskId id, const std::atomic<std::uint32_t>& ended, std::int64_t now_ns, Callback callback);
 
   // True when finished tasks are kept (capacity > 0).
   bool remembers() const noexcept { return capacity_ != 0; }
@@ -80,10 +85,11 @@ class FinishedTasks {
 
   TaskInfo info_of(const FinishedFields& task) const;
   // Registers `callback` for `id`, then looks again (see add()). Returns
-  // the callback back if the task was found meanwhile and the callback
-  // withdrawn before add() took it (then `out` holds the task's state);
-  // else an empty one: add() runs it.
-  Callback register_pending(TaskId id, std::int64_t now_ns, Callback callback, std::uint64_t* token, TaskInfo* out);
+  // the callback back if the task ended meanwhile and the callback was
+  // withdrawn before add() took it (then `out` holds the task's state, or
+  // `unknown` if it is not remembered); else an empty one: add() runs it.
+  Callback register_pending(TaskId id, const std::atomic<std::uint32_t>& ended, std::int64_t now_ns,
+                            Callback callback, std::uint64_t* token, TaskInfo* out);
   // Removes the registration `token`; empty if add() took it already.
   Callback withdraw(TaskId id, std::uint64_t token);
 

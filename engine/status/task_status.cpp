@@ -54,7 +54,9 @@ TaskInfo TaskStatusQueries::status(TaskId id) const {
 TaskInfo TaskStatusQueries::wait(TaskId id, std::chrono::nanoseconds timeout) {
   TaskInfo info = status(id);
   if (info.state == TaskState::unknown || is_final(info.state)) return info;
-  if (finished_.wait_for(id, clock_.now_coarse_ns(), timeout, &info)) return info;
+  // Live a moment ago: its record exists (a live state came from it).
+  const TaskRecord& record = *tasks_.find(id);
+  if (finished_.wait_for(id, record.ended_generation, clock_.now_coarse_ns(), timeout, &info)) return info;
   return status(id);
 }
 
@@ -64,8 +66,10 @@ void TaskStatusQueries::on_finished(TaskId id, FinishedTasks::Callback callback)
     callback(info);
     return;
   }
-  // Finished meanwhile: when_added finds it remembered and runs the callback now.
-  finished_.when_added(id, clock_.now_coarse_ns(), std::move(callback));
+  // Finished meanwhile: when_added finds it remembered (or, evicted at
+  // once, knows it ended) and runs the callback now.
+  const TaskRecord& record = *tasks_.find(id);
+  finished_.when_added(id, record.ended_generation, clock_.now_coarse_ns(), std::move(callback));
 }
 
 }  // namespace brisk::detail

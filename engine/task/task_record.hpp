@@ -117,6 +117,12 @@ struct TaskRecord : TimerNode {
   // Set by the watchdog once it has copied an attempt that overran its hard
   // limit into a new record: the stuck worker discards its late result.
   std::atomic<bool> abandoned{false};
+  // The generation of the last of its tasks whose end was told to
+  // FinishedTasks (0: none yet). Never cleared, and generations only grow:
+  // a waiter that registers while the task ends reads it to tell a task
+  // that ended (its entry maybe evicted at once) from one still to end
+  // (status/finished_tasks.cpp).
+  std::atomic<std::uint32_t> ended_generation{0};
 
   std::string_view payload() const noexcept {
     return std::string_view(payload_and_key).substr(0, payload_and_key.size() - key_bytes);
