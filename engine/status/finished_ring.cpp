@@ -34,6 +34,8 @@ struct alignas(kCacheLine) FinishedRing::Cursor {
   // Written only by the owner, summed by added() / size() (relaxed: counts).
   std::atomic<std::uint64_t> added{0};
   std::atomic<std::int64_t> newest_ns{std::numeric_limits<std::int64_t>::min()};
+  // The size of the writer's next chunk (only the writer reads it: no atomic).
+  std::uint64_t size = 0;
 };
 
 FinishedRing::FinishedRing(std::size_t capacity, std::uint64_t first_seq)
@@ -56,15 +58,21 @@ std::uint64_t FinishedRing::claim(Cursor& c) noexcept {
   // A chunk left half-used while its writer idled has fallen behind: its
   // entries would be evicted before as many newer ones as the ring holds
   // came. Past kLagDivisor of the ring, start a new one (its rest is never
-  // written: those slots keep older entries a little longer).
+  // written: those slots keep older entries a little longer, and the
+  // entries written meanwhile outlive fewer newer ones).
   std::uint64_t next = c.next.load(std::memory_order_relaxed);
   const std::uint64_t end = c.end.load(std::memory_order_relaxed);
   if (next == end || next_seq_.load(std::memory_order_relaxed) - next > capacity_ / kLagDivisor) {
+    // So that dropped numbers stay few, a writer's chunks grow only as it
+    // fills them: 1 after a drop, doubling up to chunk_. A writer that
+    // writes now and then (a thread that cancels) drops one number in
+    // three at most; one that fills its chunks drops none.
+    c.size = next != end ? 1 : std::max<std::uint64_t>(1, std::min(2 * c.size, chunk_));
     // Smaller chunks when many threads write: their chunks together stay
     // within the lag bound, or writers would drop chunks at every entry.
     // (relaxed: it only sizes the chunk.)
     const std::uint64_t writers = cursors_in_use_.load(std::memory_order_relaxed) + 1;
-    const std::uint64_t chunk = std::clamp<std::uint64_t>(capacity_ / (kLagDivisor * writers), 1, chunk_);
+    const std::uint64_t chunk = std::clamp<std::uint64_t>(capacity_ / (kLagDivisor * writers), 1, c.size);
     next = next_seq_.fetch_add(chunk, std::memory_order_relaxed);
     c.end.store(next + chunk, std::memory_order_relaxed);
   }

@@ -9,7 +9,10 @@
 // large ring, fewer when many threads write, one at a time on a small
 // ring, whose bound is then exact); the order
 // of eviction follows claims, within a chunk per writer of finishing order,
-// so an entry outlives at least capacity * (1 - 1/kLagDivisor) newer ones.
+// so an entry outlives at least capacity * (1 - 1/kLagDivisor) newer
+// numbers; the numbers a writer drops with a chunk that fell behind are
+// never written (a writer's chunks start at 1 after a drop and double as
+// it fills them, so those are few: see claim()).
 // Each writing thread has a cursor of its own (its chunk; by its
 // this_thread_slot(), so owning it costs no locked instruction; threads
 // beyond kThreadSlots share one under a mutex), marked odd by a counter

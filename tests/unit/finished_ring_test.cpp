@@ -235,6 +235,43 @@ TEST(FinishedRing, WritersThatComeAndGoOrOutnumberTheSlotsAreAllFound) {
   EXPECT_EQ(ring.added(), next_id.load());
 }
 
+// A thread that finishes a task now and then (one that cancels) drops its
+// chunk at nearly every entry, as it has fallen behind by then. The numbers
+// it drops are never written, and the entries written meanwhile outlive
+// fewer newer ones: it must drop few. One entry from it after every 300
+// from a busy writer (past the lag bound, 256 here), 3,800 newer entries
+// in all: the watched entry must still be there (with chunks of 64 at
+// every drop it was evicted after about 3,300).
+TEST(FinishedRing, AWriterThatWritesNowAndThenDoesNotShortenTheWindow) {
+  constexpr std::uint64_t kCapacity = 64 * FinishedRing::kChunk;  // chunks of kChunk, lag bound 256
+  constexpr std::uint64_t kNewer = 3800;                           // under capacity * (1 - 1/16) = 3840
+  FinishedRing ring(kCapacity);
+  const TaskId watched = id_of(0);
+  ring.add(fields_for(watched));
+  std::atomic<std::uint64_t> turn{0};  // release/acquire: the id the sparse writer adds next (0: none)
+  std::atomic<bool> done{false};
+  std::thread sparse([&] {
+    for (;;) {
+      std::uint64_t n;
+      while ((n = turn.load(std::memory_order_acquire)) == 0 && !done.load()) std::this_thread::yield();
+      if (n == 0) return;
+      ring.add(fields_for(id_of(n)));
+      turn.store(0, std::memory_order_release);
+    }
+  });
+  std::uint64_t n = 1;
+  while (n <= kNewer) {
+    for (int i = 0; i < 300 && n <= kNewer; ++i) ring.add(fields_for(id_of(n++)));
+    if (n > kNewer) break;
+    turn.store(n++, std::memory_order_release);
+    while (turn.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  }
+  done = true;
+  sparse.join();
+  FinishedFields f;
+  EXPECT_TRUE(ring.find(watched, &f)) << "evicted after " << kNewer << " newer entries";
+}
+
 // A worker that idled with a half-used chunk must not write its next entry
 // far behind the others: it would be evicted long before the ring's worth
 // of newer entries came. Two threads (two cursors): the first adds one
