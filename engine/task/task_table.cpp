@@ -146,11 +146,6 @@ TaskRecord* TaskTable::acquire() {
 }
 
 void TaskTable::reset(TaskRecord* record) noexcept {
-  // A small payload's buffer is left for the thread that takes the record
-  // next, which frees it when it moves its own payload in: the thread that
-  // allocated it, as records return to their taker's list (a local free,
-  // not a cross-thread one). A large one is freed now, or a burst of large
-  // tasks would stay resident in free records for good.
   // The state first (release: what the task's end wrote, its finished
   // entry among it, is seen by a status() that reads "free"), then a
   // release fence before the fields are cleared: a live_status() that reads
@@ -158,6 +153,11 @@ void TaskTable::reset(TaskRecord* record) noexcept {
   // (status/task_status.cpp), so it never reports them as this task's.
   record->state_word.store(state_word(generation_of(*record), RecordState::free), std::memory_order_release);
   std::atomic_thread_fence(std::memory_order_release);
+  // A small payload's buffer is left for the thread that takes the record
+  // next, which frees it when it moves its own payload in: the thread that
+  // allocated it, as records return to their taker's list (a local free,
+  // not a cross-thread one). A large one is freed now, or a burst of large
+  // tasks would stay resident in free records for good.
   record->key_bytes = 0;
   if (record->payload_and_key.capacity() > kKeptPayloadBytes) {
     std::string().swap(record->payload_and_key);
